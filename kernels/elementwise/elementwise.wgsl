@@ -1,0 +1,65 @@
+// Elementwise kernels: memory-bound, so each is one grid-stride loop (at most 1024 workgroups of
+// 256 invocations, each walking the array with stride 256·groups: coalesced, no index overflow
+// for any size). Entry points share the params layout:
+//   n      element count
+//   alpha  scalar operand (scale)
+// Bindings used by an entry are the only ones in its (auto) layout.
+
+struct Params {
+  n: u32,
+  alpha: f32,
+  _p0: u32,
+  _p1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+
+const WG: u32 = 256u;
+
+// y = max(x, 0)
+@compute @workgroup_size(256)
+fn relu_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = max(a[i], 0.0);
+  }
+}
+
+// gx = gy · [y > 0]   (a = gy, b = y: the saved output, as PyTorch's threshold_backward)
+@compute @workgroup_size(256)
+fn relu_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = select(0.0, a[i], b[i] > 0.0);
+  }
+}
+
+// out = a + b
+@compute @workgroup_size(256)
+fn add_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = a[i] + b[i];
+  }
+}
+
+// out += a   (gradient accumulation, in place)
+@compute @workgroup_size(256)
+fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = out[i] + a[i];
+  }
+}
+
+// out = alpha · a
+@compute @workgroup_size(256)
+fn scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let stride = nwg.x * WG;
+  for (var i = gid.x; i < p.n; i += stride) {
+    out[i] = p.alpha * a[i];
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Every kernel of the suite, by family, for `deno task kernels` (list / check / dump).
+ * A new family adds its `check.ts` list here.
+ * @module
+ */
+import type { KernelInfo } from "./types.ts";
+import { elementwiseKernels } from "./elementwise/check.ts";
+
+/** All kernels. */
+export const allKernels: KernelInfo[] = [
+  ...elementwiseKernels,
+];

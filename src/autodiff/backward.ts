@@ -1,0 +1,80 @@
+/**
+ * The backward pass: walks the tape in reverse, applies each primitive's rule from the single
+ * rule table, sums gradients of tensors used several times, and accumulates parameter
+ * gradients into `param.grad`, so two backward passes before one optimizer step add up (the
+ * SDCLR step needs exactly that).
+ * @module
+ */
+import { accumulate } from "../../kernels/elementwise/mod.ts";
+import { rules } from "./rules.ts";
+import { type Primitive, type Rule, type RuleCtx, takeTape, type TapeNode } from "./tape.ts";
+import { Tensor } from "./tensor.ts";
+
+/**
+ * Back-propagates from `loss` (a scalar or any tensor; seeded with ones, or with `seed`).
+ * Leaves with requiresGrad get `grad += dloss/dleaf`. Afterwards the tape's intermediate
+ * tensors are disposed (those not `keep()`-ed), so memory returns to the pool.
+ */
+export function backward(loss: Tensor, seed?: Tensor): void {
+  const nodes = takeTape();
+  const grads = new Map<Tensor, Tensor>();
+  const ownedSeed = !seed;
+  grads.set(loss, seed ?? Tensor.fill(loss.shape, 1));
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    const gy = grads.get(node.output);
+    if (!gy) continue;
+    grads.delete(node.output);
+    const ctx: RuleCtx<Primitive> = {
+      inputs: node.inputs,
+      output: node.output,
+      saved: node.saved,
+      needsGrad: node.inputs.map((t) => t.requiresGrad),
+    };
+    const rule = rules[node.prim] as Rule<Primitive>;
+    const gxs = rule(ctx, gy);
+    if (gy !== seed || ownedSeed) gy.dispose();
+    node.inputs.forEach((x, j) => {
+      const gx = gxs[j];
+      if (!gx) return;
+      if (!x.requiresGrad) {
+        gx.dispose();
+        return;
+      }
+      if (x.node === null) {
+        // A leaf: accumulate into its persistent .grad.
+        if (!x.grad) x.grad = gx.keep();
+        else {
+          accumulate(x.grad, gx);
+          gx.dispose();
+        }
+        return;
+      }
+      const prev = grads.get(x);
+      if (!prev) grads.set(x, gx);
+      else {
+        accumulate(prev, gx);
+        gx.dispose();
+      }
+    });
+  }
+  for (const g of grads.values()) g.dispose();
+  releaseNodes(nodes, loss);
+}
+
+/** Disposes intermediate outputs and saved tensors of consumed nodes (keeps kept ones). */
+function releaseNodes(nodes: TapeNode[], loss: Tensor): void {
+  for (const n of nodes) {
+    for (const t of n.owned) if (!t.kept) t.dispose();
+    n.output.node = null;
+    if (!n.output.kept && n.output !== loss) n.output.dispose();
+  }
+}
+
+/** Zeroes (disposes) the gradients of parameters before the next accumulation. */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * THE rule table: every primitive's backward rule, joined from the kernel families' tables.
+ * Typed `{ [P in Primitive]: Rule<P> }`: a primitive declared in SavedMap without a rule here
+ * is a type error.
+ * @module
+ */
+import type { Primitive, Rule } from "./tape.ts";
+import { elementwiseRules } from "../../kernels/elementwise/mod.ts";
+
+/** Backward rule of every primitive. */
+export const rules: { [P in Primitive]: Rule<P> } = {
+  ...elementwiseRules,
+};

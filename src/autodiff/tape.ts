@@ -1,0 +1,113 @@
+/**
+ * Reverse-mode autodiff: the tape and the typed primitive registry.
+ *
+ * Every differentiable primitive declares what its forward saves for the backward by
+ * augmenting `SavedMap` (TypeScript declaration merging) in its kernel family's module, and
+ * supplies its rule in that family's rule table. `src/autodiff/rules.ts` joins the family
+ * tables into one object typed `{ [P in Primitive]: Rule<P> }`, so a primitive without a
+ * backward rule does not type-check.
+ * @module
+ */
+import { Tensor } from "./tensor.ts";
+
+/**
+ * Saved state per primitive. Families add entries:
+ * `declare module "../../src/autodiff/tape.ts" { interface SavedMap { relu: {...} } }`
+ */
+// deno-lint-ignore no-empty-interface
+export interface SavedMap {}
+
+/** Name of a registered primitive. */
+export type Primitive = keyof SavedMap;
+
+/** One recorded application of a primitive. */
+export interface TapeNode<P extends Primitive = Primitive> {
+  prim: P;
+  inputs: Tensor[];
+  output: Tensor;
+  saved: SavedMap[P];
+  /** Tensors held only for the backward (released with the tape). */
+  owned: Tensor[];
+}
+
+/** What a backward rule receives. */
+export interface RuleCtx<P extends Primitive> {
+  inputs: Tensor[];
+  output: Tensor;
+  saved: SavedMap[P];
+  /** needsGrad[i]: whether input i wants a gradient (skip the work otherwise). */
+  needsGrad: boolean[];
+}
+
+/**
+ * A backward rule: given the output gradient, returns one gradient per input (null where
+ * not needed). Returned tensors are new; the rule must not dispose `gy`.
+ */
+export type Rule<P extends Primitive> = (ctx: RuleCtx<P>, gy: Tensor) => (Tensor | null)[];
+
+/** A family's table of rules for the primitives it declares. */
+export type RuleTable<K extends Primitive> = { [P in K]: Rule<P> };
+
+let gradEnabled = true;
+let tape: TapeNode[] = [];
+
+/** Whether operations are being recorded. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording (no graph, no saved tensors). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** True if a primitive applied to these inputs should be recorded. */
+export function shouldRecord(inputs: readonly Tensor[]): boolean {
+  return gradEnabled && inputs.some((t) => t.requiresGrad);
+}
+
+/**
+ * Records a primitive application when any input requires a gradient; `owned` tensors are
+ * extra buffers the backward needs (statistics, masks of ReLU, …) and are disposed with the
+ * tape. Returns `output` for chaining.
+ */
+export function record<P extends Primitive>(
+  prim: P,
+  inputs: Tensor[],
+  output: Tensor,
+  saved: SavedMap[P],
+  owned: Tensor[] = [],
+): Tensor {
+  if (!shouldRecord(inputs)) {
+    for (const t of owned) t.dispose();
+    return output;
+  }
+  const node: TapeNode<P> = { prim, inputs, output, saved, owned };
+  output.requiresGrad = true;
+  output.node = node;
+  tape.push(node as unknown as TapeNode);
+  return output;
+}
+
+/** Takes the current tape (for backward) and starts a new one. */
+export function takeTape(): TapeNode[] {
+  const t = tape;
+  tape = [];
+  return t;
+}
+
+/** Puts back nodes that a backward did not consume (retain). */
+export function restoreTape(nodes: TapeNode[]): void {
+  tape = nodes.concat(tape);
+}
+
+/** Number of recorded nodes (for tests). */
+export function tapeLength(): number {
+  return tape.length;
+}

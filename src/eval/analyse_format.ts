@@ -1,0 +1,150 @@
+/**
+ * Text renderings of an analysis: the console table, `analysis.csv` (aggregates, full
+ * precision), `analysis_runs.csv` (one row per run) and `analysis.md`.
+ * @module
+ */
+import type { StageAnalysis } from "./analyse.ts";
+import { GROUP_NAMES, type MeanStd, METRIC_KEYS } from "./metrics.ts";
+
+/** Column headers of the table, after "method" and "runs". */
+export const TABLE_HEADERS = [
+  "acc",
+  "Many/Major",
+  "Medium/Moderate",
+  "Few/Minor",
+  "std",
+  "variance",
+] as const;
+
+/** "78.18 ± 4.18" for accuracies (percent), "0.0312 ± 0.0045" for std / variance. */
+export function formatMeanStd(v: MeanStd, digits: number): string {
+  return `${v.mean.toFixed(digits)} ± ${v.std.toFixed(digits)}`;
+}
+
+function rows(s: StageAnalysis): string[][] {
+  return s.methods.map((m) => {
+    const a = m.aggregate;
+    return [
+      m.key,
+      String(a.runs),
+      formatMeanStd(a.acc, 2),
+      formatMeanStd(a.many, 2),
+      formatMeanStd(a.medium, 2),
+      formatMeanStd(a.few, 2),
+      formatMeanStd(a.std, 4),
+      formatMeanStd(a.variance, 4),
+    ];
+  });
+}
+
+/** One-line description of a stage: data sets and how groups were formed. */
+export function stageCaption(s: StageAnalysis): string {
+  const datasets = [...new Set(s.methods.map((m) => m.dataset))].join(", ");
+  const groupings = [...new Set(s.methods.map((m) => m.grouping))]
+    .map((g) => `${g} (${GROUP_NAMES[g].join("/")})`).join(", ");
+  return `${s.stage} probe on ${datasets}; groups: ${groupings}; ` +
+    `accuracies in %, mean ± population std over runs`;
+}
+
+/** The console table of one stage, columns aligned with spaces. */
+export function formatTable(s: StageAnalysis): string {
+  const header = ["method", "runs", ...TABLE_HEADERS];
+  const body = rows(s);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
+      .trimEnd();
+  return [stageCaption(s), line(header), widths.map((w) => "-".repeat(w)).join("  ")]
+    .concat(body.map(line)).join("\n");
+}
+
+function csvCell(v: string | number): string {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csv(lines: (string | number)[][]): string {
+  return lines.map((l) => l.map(csvCell).join(",")).join("\n") + "\n";
+}
+
+/**
+ * `analysis.csv`: one row per stage and method with every metric's mean and population std
+ * at full f64 precision (metric names as in RunMetrics: acc, many, medium, few, std, variance).
+ */
+export function formatCsv(stages: readonly StageAnalysis[]): string {
+  const header: string[] = ["stage", "method", "dataset", "grouping", "classes", "runs"];
+  for (const k of METRIC_KEYS) header.push(`${k}_mean`, `${k}_std`);
+  const lines: (string | number)[][] = [header];
+  for (const s of stages) {
+    for (const m of s.methods) {
+      const row: (string | number)[] = [
+        s.stage,
+        m.key,
+        m.dataset,
+        m.grouping,
+        m.classes,
+        m.aggregate.runs,
+      ];
+      for (const k of METRIC_KEYS) row.push(m.aggregate[k].mean, m.aggregate[k].std);
+      lines.push(row);
+    }
+  }
+  return csv(lines);
+}
+
+/** `analysis_runs.csv`: one row per run with its metrics and where it came from. */
+export function formatRunsCsv(stages: readonly StageAnalysis[]): string {
+  const lines: (string | number)[][] = [[
+    "stage",
+    "method",
+    "dataset",
+    "split",
+    ...METRIC_KEYS,
+    "test_acc",
+    "best_epoch",
+    "protocol",
+    "path",
+  ]];
+  for (const s of stages) {
+    for (const m of s.methods) {
+      for (const r of m.runs) {
+        lines.push([
+          s.stage,
+          m.key,
+          r.results.dataset,
+          r.results.split,
+          ...METRIC_KEYS.map((k) => r.metrics[k]),
+          r.results.test_acc,
+          r.results.best_epoch,
+          r.results.protocol,
+          r.path,
+        ]);
+      }
+    }
+  }
+  return csv(lines);
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\|/g, "\\|");
+}
+
+/** `analysis.md`: per stage a caption, the Markdown table and links to the two plots. */
+export function formatMarkdown(stages: readonly StageAnalysis[]): string {
+  const out = ["# SDCLR analysis", ""];
+  for (const s of stages) {
+    const header = ["method", "runs", ...TABLE_HEADERS];
+    out.push(`## ${s.stage}`, "", stageCaption(s) + ".", "");
+    out.push(`| ${header.join(" | ")} |`);
+    out.push(`|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`);
+    for (const r of rows(s)) out.push(`| ${r.map(mdCell).join(" | ")} |`);
+    out.push(
+      "",
+      `![per-class accuracy against D_i count](per_class_${s.stage}.svg)`,
+      "",
+      `![group accuracies](groups_${s.stage}.svg)`,
+      "",
+    );
+  }
+  return out.join("\n");
+}

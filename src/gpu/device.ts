@@ -1,0 +1,104 @@
+/**
+ * Headless WebGPU adapter and device acquisition.
+ *
+ * Order: a high-performance (discrete) adapter first, then any adapter, then the fallback
+ * (on a CPU-only Linux machine that is Mesa lavapipe over Vulkan, or llvmpipe over GL).
+ * The device is requested with the adapter's real limits, because the defaults (128 MiB
+ * bindings, 16 KiB workgroup memory) are far below what a GPU offers and what large batches
+ * need. One line of adapter info is printed at the start of every run.
+ * @module
+ */
+import { UserError } from "../cli.ts";
+
+/** The acquired GPU: adapter, device and a one-line description. */
+export interface GpuContext {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  /** e.g. "webgpu: llvmpipe (LLVM 15.0.6, 256 bits) [fallback adapter]". */
+  description: string;
+  /** True for a software adapter (lavapipe/llvmpipe): benchmarks and tests size down. */
+  isSoftware: boolean;
+}
+
+let current: Promise<GpuContext> | null = null;
+let lostReason: string | null = null;
+
+/** Numeric limits copied from the adapter into requiredLimits. */
+const LIMIT_KEYS = [
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxComputeWorkgroupSizeZ",
+  "maxComputeWorkgroupsPerDimension",
+  "maxStorageBuffersPerShaderStage",
+  "maxBindGroups",
+  "maxBindingsPerBindGroup",
+  "maxUniformBufferBindingSize",
+] as const;
+
+async function acquire(quiet: boolean): Promise<GpuContext> {
+  if (typeof navigator === "undefined" || !navigator.gpu) {
+    throw new UserError(
+      "WebGPU is not available in this runtime; run with Deno 2.x (./run sets it up)",
+    );
+  }
+  const tries: GPURequestAdapterOptions[] = [
+    { powerPreference: "high-performance" },
+    {},
+    { forceFallbackAdapter: true },
+  ];
+  let adapter: GPUAdapter | null = null;
+  for (const opts of tries) {
+    adapter = await navigator.gpu.requestAdapter(opts);
+    if (adapter) break;
+  }
+  if (!adapter) {
+    throw new UserError(
+      "no WebGPU adapter found; on a CPU-only Debian machine install lavapipe " +
+        "(apt-get install mesa-vulkan-drivers), on a GPU server install the Vulkan driver",
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const k of LIMIT_KEYS) {
+    const v = (adapter.limits as unknown as Record<string, number>)[k];
+    if (typeof v === "number") requiredLimits[k] = v;
+  }
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  device.lost.then((info) => {
+    lostReason = `${info.reason}: ${info.message}`;
+    console.error(`error: GPU device lost (${lostReason}); results after this point are invalid`);
+  });
+  device.addEventListener("uncapturederror", (ev) => {
+    const err = (ev as GPUUncapturedErrorEvent).error;
+    console.error(`error: WebGPU: ${err.message}`);
+  });
+  const info = adapter.info;
+  const name = info.description || `${info.vendor} ${info.device}`.trim() || "unknown adapter";
+  const isSoftware = info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(name);
+  const description = `webgpu: ${name}${info.isFallbackAdapter ? " [fallback adapter]" : ""}` +
+    ` · max binding ${(requiredLimits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`;
+  if (!quiet) console.error(description);
+  return { adapter, device, description, isSoftware };
+}
+
+/**
+ * Returns the process-wide GPU context, acquiring it on first call (and printing the adapter
+ * line unless `quiet`). Throws a UserError with the fix when no adapter exists.
+ */
+export function getGpu(opts: { quiet?: boolean } = {}): Promise<GpuContext> {
+  if (!current) {
+    current = acquire(opts.quiet ?? false);
+    current.catch(() => (current = null));
+  }
+  return current;
+}
+
+/** Throws if the device has been lost (a lost device silently returns zeros otherwise). */
+export function assertDeviceAlive(): void {
+  if (lostReason) throw new Error(`GPU device lost: ${lostReason}`);
+}
