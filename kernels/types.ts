@@ -28,3 +28,22 @@ export interface KernelInfo {
   /** Runs the kernel at several shapes against the CPU reference. */
   check(): Promise<CheckRow[]>;
 }
+
+/**
+ * One benchmark row for `deno task bench`: our kernel and, where TF.js has the same op, the
+ * TF.js WebGPU equivalent on the same adapter and shapes.
+ */
+export interface BenchCase {
+  /** Kernel name, e.g. "conv2d_fwd". */
+  kernel: string;
+  /** Human-readable shape, e.g. "N64 C64→64 32×32 k3 s1". */
+  shape: string;
+  /** Floating-point operations of one run (reported as GFLOP/s) … */
+  flops?: number;
+  /** … or bytes moved by one run (reported as GB/s) for memory-bound kernels. */
+  bytes?: number;
+  /** Allocates inputs; `run` records one execution (no flush, no readback). */
+  ours(): { run(): void; dispose(): void };
+  /** The same computation in TF.js (`tf` = @tensorflow/tfjs-core with the webgpu backend). */
+  tfjs?(tf: typeof import("@tensorflow/tfjs-core")): { run(): unknown; dispose(): void };
+}
