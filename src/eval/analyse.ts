@@ -15,7 +15,7 @@ import {
   type RunMetrics,
   runMetrics,
 } from "./metrics.ts";
-import { groupBarsSpec, perClassSpec, renderSvg } from "./plots.ts";
+import { groupBarsSpec, perClassData, perClassSpec, renderSvg } from "./plots.ts";
 import type { Grouping, Results, Stage } from "./results.ts";
 import { STAGES } from "./results.ts";
 
@@ -153,7 +153,15 @@ export async function analyse(opts: AnalyseOptions): Promise<AnalyseReport> {
   for (const stage of wanted) {
     const s = summarise(found, stage);
     warnings.push(...s.warnings);
-    if (s.analysis.methods.length > 0) stages.push(s.analysis);
+    if (s.analysis.methods.length === 0) continue;
+    stages.push(s.analysis);
+    const omitted = perClassData(s.analysis).omitted;
+    if (omitted > 0) {
+      warnings.push(
+        `${stage}: ${omitted} (run, class) pairs have no D_i images and are left out of the ` +
+          `log-scale per-class plot (they still count in the table)`,
+      );
+    }
   }
   const out = resolve(cwd, opts.out);
   await Deno.mkdir(out, { recursive: true });

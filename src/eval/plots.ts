@@ -9,30 +9,36 @@ import * as vl from "vega-lite";
 import type { StageAnalysis } from "./analyse.ts";
 import { GROUP_NAMES, mean, rankByCount } from "./metrics.ts";
 
-/** A vega loader that fails loudly: our specs inline their data, so any load is a bug. */
-export function refusingLoader(): vega.Loader {
-  const refuse = (what: string) => (uri: string) =>
-    Promise.reject(new Error(`plots must not ${what} anything, but vega asked for "${uri}"`));
-  return {
-    load: refuse("load"),
-    sanitize: refuse("load"),
-    http: refuse("fetch"),
-    file: refuse("read"),
-  } as unknown as vega.Loader;
+/**
+ * A vega loader that refuses every request and remembers it in `requested`: our specs inline
+ * their data, so any load is a bug. (vega only logs a failed load and renders on, so the
+ * caller has to check `requested`.)
+ */
+export function refusingLoader(): { loader: vega.Loader; requested: string[] } {
+  const requested: string[] = [];
+  const refuse = (uri: string) => {
+    requested.push(String(uri));
+    return Promise.reject(new Error(`plots must not load anything, but vega asked for ${uri}`));
+  };
+  const loader = { load: refuse, sanitize: refuse, http: refuse, file: refuse };
+  return { loader: loader as unknown as vega.Loader, requested };
 }
 
 /**
  * Compiles a vega-lite spec and renders it to an SVG string headlessly
- * (`new vega.View(vega.parse(spec), { renderer: "none" }).toSVG()`).
+ * (`new vega.View(vega.parse(spec), { renderer: "none" }).toSVG()`). Throws if the spec made
+ * vega ask for any external resource (data URL, image, ...).
  */
 export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
   const compiled = vl.compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), {
-    renderer: "none",
-    loader: refusingLoader(),
-  });
+  const { loader, requested } = refusingLoader();
+  const view = new vega.View(vega.parse(compiled), { renderer: "none", loader });
   try {
-    return await view.toSVG();
+    const svg = await view.toSVG();
+    if (requested.length > 0) {
+      throw new Error(`plot spec asked vega to load ${requested.join(", ")}; inline the data`);
+    }
+    return svg;
   } finally {
     view.finalize();
   }
@@ -180,7 +186,7 @@ export function groupBarsSpec(s: StageAnalysis): vl.TopLevelSpec {
     width: { step: 28 * Math.max(1, methods.length) },
     height: 300,
     encoding: {
-      x: { field: "group", type: "nominal", sort: labels, title: null },
+      x: { field: "group", type: "nominal", sort: labels, title: null, axis: { labelAngle: 0 } },
       xOffset: { field: "method", type: "nominal", sort: methods },
     },
     layer: [

@@ -8,9 +8,13 @@
  * @module
  */
 import { UserError } from "../cli.ts";
-import { OrderedDict, type PyKey, type PyValue, STORAGE_DTYPE, type TorchDtype } from "./torch_types.ts";
-
-const MARK: unique symbol = Symbol("mark");
+import {
+  OrderedDict,
+  type PyKey,
+  type PyValue,
+  STORAGE_DTYPE,
+  type TorchDtype,
+} from "./torch_types.ts";
 
 /** A resolved allow-listed global; `call` is its behaviour under REDUCE/NEWOBJ. */
 export class GlobalRef {
@@ -52,7 +56,6 @@ class NpDtype {
 /** Anything that can sit on the unpickler's stack. */
 export type Item =
   | PyValue
-  | typeof MARK
   | GlobalRef
   | StorageRef
   | PendingTensor
@@ -252,12 +255,12 @@ export function unpickle(
       if (k !== null && typeof k === "object") {
         fail(name, `dict key of type ${describe(k)} is not supported`);
       }
-      d.set(k as PyKey, kv[i + 1]);
+      (d as Map<PyKey, Item>).set(k as PyKey, kv[i + 1]);
     }
   };
   const append = (l: Item, items: Item[]) => {
     if (!Array.isArray(l)) fail(name, `malformed pickle: APPEND on ${describe(l)}`);
-    l.push(...items);
+    (l as Item[]).push(...items);
   };
   const long = (b: Uint8Array): number | bigint => {
     let v = 0n;
