@@ -5,8 +5,10 @@
  */
 import type { KernelInfo } from "./types.ts";
 import { elementwiseKernels } from "./elementwise/check.ts";
+import { batchnormKernels } from "./batchnorm/check.ts";
 
 /** All kernels. */
 export const allKernels: KernelInfo[] = [
   ...elementwiseKernels,
+  ...batchnormKernels,
 ];

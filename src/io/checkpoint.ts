@@ -102,7 +102,9 @@ export interface Checkpoint {
   momentum: Map<string, TorchTensor>;
   /** SDCLR pruning masks (uint8 or bool) by conv weight name. */
   masks: Map<string, TorchTensor>;
+  /** Epochs completed. */
   epoch: number;
+  /** Optimizer steps taken (iterations). */
   step: number;
   /** RNG state words (integers). */
   rng: number[];
@@ -163,8 +165,13 @@ export function parseCheckpoint(bytes: Uint8Array, name = "checkpoint"): Checkpo
     const v = top.get(key);
     return typeof v === "number" && Number.isInteger(v) ? v : bad(`'${key}' is not an integer`);
   };
+  const stateDict = tensors("state_dict");
+  const momentum = tensors("momentum");
+  const masks = tensors("masks");
+  const epoch = int("epoch");
+  const step = int("step");
   const rng = top.get("rng");
-  if (!Array.isArray(rng) || rng.some((r) => typeof r !== "number")) {
+  if (!Array.isArray(rng) || rng.some((r) => typeof r !== "number" || !Number.isInteger(r))) {
     bad("'rng' is not a list of integers");
   }
   const cfg = top.get("config");
@@ -175,15 +182,7 @@ export function parseCheckpoint(bytes: Uint8Array, name = "checkpoint"): Checkpo
   } catch {
     bad("'config' is not valid JSON");
   }
-  return {
-    stateDict: tensors("state_dict"),
-    momentum: tensors("momentum"),
-    masks: tensors("masks"),
-    epoch: int("epoch"),
-    step: int("step"),
-    rng: rng as number[],
-    config,
-  };
+  return { stateDict, momentum, masks, epoch, step, rng: rng as number[], config };
 }
 
 /** Loads a checkpoint written by `saveCheckpoint`. */

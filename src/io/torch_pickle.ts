@@ -3,7 +3,8 @@
  * accepts: dicts (`Map`; `OrderedDict` for `collections.OrderedDict`), lists, strings, ints,
  * floats, bools, None and tensors, the latter as `torch._utils._rebuild_tensor_v2` calls on
  * persistent storage ids exactly as `torch.save` writes them. Output is deterministic, so the
- * same value always gives the same bytes.
+ * same value always gives the same bytes. Integral JS numbers (except -0) become Python ints,
+ * others floats; wrap a number in `PyFloat` to force a float (e.g. a learning rate of 1.0).
  * @module
  */
 import { UserError } from "../cli.ts";
@@ -32,7 +33,9 @@ export type PyWritable =
 
 /** A pickled object plus the raw storages its persistent ids name ("0", "1", …). */
 export interface Pickled {
+  /** The pickle stream (data.pkl). */
   pickle: Uint8Array;
+  /** Raw little-endian tensor bytes, indexed by storage key. */
   storages: Uint8Array[];
 }
 
@@ -170,7 +173,9 @@ export function pickleTorch(value: PyWritable): Pickled {
     if (typeof v === "string") return str(v);
     if (typeof v === "bigint") return int(v);
     if (v instanceof PyFloat) return float(v.value);
-    if (typeof v === "number") return Number.isInteger(v) ? int(v) : float(v);
+    if (typeof v === "number") {
+      return Number.isInteger(v) && !Object.is(v, -0) ? int(v) : float(v);
+    }
     if (active.has(v as object)) throw new UserError(`cannot write a cyclic value at ${path}`);
     active.add(v as object);
     if (Array.isArray(v)) {

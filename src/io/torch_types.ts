@@ -2,8 +2,8 @@
  * The values a PyTorch checkpoint holds once unpickled, as plain JavaScript: tensors with a
  * contiguous typed-array copy of their data, dicts as `Map` (`OrderedDict` for
  * `collections.OrderedDict`), lists and tuples as arrays, Python ints as `number` (or `bigint`
- * beyond 2^53), floats as `number`, `bytes` as `Uint8Array`. Also the dtype tables shared by
- * the reader and the writer.
+ * beyond 2^53), floats as `number` (so 1.0 and 1 look alike once loaded), `bytes` as
+ * `Uint8Array`, sets as arrays. Also the dtype tables shared by the reader and the writer.
  * @module
  */
 import { UserError } from "../cli.ts";
@@ -24,8 +24,11 @@ export type TorchData = Float32Array | Float64Array | BigInt64Array | Int32Array
 
 /** A tensor: dtype, shape and a C-contiguous copy of its elements (bool as 0/1 bytes). */
 export interface TorchTensor {
+  /** Element type as PyTorch names it (without "torch."). */
   dtype: TorchDtype;
+  /** Sizes per dimension; [] for a scalar. */
   shape: number[];
+  /** Elements in C order. */
   data: TorchData;
 }
 
@@ -37,7 +40,11 @@ export class OrderedDict<K = PyKey, V = PyValue> extends Map<K, V> {
 
 /** Forces a JavaScript number to be written as a Python float even when it is integral. */
 export class PyFloat {
-  constructor(readonly value: number) {}
+  /** Creates a PyFloat. */
+  constructor(
+    /** The float to write. */
+    readonly value: number,
+  ) {}
 }
 
 /** Keys a Python dict may have in a checkpoint. */

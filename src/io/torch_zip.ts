@@ -28,8 +28,11 @@ export function crc32(data: Uint8Array): number {
 
 /** One member of a zip archive; `read()` returns its (decompressed, CRC-checked) bytes. */
 export interface ZipEntry {
+  /** Full path inside the archive. */
   name: string;
+  /** Uncompressed size in bytes. */
   size: number;
+  /** Decompresses (if needed) and CRC-checks the member. */
   read(): Uint8Array;
 }
 

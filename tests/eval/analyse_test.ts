@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-// Test-only XML parser, pinned inline because deno.json's import map is not ours to edit.
+// Test-only XML parser (pinned in deno.json) to check the SVGs are well-formed.
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { UserError } from "../../src/cli.ts";
 import { analyse } from "../../src/eval/analyse.ts";

@@ -152,6 +152,7 @@ def main():
     py2 = cifar10_dict(str_keys=False)
     write("cifar10_py2style.pkl", Py2Writer().dump(py2), py2, encoding="bytes")
     d = cifar10_dict(str_keys=False)
+    write("cifar10_p1.pkl", pickle.dumps(d, protocol=1), d)
     write("cifar10_p2.pkl", pickle.dumps(d, protocol=2), d)
     d = cifar10_dict(str_keys=True, labels_as_array=True)
     write("cifar10_p4.pkl", pickle.dumps(d, protocol=4), d)

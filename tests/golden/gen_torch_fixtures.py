@@ -94,7 +94,8 @@ class TinyNet(nn.Module):
         self.fc = Head(2, 3, 2)
 
 
-def tiny_state_dict():
+def tiny_model():
+    """A tiny model in the authors' key layout, after one SGD step so momentum exists."""
     torch.manual_seed(0)
     net = TinyNet()
     with torch.no_grad():
@@ -106,8 +107,14 @@ def tiny_state_dict():
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.01)
     net.layer1[0].bn1.bn_list[1].num_batches_tracked.fill_(2**40 + 3)
+    # Two parameters are enough to exercise the optimizer layout (int keys, param_groups).
+    params = [net.conv1.weight, net.fc.fc1.bias]
+    opt = torch.optim.SGD(params, lr=0.5, momentum=0.9, weight_decay=1e-4)
+    for p in params:
+        p.grad = torch.ones_like(p)
+    opt.step()
     # DataParallel on CPU just wraps the module: keys gain the authors' "module." prefix.
-    return nn.DataParallel(net).state_dict(), net
+    return nn.DataParallel(net).state_dict(), opt
 
 
 def save(obj, name, **kw):
@@ -119,7 +126,9 @@ def rezip_deflated(src, dst):
         os.path.join(OUT, dst), "w", zipfile.ZIP_DEFLATED
     ) as zout:
         for info in zin.infolist():
-            zout.writestr(info.filename, zin.read(info.filename))
+            # A fixed timestamp keeps the regenerated file byte-identical.
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zout.writestr(member, zin.read(info.filename), zipfile.ZIP_DEFLATED)
 
 
 class Evil:
@@ -131,19 +140,13 @@ class Evil:
 
 def generate():
     os.makedirs(OUT, exist_ok=True)
-    sd, net = tiny_state_dict()
+    sd, opt = tiny_model()
     expected = {}
 
     save(sd, "sd_zip.pt")
     save(sd, "sd_legacy.pt", _use_new_zipfile_serialization=False)
     expected["sd"] = enc(sd)
 
-    # Two parameters are enough to exercise the optimizer layout (int keys, param_groups).
-    params = [net.conv1.weight, net.fc.fc1.bias]
-    opt = torch.optim.SGD(params, lr=0.5, momentum=0.9, weight_decay=1e-4)
-    for p in params:
-        p.grad = torch.ones_like(p)
-    opt.step()
     wrapped = {"state_dict": sd, "epoch": 3, "optim": opt.state_dict()}
     save(wrapped, "wrapped.pt")
     # The state_dict inside is the same as expected["sd"]; the tests check it against that.

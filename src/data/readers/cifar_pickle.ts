@@ -7,7 +7,7 @@
  * @module
  */
 import { UserError } from "../../cli.ts";
-import { CIFAR10_CLASSES, CIFAR_PIXELS, CIFAR_SIDE, chwToHwc, cifarHint } from "./cifar_binary.ts";
+import { chwToHwc, CIFAR10_CLASSES, CIFAR_PIXELS, CIFAR_SIDE, cifarHint } from "./cifar_binary.ts";
 import { checkLabels, exists, readBytes } from "./file_util.ts";
 import { latin1, NdArray, ndToNumbers, PyBytes, PyDict, type PyValue } from "./pickle_values.ts";
 import { unpickle } from "./safe_unpickle.ts";
@@ -24,7 +24,9 @@ function entry(d: PyDict, key: string, path: string, what: string): PyValue {
   const v = d.get(key);
   if (v === undefined) {
     throw new UserError(
-      `${path}: pickle has no "${key}" entry (keys: ${[...d.map.keys()].join(", ")}); not a ${what} file`,
+      `${path}: pickle has no "${key}" entry (keys: ${
+        [...d.map.keys()].join(", ")
+      }); not a ${what} file`,
     );
   }
   return v;

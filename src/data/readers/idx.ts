@@ -38,7 +38,9 @@ export interface IdxArray {
 
 /** Parses IDX bytes (already gunzipped); `path` names the file in errors. */
 export function parseIdx(bytes: Uint8Array, path: string): IdxArray {
-  if (bytes.length < 4) throw new UserError(`${path}: ${bytes.length}-byte file is too short for IDX`);
+  if (bytes.length < 4) {
+    throw new UserError(`${path}: ${bytes.length}-byte file is too short for IDX`);
+  }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const magic = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
     throw new UserError(
@@ -47,7 +49,9 @@ export function parseIdx(bytes: Uint8Array, path: string): IdxArray {
   }
   if (bytes[2] !== 0x08) {
     throw new UserError(
-      `${path}: IDX element type 0x${bytes[2].toString(16)} is not supported (only 0x08, unsigned byte)`,
+      `${path}: IDX element type 0x${
+        bytes[2].toString(16)
+      } is not supported (only 0x08, unsigned byte)`,
     );
   }
   const nd = bytes[3];
@@ -98,12 +102,16 @@ export function readIdxPair(
   }
   const lab = readIdx(labelsPath, hint);
   if (lab.dims.length !== 1) {
-    throw new UserError(`${labelsPath}: expected a 1-D IDX label file, got [${lab.dims.join("×")}]`);
+    throw new UserError(
+      `${labelsPath}: expected a 1-D IDX label file, got [${lab.dims.join("×")}]`,
+    );
   }
   const [n, h, w] = img.dims;
   if (lab.dims[0] !== n) {
     throw new UserError(
-      `${imagesPath} has ${n} images but ${labelsPath} has ${lab.dims[0]} labels; they are not a pair`,
+      `${imagesPath} has ${n} images but ${labelsPath} has ${
+        lab.dims[0]
+      } labels; they are not a pair`,
     );
   }
   const labels = Int32Array.from(lab.data);

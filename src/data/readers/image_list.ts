@@ -93,7 +93,9 @@ export function decodeImage(bytes: Uint8Array, where: string): RawImage {
     return { data: d.data, height: d.height, width: d.width, channels: 3 };
   } catch (e) {
     throw new UserError(
-      `${where}: cannot decode ${isPng ? "PNG" : "JPEG"} (${(e as Error).message}); the file is corrupt or not an image`,
+      `${where}: cannot decode ${isPng ? "PNG" : "JPEG"} (${
+        (e as Error).message
+      }); the file is corrupt or not an image`,
     );
   }
 }

@@ -55,7 +55,9 @@ export function locateDataset(name: DatasetName, dir = defaultDataDir(name)): Da
       }
     }
     throw new UserError(
-      `Fashion-MNIST not found: no train-images-idx3-ubyte(.gz) in ${cands.join(", ")}; ${FASHION_MNIST_HINT}`,
+      `Fashion-MNIST not found: no train-images-idx3-ubyte(.gz) in ${
+        cands.join(", ")
+      }; ${FASHION_MNIST_HINT}`,
     );
   }
   const c10 = name === "cifar10";
@@ -68,7 +70,9 @@ export function locateDataset(name: DatasetName, dir = defaultDataDir(name)): Da
     const py = c10 ? ["data_batch_1", "test_batch"] : ["train", "test"];
     if (py.some((f) => isFile(`${c}/${f}`))) return { dir: c, format: "cifar-python" };
   }
-  const where = exists(d) ? `no CIFAR-${c10 ? 10 : 100} batch files in ${cands.join(", ")}` : `${d} does not exist`;
+  const where = exists(d)
+    ? `no CIFAR-${c10 ? 10 : 100} batch files in ${cands.join(", ")}`
+    : `${d} does not exist`;
   throw new UserError(`CIFAR-${c10 ? 10 : 100} not found: ${where}; ${cifarHint(c10 ? 10 : 100)}`);
 }
 

@@ -233,7 +233,6 @@ export function build(obj: PyValue, state: PyValue, where: string): void {
   throw new UserError(`${where}: pickle BUILD on an unsupported object`);
 }
 
-
 /** Checks `module.name` against the allow-list; refuses everything else. */
 export function resolveGlobal(module: string, name: string, where: string): PyGlobal {
   const full = `${module}.${name}`;

@@ -2,8 +2,9 @@
  * A safe, minimal Python unpickler for data files (CIFAR's python batches). It interprets the
  * pickle opcodes itself and never runs code: globals are checked against a short allow-list
  * of numpy/codecs array serialisers (pickle_values.ts), which it "calls" by building plain
- * typed data. Covers the binary opcodes of protocols 2–5 (Python 2 cPickle and Python 3
- * `pickle`, in-band buffers only); the text opcodes of protocol 0/1 are refused.
+ * typed data. Covers protocols 1–5 (Python 2 cPickle and Python 3 `pickle`, in-band
+ * buffers only) and the simple text opcodes (INT, LONG, PUT, GET); protocol 0's quoted
+ * STRING / UNICODE are refused.
  * @module
  */
 import { UserError } from "../../cli.ts";
@@ -74,7 +75,8 @@ export function unpickle(bytes: Uint8Array, where: string): PyValue {
     }
   };
   const pop = (): PyValue => (stack.length === 0 ? fail("stack underflow") : stack.pop()!);
-  const top = (): PyValue => (stack.length === 0 ? fail("stack underflow") : stack[stack.length - 1]);
+  const top =
+    (): PyValue => (stack.length === 0 ? fail("stack underflow") : stack[stack.length - 1]);
   const popMark = (): PyValue[] => {
     const m = marks.pop();
     if (m === undefined) fail("MARK expected");
@@ -90,12 +92,15 @@ export function unpickle(bytes: Uint8Array, where: string): PyValue {
   };
   const setItems = (d: PyValue, kv: PyValue[]) => {
     if (!(d instanceof PyDict)) fail("SETITEM on a non-dict");
-    for (let i = 0; i + 1 < kv.length; i += 2) (d as PyDict).map.set(keyOf(kv[i], where), kv[i + 1]);
+    for (let i = 0; i + 1 < kv.length; i += 2) {
+      (d as PyDict).map.set(keyOf(kv[i], where), kv[i + 1]);
+    }
   };
   const append = (l: PyValue, items: PyValue[]) => {
     if (!Array.isArray(l)) fail("APPEND on a non-list");
     (l as PyValue[]).push(...items);
   };
+  const textIndex = (t: string) => /^\d+$/.test(t.trim()) ? Number(t.trim()) : fail(`bad memo index "${t}"`);
   const memoGet = (i: number) => memo.has(i) ? memo.get(i)! : fail(`memo entry ${i} missing`);
 
   while (true) {
@@ -168,6 +173,26 @@ export function unpickle(bytes: Uint8Array, where: string): PyValue {
         setItems(top(), kv);
         break;
       }
+      case 0x49: { // INT (protocol 0/1 text; "01"/"00" are True/False)
+        const t = line().trim();
+        if (t === "01" || t === "00") stack.push(t === "01");
+        else if (/^[-+]?\d+$/.test(t)) stack.push(Number(t));
+        else fail(`bad INT "${t}"`);
+        break;
+      }
+      case 0x4c: { // LONG (text, trailing "L")
+        const t = line().trim().replace(/L$/, "");
+        if (!/^[-+]?\d+$/.test(t)) fail(`bad LONG "${t}"`);
+        const v = BigInt(t);
+        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+        break;
+      }
+      case 0x70: // PUT (text memo index)
+        memo.set(textIndex(line()), top());
+        break;
+      case 0x67: // GET
+        stack.push(memoGet(textIndex(line())));
+        break;
       case 0x4a: // BININT
         stack.push(i32());
         break;
@@ -278,4 +303,3 @@ export function unpickle(bytes: Uint8Array, where: string): PyValue {
     }
   }
 }
-

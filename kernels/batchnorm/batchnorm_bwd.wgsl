@@ -1,0 +1,197 @@
+// Batch norm backward. Same (channel, chunk) grid and walker as batchnorm_fwd.wgsl.
+// g = gy, masked by [y > 0] when the forward fused a ReLU. With x̂ = (x − mean)·invstd:
+//   dβ = Σ g,  dγ = Σ g·x̂ = invstd·Σ g·(x − mean)
+//   train: gx = γ·invstd·(g − dβ/M − x̂·dγ/M)      eval: gx = γ·invstd·g
+//
+// Variants (one entry `main` each):
+//   PARTIAL   per-chunk Σg, Σg·(x−mean) → part          bindings gy, x, stats, part, [y]
+//   FINALIZE  one invocation per channel: part → dγ, dβ  bindings part, stats, dγ, dβ
+//   otherwise gx over the chunk                          bindings gy, w, stats, gx, ...
+//     FUSED  (S = 1) reduce the channel first and write dγ, dβ; then gx
+//     SUMS   (S > 1, train) read dγ, dβ written by FINALIZE
+//     neither (eval) gx = γ·invstd·g only                 ... [x, dγ, dβ] only with NEEDS_X
+// The optional y binding is last; its number comes from Y_BINDING. Derived defines (the
+// preprocessor takes plain names only): NEEDS_X = FUSED|SUMS, GRAD = !FINALIZE,
+// REDUCE = PARTIAL|FUSED.
+
+struct Params {
+  C: u32,
+  HWv: u32,
+  Mv: u32,
+  chunk: u32,
+  S: u32,
+  q: u32,
+  r: u32,
+  CHWv: u32,
+  count: f32,
+  _p0: f32,
+  _p1: f32,
+  _p2: f32,
+}
+
+#if ${VEC4}
+alias VT = vec4<f32>;
+fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
+#else
+alias VT = f32;
+fn hsum(v: VT) -> f32 { return v; }
+#endif
+
+@group(0) @binding(0) var<uniform> p: Params;
+#if ${PARTIAL}
+@group(0) @binding(1) var<storage, read> gy: array<VT>;
+@group(0) @binding(2) var<storage, read> x: array<VT>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> part: array<f32>;
+#elif ${FINALIZE}
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
+#else
+@group(0) @binding(1) var<storage, read> gy: array<VT>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gx: array<VT>;
+#if ${NEEDS_X}
+@group(0) @binding(5) var<storage, read> x: array<VT>;
+@group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
+#endif
+#endif
+#if ${RELU}
+@group(0) @binding(${Y_BINDING}) var<storage, read> y: array<VT>;
+#endif
+
+const WG: u32 = 256u;
+var<workgroup> red: array<vec2<f32>, WG>;
+
+fn tree(t: u32, v: vec2<f32>) -> vec2<f32> {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) {
+      red[t] += red[t + s];
+    }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+struct Walk {
+  j: u32,
+  hw: u32,
+  addr: u32,
+}
+
+fn walk_start(c: u32, j: u32) -> Walk {
+  let n = j / p.HWv;
+  let hw = j - n * p.HWv;
+  return Walk(j, hw, n * p.CHWv + c * p.HWv + hw);
+}
+
+fn walk_next(w: ptr<function, Walk>) {
+  (*w).j += WG;
+  (*w).hw += p.r;
+  (*w).addr += p.q * p.CHWv + p.r;
+  if ((*w).hw >= p.HWv) {
+    (*w).hw -= p.HWv;
+    (*w).addr += p.CHWv - p.HWv;
+  }
+}
+
+fn chunk_end(s: u32) -> u32 {
+  return min((s + 1u) * p.chunk, p.Mv);
+}
+
+#if ${GRAD}
+// The incoming gradient, masked through the fused ReLU's output.
+fn grad_at(i: u32) -> VT {
+#if ${RELU}
+  return select(VT(0.0), gy[i], y[i] > VT(0.0));
+#else
+  return gy[i];
+#endif
+}
+#endif
+
+#if ${REDUCE}
+// Σg, Σg·(x − mean) over chunk s of channel c (totals in every invocation).
+fn grad_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
+  let mean = stats[c];
+  let end = chunk_end(s);
+  var sg = VT(0.0);
+  var sgx = VT(0.0);
+  var w = walk_start(c, s * p.chunk + t);
+  for (; w.j < end; walk_next(&w)) {
+    let g = grad_at(w.addr);
+    sg += g;
+    sgx += g * (x[w.addr] - mean);
+  }
+  return tree(t, vec2<f32>(hsum(sg), hsum(sgx)));
+}
+#endif
+
+#if ${PARTIAL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
+  let c = wid.y;
+  let s = wid.x;
+  let sums = grad_sums(c, s, t);
+  if (t == 0u) {
+    part[(c * p.S + s) * 2u] = sums.x;
+    part[(c * p.S + s) * 2u + 1u] = sums.y;
+  }
+}
+#elif ${FINALIZE}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= p.C) {
+    return;
+  }
+  var sums = vec2<f32>(0.0);
+  for (var k = 0u; k < p.S; k++) {
+    sums += vec2<f32>(part[(c * p.S + k) * 2u], part[(c * p.S + k) * 2u + 1u]);
+  }
+  dbeta[c] = sums.x;
+  dgamma[c] = sums.y * stats[p.C + c];
+}
+#else
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
+  let c = wid.y;
+  let s = wid.x;
+  let invstd = stats[p.C + c];
+  let k1 = weight[c] * invstd;
+#if ${FUSED}
+  let sums = grad_sums(c, 0u, t);
+  let db = sums.x;
+  let dg = sums.y * invstd;
+  if (t == 0u) {
+    dbeta[c] = db;
+    dgamma[c] = dg;
+  }
+#elif ${SUMS}
+  let db = dbeta[c];
+  let dg = dgamma[c];
+#endif
+#if ${TRAIN}
+  let mean = stats[c];
+  let kg = db / p.count;
+  let kx = dg * invstd / p.count;
+#endif
+  let end = chunk_end(s);
+  var w = walk_start(c, s * p.chunk + t);
+  for (; w.j < end; walk_next(&w)) {
+    let g = grad_at(w.addr);
+#if ${TRAIN}
+    gx[w.addr] = k1 * (g - kg - (x[w.addr] - mean) * kx);
+#else
+    gx[w.addr] = k1 * g;
+#endif
+  }
+}
+#endif

@@ -1,0 +1,170 @@
+// Batch norm forward over NCHW (1d [N, C] is H·W = 1). A workgroup owns one (channel, chunk):
+// dispatch [S, C], chunk s of channel c covers elements [s·chunk, min((s+1)·chunk, M)) of the
+// channel's M = N·H·W values (counted in VT units: vec4 when H·W % 4 == 0). Walking a chunk
+// with stride WG only needs adds: WG = q·HWv + r is split on the host, so no division per
+// element (lavapipe has no SIMD integer division).
+//
+// Variants (one entry `main` each):
+//   PARTIAL            per-chunk shifted sums Σ(x−K), Σ(x−K)² → part[(c·S+s)·2 + 0/1]
+//   TRAIN & FUSED      S = 1: reduce the channel, update running stats, normalise (one pass
+//                      over a channel that is still in cache)
+//   TRAIN & !FUSED     S > 1: combine the S partials, then normalise this chunk
+//   !TRAIN             normalise with the running statistics
+// Shift K = the channel's first value keeps Σ(x−K)² − (Σ(x−K))²/M free of cancellation when
+// |mean| ≫ std. stats[c] = mean, stats[C + c] = 1/sqrt(var + eps): saved for the backward.
+
+struct Params {
+  C: u32,
+  HWv: u32,
+  Mv: u32,
+  chunk: u32,
+  S: u32,
+  q: u32,
+  r: u32,
+  CHWv: u32,
+  count: f32,
+  momentum: f32,
+  eps: f32,
+  unbias: f32,
+}
+
+#if ${VEC4}
+alias VT = vec4<f32>;
+fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
+fn first(v: VT) -> f32 { return v.x; }
+#else
+alias VT = f32;
+fn hsum(v: VT) -> f32 { return v; }
+fn first(v: VT) -> f32 { return v; }
+#endif
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<VT>;
+#if ${PARTIAL}
+@group(0) @binding(2) var<storage, read_write> part: array<f32>;
+#else
+@group(0) @binding(2) var<storage, read_write> y: array<VT>;
+@group(0) @binding(3) var<storage, read> weight: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(6) var<storage, read_write> run_mean: array<f32>;
+@group(0) @binding(7) var<storage, read_write> run_var: array<f32>;
+#endif
+#if ${SPLIT_TRAIN}
+@group(0) @binding(8) var<storage, read> part: array<f32>;
+#endif
+
+const WG: u32 = 256u;
+var<workgroup> red: array<vec2<f32>, WG>;
+
+// Tree reduction of one vec2 per invocation; every invocation gets the total.
+fn tree(t: u32, v: vec2<f32>) -> vec2<f32> {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) {
+      red[t] += red[t + s];
+    }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+// Element walker: address of chunk element j (VT units) of channel c, advanced by WG.
+struct Walk {
+  j: u32,
+  hw: u32,
+  addr: u32,
+}
+
+fn walk_start(c: u32, j: u32) -> Walk {
+  let n = j / p.HWv;
+  let hw = j - n * p.HWv;
+  return Walk(j, hw, n * p.CHWv + c * p.HWv + hw);
+}
+
+fn walk_next(w: ptr<function, Walk>) {
+  (*w).j += WG;
+  (*w).hw += p.r;
+  (*w).addr += p.q * p.CHWv + p.r;
+  if ((*w).hw >= p.HWv) {
+    (*w).hw -= p.HWv;
+    (*w).addr += p.CHWv - p.HWv;
+  }
+}
+
+fn chunk_end(s: u32) -> u32 {
+  return min((s + 1u) * p.chunk, p.Mv);
+}
+
+// Σ(x−K), Σ(x−K)² over chunk s of channel c (totals in every invocation).
+fn shifted_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
+  let shift = VT(first(x[c * p.HWv]));
+  let end = chunk_end(s);
+  var s1 = VT(0.0);
+  var s2 = VT(0.0);
+  var w = walk_start(c, s * p.chunk + t);
+  for (; w.j < end; walk_next(&w)) {
+    let d = x[w.addr] - shift;
+    s1 += d;
+    s2 += d * d;
+  }
+  return tree(t, vec2<f32>(hsum(s1), hsum(s2)));
+}
+
+#if ${PARTIAL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
+  let c = wid.y;
+  let s = wid.x;
+  let sums = shifted_sums(c, s, t);
+  if (t == 0u) {
+    part[(c * p.S + s) * 2u] = sums.x;
+    part[(c * p.S + s) * 2u + 1u] = sums.y;
+  }
+}
+#else
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
+  let c = wid.y;
+  let s = wid.x;
+#if ${TRAIN}
+#if ${FUSED}
+  let sums = shifted_sums(c, 0u, t);
+#else
+  var sums = vec2<f32>(0.0);
+  for (var k = 0u; k < p.S; k++) {
+    sums += vec2<f32>(part[(c * p.S + k) * 2u], part[(c * p.S + k) * 2u + 1u]);
+  }
+#endif
+  let dm = sums.x / p.count;
+  let mean = first(x[c * p.HWv]) + dm;
+  let bvar = max(sums.y / p.count - dm * dm, 0.0);
+  if (s == 0u && t == 0u) {
+    run_mean[c] = (1.0 - p.momentum) * run_mean[c] + p.momentum * mean;
+    run_var[c] = (1.0 - p.momentum) * run_var[c] + p.momentum * bvar * p.unbias;
+  }
+#else
+  let mean = run_mean[c];
+  let bvar = run_var[c];
+#endif
+  let invstd = 1.0 / sqrt(bvar + p.eps);
+  if (s == 0u && t == 0u) {
+    stats[c] = mean;
+    stats[p.C + c] = invstd;
+  }
+  let a = weight[c] * invstd;
+  let b = bias[c] - mean * a;
+  let end = chunk_end(s);
+  var w = walk_start(c, s * p.chunk + t);
+  for (; w.j < end; walk_next(&w)) {
+#if ${RELU}
+    y[w.addr] = max(x[w.addr] * a + b, VT(0.0));
+#else
+    y[w.addr] = x[w.addr] * a + b;
+#endif
+  }
+}
+#endif

@@ -1,0 +1,36 @@
+/**
+ * The kernel ops the networks use, behind one small adapter so the model code does not
+ * depend on each family's option spelling.
+ * @module
+ */
+import type { Tensor } from "../autodiff/tensor.ts";
+import { conv2d } from "../../kernels/conv2d/mod.ts";
+import { linear } from "../../kernels/linear/mod.ts";
+import { globalAvgPool, maxPool2d } from "../../kernels/pool/mod.ts";
+import { normalizeChannels } from "../../kernels/normalize/mod.ts";
+import { IMAGENET_MEAN, IMAGENET_STD } from "./state_dict.ts";
+
+/** Convolution without bias; `mask` (same shape as w, 0/1) selects the pruned weights. */
+export function conv2dOp(x: Tensor, w: Tensor, stride: number, pad: number, mask?: Tensor): Tensor {
+  return conv2d(x, w, { stride, padding: pad, mask });
+}
+
+/** y = x·wᵀ (+ b). */
+export function linearOp(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  return linear(x, w, b);
+}
+
+/** Max-pool 3×3, stride 2, padding 1 (ImageNet stem). */
+export function maxPoolOp(x: Tensor): Tensor {
+  return maxPool2d(x, { kernel: 3, stride: 2, padding: 1 });
+}
+
+/** Mean over H×W: [N, C, H, W] → [N, C]. */
+export function globalAvgPoolOp(x: Tensor): Tensor {
+  return globalAvgPool(x);
+}
+
+/** (x − mean_c) / std_c with the ImageNet constants (the model's first op). */
+export function normalizeInputOp(x: Tensor): Tensor {
+  return normalizeChannels(x, IMAGENET_MEAN, IMAGENET_STD);
+}

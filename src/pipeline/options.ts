@@ -1,0 +1,325 @@
+/**
+ * Option parsing of the experiment scripts: the authors' flags (profiles.ts) plus ours
+ * (`--splits`, `--out`, `--split-dir`, small-run options), turned into one checked
+ * `PipelineConfig`. Pure apart from resolving relative paths against the caller's folder.
+ * @module
+ */
+import { isAbsolute, resolve } from "node:path";
+import { type CommandSpec, type OptionSpec, type Parsed, parseCommand, UserError } from "../cli.ts";
+import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
+
+/** One split of a row: its number (null for ImageNet's single list) and names. */
+export interface SplitJob {
+  /** Split number k (1-based), or null for ImageNet lists. */
+  k: number | null;
+  /** Pretraining split name as the authors write it, e.g. "split3_D_i". */
+  split: string;
+  /** Few-shot training split name, e.g. "split3_S_b". */
+  fewShot: string;
+  /** Run folder name: the authors' pretrain_name plus our small-run suffixes. */
+  runName: string;
+}
+
+/** Which stages run, and how. */
+export interface StageSelection {
+  pretrain: boolean;
+  linear: boolean;
+  fewshot: boolean;
+  /** Probes only recompute test results from their saved best classifiers. */
+  testOnly: boolean;
+}
+
+/** Everything one pipeline invocation needs, checked. */
+export interface PipelineConfig {
+  profile: ScriptProfile;
+  dataset: string;
+  method: "simclr" | "sdclr";
+  /** Results label, the same for every split of one configuration (analysis groups by it). */
+  label: string;
+  model: string;
+  width?: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  temperature: number;
+  seed: number;
+  probeSeed: number;
+  prunePercent: number;
+  dualBn: boolean;
+  jobs: SplitJob[];
+  stages: StageSelection;
+  /** Absolute data folder, when given. */
+  data?: string;
+  /** Absolute split folder (authors' or our layout), when given. */
+  splitDir?: string;
+  /** Absolute output root; run folders are `<out>/<dataset>/<runName>`. */
+  out: string;
+  maxSteps?: number;
+  maxTrain?: number;
+  cachedFeatures: boolean;
+  dryRun: boolean;
+  /** Messages about accepted-but-ignored options, printed before running. */
+  notes: string[];
+}
+
+const EXTRAS_FOR_CIFAR: Record<string, OptionSpec> = {
+  splits: {
+    type: "string",
+    help: "run a row of splits: 1-5, 1,3 or 2 (replaces the number in --split)",
+  },
+  data: { type: "string", help: "data folder (default: the data set's usual folder)" },
+  seed: { type: "string", default: "10", help: "pretraining seed (fixed to 10 by the authors)" },
+};
+
+const EXTRAS: Record<string, OptionSpec> = {
+  out: { type: "string", default: "runs", help: "output root: <out>/<dataset>/<run name>/" },
+  "split-dir": {
+    type: "string",
+    help: "folder with the authors' split files (cifar10_imbSub_with_subsets/, cifar10/, " +
+      "imagenet-100/ … as released) or our generated layout (<dataset>/…); default: ours in splits/",
+  },
+  model: { type: "string", help: "backbone (default: resnet18 for CIFAR, resnet50 for ImageNet)" },
+  width: { type: "string", help: "base width of the backbone (64 in the paper; small runs)" },
+  "max-steps": { type: "string", help: "stop pretraining after N optimizer steps (small runs)" },
+  "max-train": { type: "string", help: "probes train on at most N images (CPU smoke runs)" },
+  "cached-features": {
+    type: "boolean",
+    help: "probes train on features computed once without augmentation: fast, NOT the paper's " +
+      "protocol (recorded in results.json)",
+  },
+  "dry-run": { type: "boolean", help: "print the stage commands and exit" },
+};
+
+/** The full command spec (authors' options + ours) of a script. */
+export function pipelineSpec(name: ScriptName): CommandSpec {
+  const p = PROFILES[name];
+  const options: Record<string, OptionSpec> = { ...p.options };
+  if (p.family === "cifar") {
+    Object.assign(options, EXTRAS_FOR_CIFAR);
+    options.dataset = {
+      type: "string",
+      default: p.datasets[0],
+      choices: p.datasets,
+      help: "data set",
+    };
+  }
+  Object.assign(options, EXTRAS);
+  const examples = p.family === "cifar"
+    ? `  deno task ${name} -g 1 -w 8 --split ${p.options.split.default} --prune True ` +
+      `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5`
+    : `  deno task ${name} --data /path/to/imagenet --split-dir /path/to/lists`;
+  return {
+    name,
+    description: `Runs the authors' ${p.authorsScript} pipeline: pretraining, then the ` +
+      "full-shot linear probe and the few-shot probe, each as its own process, one run folder " +
+      "per split named like the authors' pretrain_name; finished stages are skipped on a " +
+      "rerun (pretraining resumes from its last checkpoint). Ends with the analysis table. " +
+      "True/False values are strings, as in the original. " +
+      `No effect here: ${p.noEffect.map((n) => "--" + n).join(", ")}.`,
+    options,
+    epilog: `Examples:\n${examples}`,
+  };
+}
+
+/** Parses an authors'-style boolean ("True"/"False"; also true/false/1/0). */
+export function authorsBool(name: string, v: unknown): boolean {
+  const s = String(v);
+  if (/^(true|1)$/i.test(s)) return true;
+  if (/^(false|0)$/i.test(s)) return false;
+  throw new UserError(`--${name} expects True or False, got "${s}"`);
+}
+
+function number(name: string, v: unknown, o: { int?: boolean; min?: number; below?: number }) {
+  const x = typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  if (!Number.isFinite(x) || (o.int && !Number.isInteger(x))) {
+    throw new UserError(`--${name} expects ${o.int ? "an integer" : "a number"}, got "${v}"`);
+  }
+  if (o.min !== undefined && x < o.min) throw new UserError(`--${name} must be ≥ ${o.min}, got ${x}`);
+  if (o.below !== undefined && x >= o.below) {
+    throw new UserError(`--${name} must be below ${o.below}, got ${x}`);
+  }
+  return x;
+}
+
+/** Parses `--splits`: "1-5", "1,3", "2" or a mix ("1-2,5"); sorted, without repeats. */
+export function parseSplitList(s: string): number[] {
+  const out = new Set<number>();
+  for (const part of s.split(",")) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new UserError(`--splits "${s}": expected e.g. 1-5, 1,3 or 2`);
+    const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
+    if (a < 1 || b < a) throw new UserError(`--splits "${s}": ranges must be 1-based and ascending`);
+    for (let k = a; k <= b; k++) out.add(k);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+const CIFAR_SPLIT = /^(cifar100_)?split(\d+)_(D_i|D_b)$/;
+
+function cifarJobs(p: ScriptProfile, split: string, splits: string | undefined): [number, string][] {
+  const m = CIFAR_SPLIT.exec(split);
+  if (!m) {
+    throw new UserError(
+      `--split "${split}": expected ${p.name === "cifar100-lt" ? "cifar100_" : ""}splitK_D_i ` +
+        "(long tail) or splitK_D_b (balanced control), K = 1..5",
+    );
+  }
+  // The authors' CIFAR-100 names carry a "cifar100_" prefix; accept it either way and name
+  // runs with the authors' spelling.
+  const prefix = p.name === "cifar100-lt" ? "cifar100_" : "";
+  const ks = splits === undefined ? [Number(m[2])] : parseSplitList(splits);
+  return ks.map((k) => [k, `${prefix}split${k}_${m[3]}`]);
+}
+
+function abs(cwd: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(cwd, p);
+}
+
+/**
+ * Turns parsed options into a PipelineConfig. `cwd` is where the user typed the command
+ * (relative paths are resolved against it).
+ */
+export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineConfig {
+  const p = PROFILES[name];
+  const s = (k: string) => v[k] as string | undefined;
+  const notes: string[] = [];
+  for (const k of p.noEffect) {
+    if (v[k] !== undefined && v[k] !== p.options[k]?.default) {
+      notes.push(`--${k} ${v[k]} has no effect here (${p.options[k].help.replace(/^.*?; /, "")})`);
+    }
+  }
+  const prune = authorsBool("prune", s("prune") ?? "False");
+  const dualBn = authorsBool("prune_dual_bn", s("prune_dual_bn") ?? "False");
+  const random = s("random_prune_percent") ?? "0";
+  if (Number(random) !== 0) {
+    throw new UserError(
+      `--random_prune_percent ${random}: random pruning is not implemented; use 0 (magnitude pruning only)`,
+    );
+  }
+  const epochsRaw = s("epochs")!;
+  const batchRaw = s(p.batchOption)!;
+  const lrRaw = p.lrOption ? s(p.lrOption)! : "0.5";
+  const tempRaw = p.tempOption ? s(p.tempOption)! : "0.2";
+  const seedRaw = s("seed") ?? "";
+  const epochs = number("epochs", epochsRaw, { int: true, min: 1 });
+  const batchSize = number(p.batchOption, batchRaw, { int: true, min: 2 });
+  const lr = number(p.lrOption ?? "lr", lrRaw, { min: 0 });
+  const temperature = number(p.tempOption ?? "temp", tempRaw, { min: 1e-6 });
+  const prunePercentRaw = s("prune_percent") ?? "0.7";
+  const prunePercent = number("prune_percent", prunePercentRaw, { min: 0, below: 1 });
+  const seed = seedRaw === "" ? 0 : number("seed", seedRaw, { int: true, min: 0 });
+  const probeSeed = s("linear_eval_seed") !== undefined
+    ? number("linear_eval_seed", s("linear_eval_seed"), { int: true, min: 0 })
+    : seed;
+  const width = s("width") !== undefined ? number("width", s("width"), { int: true, min: 1 }) : undefined;
+  const maxSteps = s("max-steps") !== undefined
+    ? number("max-steps", s("max-steps"), { int: true, min: 1 })
+    : undefined;
+  const maxTrain = s("max-train") !== undefined
+    ? number("max-train", s("max-train"), { int: true, min: 1 })
+    : undefined;
+  const model = s("model") ?? p.model;
+  const cachedFeatures = v["cached-features"] === true;
+
+  const flag = (k: string) => s(k) !== undefined && authorsBool(k, s(k));
+  const testOnly = flag("test_only");
+  let stages: StageSelection;
+  if (flag("few_shot_only") || flag("only_few_shot")) {
+    stages = { pretrain: false, linear: false, fewshot: true, testOnly };
+  } else {
+    const probes = !flag("only_pretraining");
+    stages = { pretrain: !flag("only_finetuning"), linear: probes, fewshot: probes, testOnly };
+  }
+
+  const split = s("split")!;
+  let pairs: [number | null, string][];
+  if (p.family === "cifar") pairs = cifarJobs(p, split, s("splits"));
+  else {
+    if (s("splits") !== undefined) throw new UserError(`--splits: ${name} has one list, not splits`);
+    pairs = [[null, split.replace(/\.txt$/, "")]];
+  }
+  const method = prune ? "sdclr" : "simclr";
+  const suffix = (width !== undefined ? `_w${width}` : "") +
+    (model !== p.model ? `_${model}` : "") +
+    (maxSteps !== undefined ? `_steps${maxSteps}` : "");
+  const fewShotOverride = s("few_shot_split");
+  const jobs = pairs.map(([k, sp]): SplitJob => {
+    const nv: NameValues = {
+      epochs: epochsRaw,
+      split: sp,
+      lr: lrRaw,
+      temp: tempRaw,
+      batchSize: batchRaw,
+      seed: seedRaw,
+      prune,
+      prunePercent: prunePercentRaw,
+      dualBn,
+      randomPrunePercent: random,
+    };
+    const fewShot = fewShotOverride?.replace(/\.txt$/, "") ?? p.fewShotSplit(k);
+    return { k, split: sp, fewShot, runName: p.runName(nv) + suffix };
+  });
+
+  // The label names the configuration, not the split: everything that differs from the
+  // script's defaults, so that different configurations never pool in one analysis row.
+  const parts: string[] = [method];
+  if (prune) parts.push(`p${prunePercentRaw}` + (dualBn ? "" : "-singlebn"));
+  const differs = (opt: string | undefined, tag: string) => {
+    if (opt && s(opt) !== p.options[opt]?.default) parts.push(`${tag}${s(opt)}`);
+  };
+  differs("epochs", "e");
+  differs(p.lrOption, "lr");
+  differs(p.batchOption, "b");
+  differs(p.tempOption, "t");
+  if (/_D_b$/.test(split)) parts.push("balanced");
+  if (s("seed") !== undefined && s("seed") !== (p.options.seed ?? EXTRAS_FOR_CIFAR.seed).default) {
+    parts.push(`s${s("seed")}`);
+  }
+  if (width !== undefined) parts.push(`w${width}`);
+  if (model !== p.model) parts.push(model);
+  if (maxSteps !== undefined) parts.push(`steps${maxSteps}`);
+  if (maxTrain !== undefined) parts.push(`max${maxTrain}`);
+  if (cachedFeatures) parts.push("cached");
+
+  const dataset = s("dataset") ?? p.datasets[0];
+  const data = s("data");
+  if (p.family === "imagenet" && (data === undefined || data === "placeholder")) {
+    if (stages.pretrain || stages.linear || stages.fewshot) {
+      throw new UserError(`--data is required: the ImageNet root folder (holding train/ and val/)`);
+    }
+  }
+  if (v["split-dir"] === undefined && p.family === "imagenet") {
+    notes.push("no --split-dir: looking for the ImageNet lists in the repository's splits/");
+  }
+  return {
+    profile: p,
+    dataset,
+    method,
+    label: parts.join("-"),
+    model,
+    width,
+    epochs,
+    batchSize,
+    lr,
+    temperature,
+    seed,
+    probeSeed,
+    prunePercent,
+    dualBn,
+    jobs,
+    stages,
+    data: data !== undefined ? abs(cwd, data) : undefined,
+    splitDir: s("split-dir") !== undefined ? abs(cwd, s("split-dir")!) : undefined,
+    out: abs(cwd, s("out") ?? "runs"),
+    maxSteps,
+    maxTrain,
+    cachedFeatures,
+    dryRun: v["dry-run"] === true,
+    notes,
+  };
+}
+
+/** Parses a script's command line into a PipelineConfig (prints help and exits on --help). */
+export function parsePipelineArgs(name: ScriptName, args: string[], cwd: string): PipelineConfig {
+  return buildConfig(name, parseCommand(pipelineSpec(name), args), cwd);
+}

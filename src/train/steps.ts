@@ -1,0 +1,133 @@
+/**
+ * One optimisation step of each method, exactly as spec §5 orders it.
+ *
+ * SDCLR on views x1, x2:
+ *   1. no grad: f2 = pruned(x2) (train-mode BN: updates the pruned set's running statistics);
+ *   2. f1 = dense(x1); L1 = NT-Xent(f1, stop_grad(f2)); backward;
+ *   3. f2' = pruned(x2); L2 = NT-Xent(stop_grad(f1), f2'); backward (grads add up; the mask
+ *      passes gradient only to kept conv weights);
+ *   4. one SGD step. The returned (logged) loss is L1.
+ * SimCLR: f = model([x1; x2]) as one batch of 2B, one NT-Xent over the pairs, backward, step.
+ *
+ * Each step runs inside `tidy`; nothing is read back (the loss stays on the GPU, see LossLog).
+ * @module
+ */
+import { Tensor, tidy } from "../autodiff/tensor.ts";
+import { noGrad } from "../autodiff/tape.ts";
+import { backward, zeroGrad } from "../autodiff/backward.ts";
+import { detach } from "../../kernels/elementwise/mod.ts";
+import { engine } from "../gpu/engine.ts";
+import type { ResNet } from "../nn/resnet.ts";
+import { ntXentOp, splitRows } from "./loss_ops.ts";
+
+/** What the steps need from an optimizer: apply the accumulated gradients at a rate. */
+export interface Optimizer {
+  step(lr: number): void;
+}
+
+/** The pretraining methods. */
+export type Method = "sdclr" | "simclr";
+
+/** One SDCLR step; returns L1 as a [1] tensor the caller owns. */
+export function sdclrStep(
+  model: ResNet,
+  opt: Optimizer,
+  x1: Tensor,
+  x2: Tensor,
+  lr: number,
+  temperature: number,
+): Tensor {
+  return tidy(() => {
+    zeroGrad(model.parameters());
+    const f2 = noGrad(() => model.forward(x2, { branch: "pruned", training: true }));
+    const f1 = model.forward(x1, { branch: "dense", training: true });
+    const f1d = detach(f1); // backward releases f1; the pruned half needs its values
+    const l1 = ntXentOp(f1, f2, temperature);
+    backward(l1);
+    const f2p = model.forward(x2, { branch: "pruned", training: true });
+    const l2 = ntXentOp(f1d, f2p, temperature);
+    backward(l2);
+    opt.step(lr);
+    return l1;
+  });
+}
+
+/** Stacks two [B, ...] tensors into one [2B, ...] (input data; not recorded). */
+export function concatBatch(a: Tensor, b: Tensor): Tensor {
+  const out = Tensor.empty([a.shape[0] + b.shape[0], ...a.shape.slice(1)]);
+  engine().copy(a.buffer, out.buffer, a.bytes);
+  engine().copy(b.buffer, out.buffer, b.bytes, 0, a.bytes);
+  return out;
+}
+
+/** One SimCLR step on the concatenated batch; returns the loss as a [1] tensor. */
+export function simclrStep(
+  model: ResNet,
+  opt: Optimizer,
+  x1: Tensor,
+  x2: Tensor,
+  lr: number,
+  temperature: number,
+): Tensor {
+  return tidy(() => {
+    zeroGrad(model.parameters());
+    const f = model.forward(concatBatch(x1, x2), { branch: "dense", training: true });
+    const [z1, z2] = splitRows(f, x1.shape[0]);
+    const loss = ntXentOp(z1, z2, temperature);
+    backward(loss);
+    opt.step(lr);
+    return loss;
+  });
+}
+
+/** Runs the step of `method`. */
+export function trainStep(
+  method: Method,
+  model: ResNet,
+  opt: Optimizer,
+  x1: Tensor,
+  x2: Tensor,
+  lr: number,
+  temperature: number,
+): Tensor {
+  return (method === "sdclr" ? sdclrStep : simclrStep)(model, opt, x1, x2, lr, temperature);
+}
+
+/**
+ * Collects per-step losses on the GPU (a buffer copy per step, no readback) and reads them
+ * all at once when asked, so logging every N steps costs one map instead of N.
+ */
+export class LossLog {
+  #buf: Tensor;
+  #n = 0;
+
+  constructor(readonly capacity: number) {
+    this.#buf = Tensor.zeros([capacity]).keep();
+  }
+
+  /** Number of losses waiting to be read. */
+  get pending(): number {
+    return this.#n;
+  }
+
+  /** Records a scalar loss tensor (copied; the caller may dispose it right after). */
+  push(loss: Tensor): void {
+    if (this.#n >= this.capacity) throw new Error("LossLog full: drain() first");
+    engine().copy(loss.buffer, this.#buf.buffer, 4, 0, this.#n * 4);
+    this.#n++;
+  }
+
+  /** Reads and clears the pending losses. */
+  async drain(): Promise<number[]> {
+    if (this.#n === 0) return [];
+    const all = await this.#buf.read();
+    const out = Array.from(all.subarray(0, this.#n));
+    this.#n = 0;
+    return out;
+  }
+
+  /** Frees the buffer. */
+  dispose(): void {
+    this.#buf.dispose();
+  }
+}

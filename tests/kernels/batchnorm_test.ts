@@ -1,0 +1,157 @@
+import { engine, initEngine } from "../../src/gpu/engine.ts";
+import { Tensor, tidy, tidyAsync } from "../../src/autodiff/tensor.ts";
+import { noGrad } from "../../src/autodiff/tape.ts";
+import { backward } from "../../src/autodiff/backward.ts";
+import {
+  batchNorm,
+  type BatchNormParams,
+  bnTuning,
+  createBatchNorm,
+} from "../../kernels/batchnorm/mod.ts";
+import { batchNormBwdRef, batchNormRef } from "../../kernels/batchnorm/reference.ts";
+import { assertClose, finiteDiff, randn } from "../../src/testing/compare.ts";
+import { type GoldenCase, loadGolden } from "../golden/golden.ts";
+
+await initEngine({ quiet: true });
+
+function shapeOf(shape: readonly number[]) {
+  return { N: shape[0], C: shape[1], HW: shape.slice(2).reduce((a, b) => a * b, 1) };
+}
+
+function bnFrom(t: GoldenCase["tensors"]): BatchNormParams {
+  return {
+    weight: Tensor.from(t.weight.data, t.weight.shape, { requiresGrad: true }),
+    bias: Tensor.from(t.bias.data, t.bias.shape, { requiresGrad: true }),
+    runningMean: Tensor.from(t.rm0.data, t.rm0.shape),
+    runningVar: Tensor.from(t.rv0.data, t.rv0.shape),
+    numBatchesTracked: 0,
+    momentum: 0.1,
+    eps: 1e-5,
+  };
+}
+
+function disposeBn(bn: BatchNormParams): void {
+  for (const t of [bn.weight, bn.bias, bn.runningMean, bn.runningVar]) t.dispose();
+}
+
+async function runGolden(c: GoldenCase, label: string): Promise<void> {
+  const t = c.tensors;
+  const training = c.params.training as boolean;
+  const relu = c.params.relu as boolean;
+  const bn = bnFrom(t);
+  if (training) {
+    // The first forward runs without a tape, as SDCLR's pruned branch does: it must still
+    // update the running statistics.
+    const y1 = noGrad(() => batchNorm(Tensor.from(t.x1.data, t.x1.shape), bn, true, { relu }));
+    assertClose(`${label} y1`, await y1.read(), t.y1.data);
+    assertClose(`${label} running_mean 1`, await bn.runningMean.read(), t.rm1.data);
+    assertClose(`${label} running_var 1`, await bn.runningVar.read(), t.rv1.data);
+  }
+  const x = Tensor.from(t.x.data, t.x.shape, { requiresGrad: true });
+  const y = batchNorm(x, bn, training, { relu });
+  assertClose(`${label} y`, await y.read(), t.y.data);
+  assertClose(`${label} running_mean`, await bn.runningMean.read(), t.rm.data);
+  assertClose(`${label} running_var`, await bn.runningVar.read(), t.rv.data);
+  if (bn.numBatchesTracked !== c.params.batches) {
+    throw new Error(`${label}: num_batches_tracked ${bn.numBatchesTracked}`);
+  }
+  backward(y, Tensor.from(t.gy.data, t.gy.shape));
+  assertClose(`${label} gx`, await x.grad!.read(), t.gx.data);
+  assertClose(`${label} gweight`, await bn.weight.grad!.read(), t.gw.data);
+  assertClose(`${label} gbias`, await bn.bias.grad!.read(), t.gb.data);
+  x.dispose();
+  y.dispose();
+  disposeBn(bn);
+}
+
+Deno.test("batchnorm: forward, running stats and backward equal PyTorch (fused and split)", async () => {
+  const saved = bnTuning.chunk;
+  try {
+    for (const chunk of [saved, 40, 3]) {
+      bnTuning.chunk = chunk;
+      for (const c of loadGolden("batchnorm")) {
+        await tidyAsync(() => runGolden(c, `${c.name} @${chunk}`));
+      }
+    }
+  } finally {
+    bnTuning.chunk = saved;
+  }
+});
+
+Deno.test("batchnorm: CPU reference equals the PyTorch goldens", () => {
+  for (const c of loadGolden("batchnorm")) {
+    const t = c.tensors;
+    const o = { training: c.params.training as boolean, relu: c.params.relu as boolean };
+    const s = shapeOf(t.x.shape);
+    let rm: ArrayLike<number> = t.rm0.data, rv: ArrayLike<number> = t.rv0.data;
+    if (o.training) {
+      const f1 = batchNormRef(t.x1.data, s, t.weight.data, t.bias.data, rm, rv, o);
+      rm = f1.runningMean;
+      rv = f1.runningVar;
+    }
+    const f = batchNormRef(t.x.data, s, t.weight.data, t.bias.data, rm, rv, o);
+    assertClose(`${c.name} y`, f.y, t.y.data, 1e-5);
+    assertClose(`${c.name} rv`, f.runningVar, t.rv.data, 1e-5);
+    const g = batchNormBwdRef(t.gy.data, t.x.data, s, t.weight.data, f, o);
+    assertClose(`${c.name} gx`, g.gx, t.gx.data, 1e-5);
+    assertClose(`${c.name} gw`, g.gw, t.gw.data, 1e-5);
+  }
+});
+
+Deno.test("batchnorm: CPU reference backward agrees with finite differences", () => {
+  const s = { N: 3, C: 2, HW: 5 };
+  const n = s.N * s.C * s.HW;
+  const x = Float64Array.from(randn(n, 1)), gy = Float64Array.from(randn(n, 2));
+  const w = Float64Array.from([1.3, -0.7]), b = Float64Array.from([0.2, -0.4]);
+  const rm = Float64Array.from([0.1, -0.3]), rv = Float64Array.from([0.8, 1.7]);
+  for (const training of [true, false]) {
+    for (const relu of [false, true]) {
+      const o = { training, relu };
+      const loss = (xx: Float64Array, ww: Float64Array, bb: Float64Array) =>
+        batchNormRef(xx, s, ww, bb, rm, rv, o).y.reduce((acc, v, i) => acc + v * gy[i], 0);
+      const g = batchNormBwdRef(gy, x, s, w, batchNormRef(x, s, w, b, rm, rv, o), o);
+      const tag = `${training ? "train" : "eval"}${relu ? "+relu" : ""}`;
+      assertClose(`${tag} gx`, g.gx, finiteDiff((v) => loss(v, w, b), Float64Array.from(x)), 1e-6);
+      assertClose(`${tag} gw`, g.gw, finiteDiff((v) => loss(x, v, b), Float64Array.from(w)), 1e-6);
+      assertClose(`${tag} gb`, g.gb, finiteDiff((v) => loss(x, w, v), Float64Array.from(b)), 1e-6);
+    }
+  }
+});
+
+Deno.test("batchnorm: partial gradients (only γ/β, only x) and no leaks", async () => {
+  const shape = [4, 3, 6, 6];
+  const s = shapeOf(shape);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const xd = randn(n, 5, 2), gyd = randn(n, 6);
+  const before = engine().pool.liveCount;
+  const saved = bnTuning.chunk;
+  try {
+    for (const chunk of [saved, 50]) {
+      bnTuning.chunk = chunk;
+      for (const training of [true, false]) {
+        const bn = createBatchNorm(3);
+        const ones = new Float64Array(3).fill(1), zeros = new Float64Array(3);
+        const f = batchNormRef(xd, s, ones, zeros, zeros, ones, { training });
+        const ref = batchNormBwdRef(gyd, xd, s, ones, f, { training });
+        // x without grad: only γ and β gradients.
+        tidy(() =>
+          backward(batchNorm(Tensor.from(xd, shape), bn, training), Tensor.from(gyd, shape))
+        );
+        assertClose(`gw chunk ${chunk} ${training}`, await bn.weight.grad!.read(), ref.gw);
+        assertClose(`gb chunk ${chunk} ${training}`, await bn.bias.grad!.read(), ref.gb);
+        // Frozen affine parameters: only x's gradient.
+        bn.weight.requiresGrad = bn.bias.requiresGrad = false;
+        const x = Tensor.from(xd, shape, { requiresGrad: true });
+        tidy(() => backward(batchNorm(x, bn, training), Tensor.from(gyd, shape)));
+        assertClose(`gx chunk ${chunk} ${training}`, await x.grad!.read(), ref.gx);
+        x.dispose();
+        disposeBn(bn);
+      }
+    }
+  } finally {
+    bnTuning.chunk = saved;
+  }
+  if (engine().pool.liveCount > before) {
+    throw new Error(`leak: ${engine().pool.liveCount - before} buffers still live`);
+  }
+});
