@@ -7,6 +7,7 @@
 import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
 import { DATASET_NAMES, type DatasetName, loadDataset } from "../src/data/readers/load_dataset.ts";
 import { SPLIT_PROFILES } from "../src/data/split_profiles.ts";
+import { SHIPPED_SPLITS_DIR } from "../src/data/split_read.ts";
 import { generateSplits } from "../src/data/splits.ts";
 import { histogram, perClass, writeSplits } from "../src/data/split_write.ts";
 
@@ -24,7 +25,7 @@ const spec: CommandSpec = {
         "data folder (default: /usr/share/datasets/fashion-mnist for Fashion-MNIST, ./data for CIFAR)",
     },
     seed: { type: "string", default: "1", help: "seed of the generator (non-negative integer)" },
-    out: { type: "string", help: "output folder (default: splits/<dataset>)" },
+    out: { type: "string", help: "output folder (default: the repository's splits/<dataset>)" },
   },
   epilog: "Example: deno task splits --dataset cifar10 --data ~/data --seed 1",
 };
@@ -33,7 +34,7 @@ await runMain(async () => {
   const p = parseCommand(spec);
   const dataset = p.dataset as DatasetName;
   const seed = num(p, "seed", { int: true, min: 0 });
-  const out = (p.out as string | undefined) ?? `splits/${dataset}`;
+  const out = (p.out as string | undefined) ?? `${SHIPPED_SPLITS_DIR}/${dataset}`;
   const train = loadDataset(dataset, "train", p.data as string | undefined);
   const profile = SPLIT_PROFILES[dataset];
   const gen = generateSplits(train.labels, profile, seed);

@@ -273,7 +273,7 @@ fn augment(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
 #if ${COLOR}
   let jitter = (flags & F_JITTER) != 0u;
   let order = word(e, E_ORDER);
-  // Position of contrast in the drawn order; 4 = not applied.
+  // Position of contrast in the drawn order; 4 = not applied (or no jitter at all).
   var cpos = 4u;
   if (jitter) {
     for (var q = 0u; q < 4u; q++) {
@@ -282,6 +282,8 @@ fn augment(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
       }
     }
   }
+  // Ops applied in pass 1: those before contrast (all four when contrast is absent).
+  let n1 = select(0u, cpos, jitter);
   var part = 0.0;
 #endif
 
@@ -291,7 +293,7 @@ fn augment(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
     let xs = select(x, ow - 1u - x, flip);
     var v = sample_at(e, i32(y) + oy, i32(xs) + ox);
 #if ${COLOR}
-    for (var q = 0u; q < cpos; q++) {
+    for (var q = 0u; q < n1; q++) {
       v = color_op(e, (order >> (2u * q)) & 3u, v);
     }
     part += luma(v);

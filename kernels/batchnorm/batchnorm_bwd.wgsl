@@ -63,7 +63,7 @@ fn hsum(v: VT) -> f32 { return v; }
 @group(0) @binding(${Y_BINDING}) var<storage, read> y: array<VT>;
 #endif
 
-const WG: u32 = 256u;
+const WG: u32 = ${WG}u;
 var<workgroup> red: array<vec2<f32>, WG>;
 
 fn tree(t: u32, v: vec2<f32>) -> vec2<f32> {
@@ -135,7 +135,7 @@ fn grad_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
 #endif
 
 #if ${PARTIAL}
-@compute @workgroup_size(256)
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
   let c = wid.y;
   let s = wid.x;
@@ -160,7 +160,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   dgamma[c] = sums.y * stats[p.C + c];
 }
 #else
-@compute @workgroup_size(256)
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
   let c = wid.y;
   let s = wid.x;

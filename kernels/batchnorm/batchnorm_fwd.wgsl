@@ -54,7 +54,7 @@ fn first(v: VT) -> f32 { return v; }
 @group(0) @binding(8) var<storage, read> part: array<f32>;
 #endif
 
-const WG: u32 = 256u;
+const WG: u32 = ${WG}u;
 var<workgroup> red: array<vec2<f32>, WG>;
 
 // Tree reduction of one vec2 per invocation; every invocation gets the total.
@@ -115,7 +115,7 @@ fn shifted_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
 }
 
 #if ${PARTIAL}
-@compute @workgroup_size(256)
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
   let c = wid.y;
   let s = wid.x;
@@ -126,7 +126,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   }
 }
 #else
-@compute @workgroup_size(256)
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
   let c = wid.y;
   let s = wid.x;

@@ -8,7 +8,6 @@ import { Tensor } from "../../src/autodiff/tensor.ts";
 
 const FWD = new URL("./batchnorm_fwd.wgsl", import.meta.url);
 const BWD = new URL("./batchnorm_bwd.wgsl", import.meta.url);
-const WG = 256;
 
 /**
  * Tuning knob: scalars per workgroup before a channel is split into chunks. At or below it a
@@ -16,7 +15,7 @@ const WG = 256;
  * dispatch; above it a two-stage reduction spreads the channel over ceil(M/chunk) workgroups.
  * Tests lower it to exercise the split path on small shapes.
  */
-export const bnTuning = { chunk: 65536 };
+export const bnTuning = { chunk: 65536, wg: 256 };
 
 /** Iteration geometry of one batch norm call (see batchnorm_fwd.wgsl). */
 export interface BnGeom {
@@ -32,6 +31,8 @@ export interface BnGeom {
   S: number;
   /** Chunk length in vec units. */
   chunkV: number;
+  /** Workgroup size. */
+  wg: number;
 }
 
 /** Geometry of x ([N, C] or [N, C, ...spatial]) for the current tuning. */
@@ -48,19 +49,19 @@ export function bnGeom(shape: readonly number[]): BnGeom {
   const chunkV = Math.ceil(Mv / S);
   const max = engine().device.limits.maxComputeWorkgroupsPerDimension;
   if (C > max || S > max) throw new Error(`batchNorm: ${C} channels exceed ${max} workgroups`);
-  return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV };
+  return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV, wg: bnTuning.wg };
 }
 
 function params(g: BnGeom, momentum = 0, eps = 0): Params {
   const HWv = g.HW / g.vec;
   return new Params()
-    .u32(g.C, HWv, g.M / g.vec, g.chunkV, g.S, Math.floor(WG / HWv), WG % HWv, g.C * HWv)
+    .u32(g.C, HWv, g.M / g.vec, g.chunkV, g.S, Math.floor(g.wg / HWv), g.wg % HWv, g.C * HWv)
     .f32(g.M, momentum, eps, g.M > 1 ? g.M / (g.M - 1) : 0);
 }
 
 function run(file: URL, defines: Defines, g: BnGeom, p: Params, bufs: GPUBuffer[], s = g.S) {
   const e = engine();
-  e.dispatch(e.kernel(file, { VEC4: g.vec === 4, ...defines }, "main"), p, bufs, [s, g.C]);
+  e.dispatch(e.kernel(file, { VEC4: g.vec === 4, WG: g.wg, ...defines }, "main"), p, bufs, [s, g.C]);
 }
 
 /** Running statistics and affine parameters a forward reads (and, training, updates). */
@@ -155,7 +156,7 @@ export function batchNormBackward(
     const pf = { ...flags, PARTIAL: true, REDUCE: true };
     run(BWD, pf, g, p, [gy.buffer, x.buffer, stats.buffer, part.buffer, ...yb]);
     const e = engine();
-    const fin = e.kernel(BWD, { ...flags, FINALIZE: true, GRAD: false, RELU: false }, "main");
+    const fin = e.kernel(BWD, { ...flags, WG: 64, FINALIZE: true, GRAD: false, RELU: false }, "main");
     const bufs = [part.buffer, stats.buffer, dgamma!.buffer, dbeta!.buffer];
     e.dispatch(fin, p, bufs, [Math.ceil(g.C / 64)]);
     part.dispose();

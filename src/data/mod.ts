@@ -18,7 +18,7 @@ export {
   readCifarPickle,
   readCifarPickleBatch,
 } from "./readers/cifar_pickle.ts";
-export { unpickle } from "./readers/safe_unpickle.ts";
+export { safeUnpickle } from "./readers/safe_unpickle.ts";
 export {
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_DIR,

@@ -23,7 +23,7 @@ function rotl(x: number, k: number): number {
 }
 
 /** A xoshiro128** generator. Same (seed, stream) → same sequence. */
-export class Rng {
+export class SplitRng {
   private s0 = 0;
   private s1 = 0;
   private s2 = 0;
@@ -35,7 +35,7 @@ export class Rng {
    * seed + stream·0xD1342543DE82EF95 (mod 2^64); its first two outputs fill the 128-bit state.
    */
   constructor(seed: number, stream = 0) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`Rng: bad seed ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`SplitRng: bad seed ${seed}`);
     let st = (BigInt(seed) + BigInt(stream) * 0xd1342543de82ef95n) & MASK64;
     let a: bigint, b: bigint;
     [a, st] = splitmix64(st);
@@ -62,7 +62,7 @@ export class Rng {
 
   /** Uniform integer in [0, n), 1 ≤ n ≤ 2^32, by rejection (no modulo bias). */
   below(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new Error(`Rng.below: bad n ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new Error(`SplitRng.below: bad n ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     let x = this.nextU32();
     while (x >= limit) x = this.nextU32();

@@ -9,10 +9,12 @@
  *   class ONE shuffle of its pool; D_i takes the first n_rank, D_b the first `balanced`,
  *   S_b the first `fewShot`. Hence S_b ⊂ D_i ∩ D_b. Files list class 0's block, then class
  *   1's, …, each block in shuffle order, as the authors' released files do.
+ * Streams depend on (seed, k) only, so two datasets with the same class count and seed get the
+ * same class→rank assignment in split k (their index sets still differ).
  * @module
  */
 import { UserError } from "../cli.ts";
-import { Rng } from "./split_prng.ts";
+import { SplitRng } from "./split_prng.ts";
 import { type SplitProfile, type SplitSizes, splitSizes } from "./split_profiles.ts";
 
 /** Bumped whenever the same seed would give different files. */
@@ -94,7 +96,7 @@ export function generateSplits(
       `${profile.dataset}: pool of ${pool} per class is too small for the split profile`,
     );
   }
-  const tv = new Rng(seed, 0);
+  const tv = new SplitRng(seed, 0);
   const pools: Int32Array[] = [];
   const trainParts: Int32Array[] = [];
   const valParts: Int32Array[] = [];
@@ -109,7 +111,7 @@ export function generateSplits(
   }
   const splits: LongTailSplit[] = [];
   for (let k = 1; k <= profile.splits; k++) {
-    const rng = new Rng(seed, k);
+    const rng = new SplitRng(seed, k);
     const classOfRank = rng.shuffle(Array.from({ length: C }, (_, c) => c));
     const rankOfClass = new Array<number>(C);
     classOfRank.forEach((c, r) => (rankOfClass[c] = r));

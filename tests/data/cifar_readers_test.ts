@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseCifarBinary, readCifarBinary } from "../../src/data/readers/cifar_binary.ts";
 import { readCifarPickle, readCifarPickleBatch } from "../../src/data/readers/cifar_pickle.ts";
 import { loadDataset, locateDataset } from "../../src/data/readers/load_dataset.ts";
-import { unpickle } from "../../src/data/readers/safe_unpickle.ts";
+import { safeUnpickle } from "../../src/data/readers/safe_unpickle.ts";
 import { imageAt } from "../../src/data/readers/types.ts";
 import { assertUserError, fixturePixel, FIXTURES, withTempDir } from "./helpers.ts";
 
@@ -91,8 +91,8 @@ Deno.test("CIFAR: missing data says where to get it", async () => {
   });
 });
 
-Deno.test("CIFAR pickle fixtures (Python 2 style, protocols 2, 4, 5) all read the same", () => {
-  for (const f of ["cifar10_py2style", "cifar10_p2", "cifar10_p4", "cifar10_p5"]) {
+Deno.test("CIFAR pickle fixtures (Python 2 style, protocols 1, 2, 4, 5) all read the same", () => {
+  for (const f of ["cifar10_py2style", "cifar10_p1", "cifar10_p2", "cifar10_p4", "cifar10_p5"]) {
     const b = readCifarPickleBatch(`${FIXTURES}${f}.pkl`, 10);
     assert.deepEqual([...b.labels], [0, 3, 6, 9], f);
     for (let i = 0; i < 4; i++) {
@@ -136,13 +136,16 @@ Deno.test("safe unpickler refuses unknown globals (fixture and hand-made os.syst
     "\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.",
     (c) => c.charCodeAt(0),
   );
-  await assertUserError(() => unpickle(evil, "evil.pkl"), /evil\.pkl: pickle refers to os\.system/);
+  await assertUserError(
+    () => safeUnpickle(evil, "evil.pkl"),
+    /evil\.pkl: pickle refers to os\.system/,
+  );
 });
 
 Deno.test("CIFAR pickle: truncated file and negative label are clear errors", async () => {
   const bytes = await Deno.readFile(`${FIXTURES}cifar10_py2style.pkl`);
   await assertUserError(
-    () => unpickle(bytes.subarray(0, 5000), "cut.pkl"),
+    () => safeUnpickle(bytes.subarray(0, 5000), "cut.pkl"),
     /cut\.pkl: truncated pickle/,
   );
   // Python 2 style labels are "(K\0K\3K\6K\te": make the first one BININT -1.

@@ -62,7 +62,10 @@ class Py2Writer:
 
     def put(self):
         self.memo += 1
-        self.b.write(b"q" + bytes([self.memo]))
+        if self.memo < 256:
+            self.b.write(b"q" + bytes([self.memo]))
+        else:
+            self.b.write(b"r" + struct.pack("<I", self.memo))
 
     def string(self, s):
         s = s if isinstance(s, bytes) else s.encode("latin1")

@@ -10,7 +10,7 @@ import { UserError } from "../../cli.ts";
 import { chwToHwc, CIFAR10_CLASSES, CIFAR_PIXELS, CIFAR_SIDE, cifarHint } from "./cifar_binary.ts";
 import { checkLabels, exists, readBytes } from "./file_util.ts";
 import { latin1, NdArray, ndToNumbers, PyBytes, PyDict, type PyValue } from "./pickle_values.ts";
-import { unpickle } from "./safe_unpickle.ts";
+import { safeUnpickle } from "./safe_unpickle.ts";
 import type { ImageSet } from "./types.ts";
 
 /** One parsed batch: HWC images and labels (CIFAR-100 also coarse labels). */
@@ -53,7 +53,7 @@ function stringList(v: PyValue | undefined): string[] | undefined {
 
 /** Unpickles a file and checks that it holds a dict. */
 export function readPickleDict(path: string, hint: string): PyDict {
-  const v = unpickle(readBytes(path, hint), path);
+  const v = safeUnpickle(readBytes(path, hint), path);
   if (!(v instanceof PyDict)) throw new UserError(`${path}: pickle does not hold a dict`);
   return v;
 }

@@ -26,7 +26,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * Unpickles `bytes` safely. `where` (usually the file path) prefixes every error. Throws a
  * UserError on truncation, an unknown opcode, or a global outside the allow-list.
  */
-export function unpickle(bytes: Uint8Array, where: string): PyValue {
+export function safeUnpickle(bytes: Uint8Array, where: string): PyValue {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: PyValue[] = [];
   const marks: number[] = [];
@@ -100,7 +100,8 @@ export function unpickle(bytes: Uint8Array, where: string): PyValue {
     if (!Array.isArray(l)) fail("APPEND on a non-list");
     (l as PyValue[]).push(...items);
   };
-  const textIndex = (t: string) => /^\d+$/.test(t.trim()) ? Number(t.trim()) : fail(`bad memo index "${t}"`);
+  const textIndex = (t: string) =>
+    /^\d+$/.test(t.trim()) ? Number(t.trim()) : fail(`bad memo index "${t}"`);
   const memoGet = (i: number) => memo.has(i) ? memo.get(i)! : fail(`memo entry ${i} missing`);
 
   while (true) {
@@ -184,7 +185,11 @@ export function unpickle(bytes: Uint8Array, where: string): PyValue {
         const t = line().trim().replace(/L$/, "");
         if (!/^[-+]?\d+$/.test(t)) fail(`bad LONG "${t}"`);
         const v = BigInt(t);
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+        stack.push(
+          v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+            ? Number(v)
+            : v,
+        );
         break;
       }
       case 0x70: // PUT (text memo index)

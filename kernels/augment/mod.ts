@@ -1,0 +1,203 @@
+/**
+ * Augmentation family: packing a batch (uint8 images + per-view parameters) into ONE u32
+ * buffer, and the fused WGSL kernel that turns it into float32 NCHW views in [0, 1].
+ *
+ * Resampling semantics (documented choice): torchvision's tensor path
+ * `F.resized_crop(img_float, …, BICUBIC, antialias=True)`, i.e. torch's
+ * `_upsample_bicubic2d_aa`, which is PIL's resampling filter (Keys cubic with a = −0.5 — not
+ * the −0.75 of the non-antialiased tensor path —, support widened by the scale factor when
+ * shrinking, weights normalised over the taps inside the image); bilinear likewise uses the
+ * triangle filter. This is what PIL did to the authors' uint8 images except that PIL rounds to
+ * uint8 after each pass; we keep floats and clamp to [0, 1] after resampling (the range a
+ * uint8 result implies; torchvision would not clamp floats). The CPU reference
+ * (reference.ts) implements the same.
+ * @module
+ */
+import { engine, Params } from "../../src/gpu/engine.ts";
+import { Tensor } from "../../src/autodiff/tensor.ts";
+import type { ViewParams } from "../../src/data/augment_params.ts";
+import type { RawImage } from "../../src/data/readers/types.ts";
+
+/** The .wgsl file of the family. */
+export const AUGMENT_WGSL = new URL("./augment.wgsl", import.meta.url);
+
+/** u32 words per view entry (matches PW in augment.wgsl). */
+export const PARAM_WORDS = 24;
+/** Largest Gaussian kernel the kernel supports. */
+export const MAX_KERNEL_SIZE = 63;
+
+const F_FLIP = 1, F_JITTER = 2, F_GRAY = 4, F_BLUR = 8, F_BILINEAR = 16;
+
+/** One view to produce: which image of the batch, its parameters, its output slot. */
+export interface AugmentEntry {
+  image: number;
+  view: ViewParams;
+  slot: number;
+}
+
+/** A packed batch: everything the kernel reads, in one array for one upload. */
+export interface PackedBatch {
+  /** [entries × PARAM_WORDS][extra][images, 4-byte aligned][1 pad word] */
+  words: Uint32Array;
+  entries: number;
+  /** Word offset of `extra` (e.g. labels). */
+  extraBase: number;
+  /** Word offset of the image section. */
+  imgBase: number;
+  /** The kernel variant this batch needs. */
+  defines: { COLOR: boolean; BLUR: boolean; MAX_TAPS: number };
+}
+
+/** Resampling taps along one axis (torch's aa support), or 0 for the identity path. */
+function tapsFor(crop: number, resize: number, halfSupport: number): number {
+  const scale = crop / resize;
+  return Math.ceil(2 * halfSupport * Math.max(scale, 1));
+}
+
+function validate(v: ViewParams, img: RawImage, i: number): void {
+  const bad = (m: string) => {
+    throw new Error(`augment entry ${i}: ${m}`);
+  };
+  if (img.channels !== 1 && img.channels !== 3) bad(`image has ${img.channels} channels`);
+  if (v.cropH < 1 || v.cropW < 1 || v.top < 0 || v.left < 0) bad("empty or negative crop");
+  if (v.top + v.cropH > img.height || v.left + v.cropW > img.width) {
+    bad(`crop ${v.top},${v.left} ${v.cropH}×${v.cropW} outside ${img.height}×${img.width}`);
+  }
+  if (v.resizeH < 1 || v.resizeW < 1) bad("resize to an empty image");
+  if (v.blur && (v.kernelSize % 2 !== 1 || v.kernelSize > MAX_KERNEL_SIZE)) {
+    bad(`blur kernel size ${v.kernelSize} must be odd and ≤ ${MAX_KERNEL_SIZE}`);
+  }
+  if (v.blur && !(v.sigma > 0)) bad(`blur sigma ${v.sigma} must be > 0`);
+}
+
+/**
+ * Packs images and view entries into one u32 array (reusing `into` when it is big enough).
+ * `extra` words (labels) are stored between the entries and the images.
+ */
+export function packAugment(
+  images: readonly RawImage[],
+  entries: readonly AugmentEntry[],
+  extra: ArrayLike<number> = [],
+  into?: Uint32Array,
+): PackedBatch {
+  const extraBase = entries.length * PARAM_WORDS;
+  const imgBase = extraBase + extra.length;
+  const offsets: number[] = [];
+  let imgWords = 0;
+  for (const im of images) {
+    if (im.data.length < im.height * im.width * im.channels) {
+      throw new Error(`augment: image data shorter than ${im.height}×${im.width}×${im.channels}`);
+    }
+    offsets.push(imgWords);
+    imgWords += Math.ceil((im.height * im.width * im.channels) / 4);
+  }
+  const total = imgBase + imgWords + 1;
+  const words = into && into.length >= total ? into.subarray(0, total) : new Uint32Array(total);
+  const f32 = new Float32Array(words.buffer, words.byteOffset, words.length);
+  let color = false, blur = false, taps = 4;
+  entries.forEach((en, i) => {
+    const v = en.view, img = images[en.image];
+    if (!img) throw new Error(`augment entry ${i}: no image ${en.image}`);
+    validate(v, img, i);
+    const o = i * PARAM_WORDS;
+    words.fill(0, o, o + PARAM_WORDS);
+    words.set([offsets[en.image], img.height, img.width, img.channels], o);
+    words.set([v.top, v.left, v.cropH, v.cropW, v.resizeH, v.resizeW], o + 4);
+    words[o + 10] = v.offY | 0;
+    words[o + 11] = v.offX | 0;
+    const bilinear = v.interpolation === "bilinear";
+    words[o + 12] = (v.flip ? F_FLIP : 0) | (v.jitter ? F_JITTER : 0) | (v.gray ? F_GRAY : 0) |
+      (v.blur ? F_BLUR : 0) | (bilinear ? F_BILINEAR : 0);
+    words[o + 13] = v.order.reduce((acc, op, q) => acc | (op << (2 * q)), 0);
+    f32.set([v.brightness, v.contrast, v.saturation, v.hue, v.sigma], o + 14);
+    words[o + 19] = v.kernelSize;
+    words[o + 20] = en.slot;
+    color ||= v.jitter || v.gray;
+    blur ||= v.blur;
+    if (v.cropH !== v.resizeH || v.cropW !== v.resizeW) {
+      const hs = bilinear ? 1 : 2;
+      taps = Math.max(taps, tapsFor(v.cropH, v.resizeH, hs), tapsFor(v.cropW, v.resizeW, hs));
+    }
+  });
+  for (let i = 0; i < extra.length; i++) words[extraBase + i] = extra[i];
+  const bytes = new Uint8Array(words.buffer, words.byteOffset + imgBase * 4, imgWords * 4);
+  images.forEach((im, k) => {
+    const n = im.height * im.width * im.channels;
+    bytes.set(im.data.subarray(0, n), offsets[k] * 4);
+  });
+  words[total - 1] = 0;
+  const maxTaps = 2 ** Math.ceil(Math.log2(taps));
+  return {
+    words,
+    entries: entries.length,
+    extraBase,
+    imgBase,
+    defines: { COLOR: color, BLUR: blur, MAX_TAPS: maxTaps },
+  };
+}
+
+/** Throws when a packed batch cannot be bound as one storage buffer on this device. */
+export function checkUploadSize(packed: PackedBatch): void {
+  const max = engine().device.limits.maxStorageBufferBindingSize;
+  if (packed.words.byteLength > max) {
+    throw new Error(
+      `augment: batch upload of ${(packed.words.byteLength / 2 ** 20).toFixed(1)} MiB exceeds ` +
+        `the ${(max / 2 ** 20).toFixed(0)} MiB storage binding limit; use a smaller batch or ` +
+        `smaller source images`,
+    );
+  }
+}
+
+/**
+ * Launcher: records the augmentation of entries [first, first+count) of an uploaded packed
+ * batch into `out` ([slots, 3, outH, outW], f32). No flush, no readback.
+ */
+export function augmentDispatch(
+  data: GPUBuffer,
+  packed: PackedBatch,
+  first: number,
+  count: number,
+  out: Tensor,
+  outH: number,
+  outW: number,
+): void {
+  if (count === 0) return;
+  const max = engine().device.limits.maxComputeWorkgroupsPerDimension;
+  if (count > max) throw new Error(`augment: ${count} views in one dispatch exceed ${max}`);
+  if (out.size % (3 * outH * outW) !== 0) {
+    throw new Error(`augment: output [${out.shape}] is not [n, 3, ${outH}, ${outW}]`);
+  }
+  const e = engine();
+  const d = packed.defines;
+  const k = e.kernel(AUGMENT_WGSL, d, "augment");
+  const params = new Params().u32(first, packed.imgBase, outH, outW);
+  if (d.BLUR) {
+    const scratch = e.pool.acquire(count * 3 * outH * outW * 4);
+    e.dispatch(k, params, [data, out.buffer, scratch], [count]);
+    // Later users of this buffer run after this dispatch (submission order).
+    e.pool.release(scratch);
+  } else {
+    e.dispatch(k, params, [data, out.buffer], [count]);
+  }
+}
+
+/**
+ * Convenience: one upload, one dispatch. Returns [entries, 3, outH, outW] with entry i in
+ * slot i (entries' own slots are ignored). The caller disposes the result.
+ */
+export function augment(
+  images: readonly RawImage[],
+  views: readonly { image: number; view: ViewParams }[],
+  outH: number,
+  outW: number,
+): Tensor {
+  const packed = packAugment(images, views.map((v, i) => ({ ...v, slot: i })));
+  checkUploadSize(packed);
+  const e = engine();
+  const buf = e.pool.acquire(packed.words.byteLength);
+  e.write(buf, packed.words);
+  const out = Tensor.empty([views.length, 3, outH, outW]);
+  augmentDispatch(buf, packed, 0, views.length, out, outH, outW);
+  e.pool.release(buf);
+  return out;
+}

@@ -1,0 +1,251 @@
+/**
+ * The pretraining loop (`deno task pretrain`): data, model, optimizer, per-epoch pruning
+ * (SDCLR), the per-iteration schedule, logging, checkpoints and exact resume.
+ *
+ * Resume is exact because every random choice is keyed rather than streamed: the batch order
+ * by (seed, epoch), each view's augmentation by (seed, epoch, image, view); a checkpoint holds
+ * the weights, both BN sets with their counters, the momentum buffers, the masks of the
+ * current epoch and the global step, which together fix everything that follows.
+ * @module
+ */
+import { UserError } from "../cli.ts";
+import {
+  type Checkpoint,
+  loadCheckpoint,
+  loadStateDict,
+  saveCheckpoint,
+} from "../io/checkpoint.ts";
+import type { TorchTensor } from "../io/torch_types.ts";
+import { type ArchConfig, buildArch, describeArch } from "../nn/arch.ts";
+import { initState } from "../nn/init.ts";
+import { maskSparsity, pruneModel, setMasks } from "../nn/prune.ts";
+import { ResNet } from "../nn/resnet.ts";
+import { hostToTorch, torchToHost } from "../nn/state_dict.ts";
+import { type AugmentMode, batchIndices, itersPerEpoch, loadTrainImages, makeViews } from "./data.ts";
+import { makeSgd, type TrainOptimizer } from "./optim_ops.ts";
+import { progressLine, RunFiles } from "./run_files.ts";
+import { lrAt } from "./schedule.ts";
+import { LossLog, type Method, trainStep } from "./steps.ts";
+
+/** Everything that defines a run (saved as config.json and inside every checkpoint). */
+export interface PretrainConfig {
+  method: Method;
+  arch: ArchConfig;
+  dataset: string | null;
+  data: string | null;
+  split: string | null;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  temperature: number;
+  prunePercent: number;
+  seed: number;
+  augment: AugmentMode;
+  imageSize: number;
+  saveEvery: number;
+  logEvery: number;
+  warmupEpochs: number;
+  minLr: number;
+  momentum: number;
+  weightDecay: number;
+  init: string | null;
+}
+
+/** Per-invocation options that are not part of the run's definition. */
+export interface RunOptions {
+  out: string;
+  resume: boolean;
+  /** Stop after this many global steps (checkpointing first). */
+  maxSteps: number | null;
+  quiet?: boolean;
+}
+
+/** What a finished invocation reports. */
+export interface PretrainResult {
+  step: number;
+  epoch: number;
+  losses: number[];
+  dir: string;
+}
+
+async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean) {
+  if (resume) {
+    if (!(await files.has("checkpoint_last.pt"))) {
+      throw new UserError(`--resume: ${files.path("checkpoint_last.pt")} does not exist`);
+    }
+    const ck = await loadCheckpoint(files.path("checkpoint_last.pt"));
+    return { ck, cfg: ck.config as PretrainConfig };
+  }
+  if (await files.has("checkpoint_last.pt")) {
+    throw new UserError(
+      `${files.dir} already holds a run (checkpoint_last.pt); add --resume to continue it or ` +
+        `choose another --out`,
+    );
+  }
+  return { ck: null, cfg };
+}
+
+function hostFor(cfg: PretrainConfig, ck: Checkpoint | null, initSd: Map<string, TorchTensor> | null) {
+  const arch = buildArch(cfg.arch);
+  if (ck) return torchToHost(arch, ck.stateDict, { source: "checkpoint_last.pt" });
+  if (initSd) return torchToHost(arch, initSd, { source: cfg.init ?? "--init" });
+  return initState(arch, cfg.seed);
+}
+
+/** Runs (or resumes) pretraining; returns the losses this invocation logged. */
+export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<PretrainResult> {
+  const files = new RunFiles(o.out, o.quiet);
+  await files.create();
+  const { ck, cfg } = await startState(cliCfg, files, o.resume);
+  const set = await loadTrainImages({
+    dataset: cfg.dataset ?? undefined,
+    data: cfg.data ?? undefined,
+    split: cfg.split ?? undefined,
+  });
+  const ipe = itersPerEpoch(set.n, cfg.batchSize);
+  if (ipe === 0) throw new UserError(`--batch-size ${cfg.batchSize} leaves no batch of ≥ 2 images`);
+  const total = cfg.epochs * ipe;
+  const initSd = !ck && cfg.init ? await loadStateDict(cfg.init) : null;
+  const model = new ResNet(cfg.arch, hostFor(cfg, ck, initSd));
+  const opt: TrainOptimizer = makeSgd(model.namedParameters(), cfg.momentum, cfg.weightDecay);
+  let step = 0;
+  let elapsed = 0;
+  if (ck) {
+    opt.loadMomentum(ck.momentum);
+    if (ck.masks.size) setMasks(model, new Map([...ck.masks].map(([k, t]) => [k, t.data as Uint8Array])));
+    step = ck.step;
+    elapsed = (ck.config as { elapsed?: number }).elapsed ?? 0;
+    await files.truncateMetrics(step);
+    await files.log(`resumed at step ${step} (epoch ${Math.floor(step / ipe) + 1})`);
+  } else {
+    await files.writeConfig(cfg);
+    await files.log(
+      `${cfg.method} pretraining: ${describeArch(cfg.arch)}; ${set.n} images from ` +
+        `${set.source}${cfg.split ? ` (split ${cfg.split})` : ""}; ${cfg.epochs} epochs × ${ipe} ` +
+        `iterations of ${cfg.batchSize}`,
+    );
+  }
+  const stopAt = Math.min(total, o.maxSteps ?? total);
+  const sched = { ...cfg, itersPerEpoch: ipe };
+  const logEvery = Math.max(1, cfg.logEvery);
+  const lossLog = new LossLog(logEvery);
+  const losses: number[] = [];
+  let sparsity = model.masks ? await currentSparsity(model) : 0;
+  const permCache = { epoch: -1, perm: new Uint32Array(0) };
+  const t0 = performance.now();
+  let lastSaved = ck ? step : -1;
+  let windowStart = performance.now();
+  let windowSteps = 0;
+  const save = async (name: string) => {
+    const host = await model.toHost();
+    await saveCheckpoint(files.path(name), {
+      stateDict: hostToTorch(model.arch, host),
+      momentum: await opt.momentum(),
+      masks: await masksForCheckpoint(model),
+      epoch: Math.floor(step / ipe),
+      step,
+      rng: [cfg.seed >>> 0, Math.floor(cfg.seed / 2 ** 32) >>> 0, step],
+      config: { ...cfg, elapsed: elapsed + (performance.now() - t0) / 1000 },
+    });
+  };
+  const flushLog = async () => {
+    const got = await lossLog.drain();
+    if (!got.length) return;
+    losses.push(...got);
+    const mean = got.reduce((a, b) => a + b, 0) / got.length;
+    const time = elapsed + (performance.now() - t0) / 1000;
+    const epoch = Math.floor((step - 1) / ipe) + 1;
+    await files.metric({ epoch, step, loss: mean, lr: lrAt(step - 1, sched), sparsity, time });
+    const secPerStep = (performance.now() - windowStart) / 1000 / Math.max(windowSteps, 1);
+    files.progress(progressLine({
+      epoch,
+      epochs: cfg.epochs,
+      iter: step - (epoch - 1) * ipe,
+      iters: ipe,
+      loss: mean,
+      imgPerSec: cfg.batchSize / secPerStep,
+      etaSec: (stopAt - step) * secPerStep,
+    }));
+    windowStart = performance.now();
+    windowSteps = 0;
+  };
+  try {
+    while (step < stopAt) {
+      const epoch = Math.floor(step / ipe);
+      const b = step % ipe;
+      if (cfg.method === "sdclr" && (b === 0 || !model.masks)) {
+        const r = await pruneModel(model, cfg.prunePercent);
+        sparsity = r.sparsity;
+        await files.log(
+          `epoch ${epoch + 1}: pruned ${r.total - r.masks.reduce((a, m) => a + count(m), 0)} of ` +
+            `${r.total} conv weights (θ = ${r.threshold.toExponential(4)}, sparsity ${
+              (100 * sparsity).toFixed(2)
+            }%)`,
+        );
+      }
+      const idx = batchIndices(set.n, cfg.batchSize, cfg.seed, epoch, b, permCache);
+      const [x1, x2] = makeViews(set, idx, cfg.augment, cfg.seed, epoch, cfg.imageSize);
+      const lr = lrAt(step, sched);
+      const loss = trainStep(cfg.method, model, opt, x1, x2, lr, cfg.temperature);
+      lossLog.push(loss);
+      loss.dispose();
+      x1.dispose();
+      x2.dispose();
+      step++;
+      windowSteps++;
+      const epochEnd = step % ipe === 0;
+      if (lossLog.pending >= logEvery || epochEnd || step === stopAt) await flushLog();
+      if (epochEnd) {
+        const done = step / ipe;
+        const avg = lastEpochMean(losses, ipe);
+        await files.log(`epoch ${done}/${cfg.epochs} done: mean loss ${avg.toFixed(4)}`);
+        if (done % cfg.saveEvery === 0 || done === cfg.epochs) {
+          await save(`checkpoint_epoch${done}.pt`);
+        }
+        await save("checkpoint_last.pt");
+        lastSaved = step;
+      }
+    }
+    if (lastSaved !== step) await save("checkpoint_last.pt");
+    files.clearProgress();
+    await files.log(
+      step >= total ? `finished: ${step} steps` : `stopped at step ${step} (--max-steps)`,
+    );
+  } finally {
+    lossLog.dispose();
+    model.dispose();
+    opt.dispose();
+  }
+  return { step, epoch: Math.floor(step / ipe), losses, dir: o.out };
+}
+
+function count(m: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < m.length; i++) s += m[i];
+  return s;
+}
+
+function lastEpochMean(losses: number[], ipe: number): number {
+  const tail = losses.slice(-ipe);
+  return tail.reduce((a, b) => a + b, 0) / Math.max(tail.length, 1);
+}
+
+async function masksForCheckpoint(model: ResNet): Promise<Map<string, TorchTensor>> {
+  const out = new Map<string, TorchTensor>();
+  if (!model.masks) return out;
+  for (const [key, t] of model.masks) {
+    const v = await t.read();
+    out.set(key.replace(/\.weight$/, ""), {
+      dtype: "bool",
+      shape: [...t.shape],
+      data: Uint8Array.from(v, (x) => (x ? 1 : 0)),
+    });
+  }
+  return out;
+}
+
+async function currentSparsity(model: ResNet): Promise<number> {
+  const ms: Uint8Array[] = [];
+  for (const t of model.masks!.values()) ms.push(Uint8Array.from(await t.read(), (x) => (x ? 1 : 0)));
+  return maskSparsity(ms);
+}

@@ -1,0 +1,135 @@
+/**
+ * A pretraining run folder: `config.json`, `train.log` (timestamped lines), `metrics.csv`
+ * (epoch, step, loss, lr, sparsity, time) and the checkpoints; plus the one-line progress
+ * display (loss, img/s, ETA) on stderr.
+ * @module
+ */
+import { writeFileAtomic } from "../cli.ts";
+
+/** Columns of metrics.csv. */
+export const METRIC_COLUMNS = ["epoch", "step", "loss", "lr", "sparsity", "time"] as const;
+
+/** One metrics row. */
+export interface MetricRow {
+  /** 1-based epoch the step belongs to. */
+  epoch: number;
+  /** Global optimizer steps done. */
+  step: number;
+  /** Mean logged loss since the previous row. */
+  loss: number;
+  lr: number;
+  /** Fraction of conv weights masked in the pruned branch (0 for SimCLR). */
+  sparsity: number;
+  /** Seconds of training so far (across resumes). */
+  time: number;
+}
+
+/** The files of one run. */
+export class RunFiles {
+  constructor(readonly dir: string, readonly quiet = false) {}
+
+  /** Path of a file inside the run folder. */
+  path(name: string): string {
+    return `${this.dir}/${name}`;
+  }
+
+  /** Creates the folder. */
+  async create(): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true });
+  }
+
+  /** Whether a file exists in the run folder. */
+  async has(name: string): Promise<boolean> {
+    try {
+      await Deno.stat(this.path(name));
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw e;
+    }
+  }
+
+  /** Writes config.json (atomically). */
+  async writeConfig(config: unknown): Promise<void> {
+    await writeFileAtomic(this.path("config.json"), JSON.stringify(config, null, 2) + "\n");
+  }
+
+  /** Appends a timestamped line to train.log (and prints it unless quiet). */
+  async log(msg: string): Promise<void> {
+    this.clearProgress();
+    if (!this.quiet) console.log(msg);
+    await Deno.writeTextFile(this.path("train.log"), `${new Date().toISOString()} ${msg}\n`, {
+      append: true,
+    });
+  }
+
+  /** Appends a row to metrics.csv (header first when the file is new). */
+  async metric(row: MetricRow): Promise<void> {
+    const p = this.path("metrics.csv");
+    const line = METRIC_COLUMNS.map((c) => formatNum(row[c])).join(",") + "\n";
+    const fresh = !(await this.has("metrics.csv"));
+    await Deno.writeTextFile(p, (fresh ? METRIC_COLUMNS.join(",") + "\n" : "") + line, {
+      append: true,
+    });
+  }
+
+  /**
+   * Drops metrics rows past `step` (written by an interrupted run after its last
+   * checkpoint), so a resumed run does not log those steps twice.
+   */
+  async truncateMetrics(step: number): Promise<void> {
+    if (!(await this.has("metrics.csv"))) return;
+    const lines = (await Deno.readTextFile(this.path("metrics.csv"))).split("\n").filter((l) =>
+      l.length
+    );
+    const keep = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(",")[1]) <= step)];
+    await writeFileAtomic(this.path("metrics.csv"), keep.join("\n") + "\n");
+  }
+
+  #progressShown = false;
+
+  /** Rewrites the progress line on stderr (only on a terminal, never into files). */
+  progress(text: string): void {
+    if (this.quiet || !Deno.stderr.isTerminal()) return;
+    const enc = new TextEncoder();
+    Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${text}`));
+    this.#progressShown = true;
+  }
+
+  /** Clears the progress line before a normal log line. */
+  clearProgress(): void {
+    if (!this.#progressShown) return;
+    Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[2K"));
+    this.#progressShown = false;
+  }
+}
+
+function formatNum(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(7);
+}
+
+/** "1h02m", "3m05s", "12s". */
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec)) return "?";
+  const s = Math.round(sec);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+/** The progress line: a bar over the epoch, loss, throughput and ETA. */
+export function progressLine(p: {
+  epoch: number;
+  epochs: number;
+  iter: number;
+  iters: number;
+  loss: number;
+  imgPerSec: number;
+  etaSec: number;
+}): string {
+  const w = 20;
+  const done = Math.round((p.iter / Math.max(p.iters, 1)) * w);
+  const bar = "█".repeat(done) + "·".repeat(w - done);
+  return `epoch ${p.epoch}/${p.epochs} ${bar} ${p.iter}/${p.iters} loss ${p.loss.toFixed(4)} ` +
+    `${p.imgPerSec.toFixed(1)} img/s ETA ${formatDuration(p.etaSec)}`;
+}
