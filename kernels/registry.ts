@@ -5,10 +5,14 @@
  */
 import type { KernelInfo } from "./types.ts";
 import { elementwiseKernels } from "./elementwise/check.ts";
+import { augmentKernels } from "./augment/check.ts";
 import { batchnormKernels } from "./batchnorm/check.ts";
+import { poolKernels } from "./pool/check.ts";
 
 /** All kernels. */
 export const allKernels: KernelInfo[] = [
   ...elementwiseKernels,
+  ...augmentKernels,
   ...batchnormKernels,
+  ...poolKernels,
 ];

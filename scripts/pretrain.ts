@@ -110,6 +110,7 @@ async function main() {
     resume: Boolean(p.resume),
     maxSteps: p["max-steps"] === undefined ? null : num(p, "max-steps", { int: true, min: 1 }),
     quiet: Boolean(p.quiet),
+    autoStem: p.stem === undefined && imageSize === 0,
   });
   if (!p.quiet) console.log(`run folder: ${r.dir}`);
 }

@@ -6,7 +6,8 @@
 // and which ops to apply. Per pixel, in torchvision's order:
 //   1. crop (top, left, ch, cw) → antialiased resample to rh × rw (torch's *_aa kernels =
 //      PIL's filters: Keys cubic a = −0.5 or triangle, support widened by the scale when
-//      shrinking, weights normalised over in-image taps) → clamp to [0, 1]; the output window
+//      shrinking, weights normalised over in-image taps; small crops go through workgroup
+//      memory, separably, large ones are sampled in 2-D) → clamp to [0, 1]; the output window
 //      starts at (oy, ox) of that virtual image and is zero outside it (RandomCrop padding,
 //      CenterCrop padding); horizontal flip of the window.
 //   2. ColorJitter ops in the drawn order (torchvision's tensor functional definitions), then
@@ -35,36 +36,22 @@ const WG: u32 = 256u;
 const MAX_TAPS: u32 = ${MAX_TAPS}u;
 const MAX_KSIZE: u32 = 64u;
 
-// Entry layout (words); keep in sync with kernels/augment/mod.ts.
-const PW: u32 = 24u;
-const E_SRC: u32 = 0u;
-const E_H: u32 = 1u;
-const E_W: u32 = 2u;
-const E_C: u32 = 3u;
-const E_TOP: u32 = 4u;
-const E_LEFT: u32 = 5u;
-const E_CH: u32 = 6u;
-const E_CW: u32 = 7u;
-const E_RH: u32 = 8u;
-const E_RW: u32 = 9u;
-const E_OY: u32 = 10u;
-const E_OX: u32 = 11u;
-const E_FLAGS: u32 = 12u;
-const E_ORDER: u32 = 13u;
-const E_BRIGHT: u32 = 14u;
-const E_CONTRAST: u32 = 15u;
-const E_SAT: u32 = 16u;
-const E_HUE: u32 = 17u;
-const E_SIGMA: u32 = 18u;
-const E_KSIZE: u32 = 19u;
-const E_SLOT: u32 = 20u;
+// Entry layout (words); keep in sync with packAugment in mod.ts.
+const PW = 24u;
+const E_SRC = 0u; const E_H = 1u; const E_W = 2u; const E_C = 3u; // image
+const E_TOP = 4u; const E_LEFT = 5u; const E_CH = 6u; const E_CW = 7u; // crop box
+const E_RH = 8u; const E_RW = 9u; const E_OY = 10u; const E_OX = 11u; // resize, window
+const E_FLAGS = 12u; const E_ORDER = 13u; const E_SLOT = 20u;
+const E_BRIGHT = 14u; const E_CONTRAST = 15u; const E_SAT = 16u; const E_HUE = 17u;
+const E_SIGMA = 18u; const E_KSIZE = 19u;
+const F_FLIP = 1u; const F_JITTER = 2u; const F_GRAY = 4u; const F_BLUR = 8u; const F_BILINEAR = 16u;
 
-const F_FLIP: u32 = 1u;
-const F_JITTER: u32 = 2u;
-const F_GRAY: u32 = 4u;
-const F_BLUR: u32 = 8u;
-const F_BILINEAR: u32 = 16u;
-
+// Crops up to STAGE pixels are resampled through workgroup memory: the crop as floats
+// (stage), then its row pass (tmp, ch × rw), then each output pixel's column pass. STAGE is
+// sized by the launcher from the device's workgroup storage limit.
+const STAGE: u32 = ${STAGE}u;
+var<workgroup> stage: array<f32, 3u * STAGE>;
+var<workgroup> tmp: array<f32, 3u * STAGE>;
 var<workgroup> red: array<f32, 256>;
 #if ${BLUR}
 var<workgroup> gk: array<f32, 64>;
@@ -101,76 +88,122 @@ fn filt(x: f32, bilinear: bool) -> f32 {
   return cubic(x);
 }
 
+// Where a view's pixels come from: the entry's geometry, loaded once per invocation.
+struct View {
+  src: u32,
+  w: u32,
+  c: u32,
+  top: i32,
+  left: i32,
+  ch: i32,
+  cw: i32,
+  rh: i32,
+  rw: i32,
+  bilinear: bool,
+}
+
+fn load_view(e: u32) -> View {
+  return View(
+    word(e, E_SRC), word(e, E_W), word(e, E_C),
+    i32(word(e, E_TOP)), i32(word(e, E_LEFT)), i32(word(e, E_CH)), i32(word(e, E_CW)),
+    i32(word(e, E_RH)), i32(word(e, E_RW)), (word(e, E_FLAGS) & F_BILINEAR) != 0u,
+  );
+}
+
 // RGB (0..255 as floats) of source pixel (y, x); 1-channel sources are repeated.
-fn pixel(src: u32, w: u32, c: u32, y: i32, x: i32) -> vec3f {
-  let b = (u32(y) * w + u32(x)) * c;
-  let wi = p.img_base + src + (b >> 2u);
+fn pixel(v: View, y: i32, x: i32) -> vec3f {
+  let b = (u32(y) * v.w + u32(x)) * v.c;
+  let wi = p.img_base + v.src + (b >> 2u);
   let sh = (b & 3u) * 8u;
-  if (c == 1u) {
+  if (v.c == 1u) {
     return vec3f(f32((data[wi] >> sh) & 255u));
   }
   // 3 bytes may straddle two words; the image section ends with a pad word.
   let lo = data[wi] >> sh;
   let hi = select(data[wi + 1u] << (32u - sh), 0u, sh == 0u);
-  let v = lo | hi;
-  return vec3f(f32(v & 255u), f32((v >> 8u) & 255u), f32((v >> 16u) & 255u));
+  let u = lo | hi;
+  return vec3f(f32(u & 255u), f32((u >> 8u) & 255u), f32((u >> 16u) & 255u));
 }
 
-// The resampled crop at virtual pixel (vy, vx), clamped to [0, 1]; zero outside the image.
-fn sample_at(e: u32, vy: i32, vx: i32) -> vec3f {
-  let rh = i32(word(e, E_RH));
-  let rw = i32(word(e, E_RW));
-  if (vy < 0 || vx < 0 || vy >= rh || vx >= rw) {
-    return vec3f(0.0);
-  }
-  let src = word(e, E_SRC);
-  let w = word(e, E_W);
-  let c = word(e, E_C);
-  let top = i32(word(e, E_TOP));
-  let left = i32(word(e, E_LEFT));
-  let ch = i32(word(e, E_CH));
-  let cw = i32(word(e, E_CW));
-  if (ch == rh && cw == rw) {
-    // Scale 1: the antialiased filter is exactly the identity.
-    return pixel(src, w, c, top + vy, left + vx) / 255.0;
-  }
-  let bilinear = (word(e, E_FLAGS) & F_BILINEAR) != 0u;
-  let half_support = select(2.0, 1.0, bilinear);
+// The taps of output index i along one axis (torch _compute_indices_min_size_weights_aa).
+struct Axis {
+  center: f32,
+  x0: i32,
+  x1: i32,
+  inv: f32,
+}
 
-  let sx = f32(cw) / f32(rw);
-  let supx = select(half_support, half_support * sx, sx >= 1.0);
-  let invx = select(1.0, 1.0 / sx, sx >= 1.0);
-  let cx = sx * (f32(vx) + 0.5);
-  let x0 = max(i32(cx - supx + 0.5), 0);
-  let x1 = min(min(i32(cx + supx + 0.5), cw), x0 + i32(MAX_TAPS));
+fn axis_at(in_size: i32, out_size: i32, i: i32, hs: f32) -> Axis {
+  let s = f32(in_size) / f32(out_size);
+  let sup = select(hs, hs * s, s >= 1.0);
+  let inv = select(1.0, 1.0 / s, s >= 1.0);
+  let c = s * (f32(i) + 0.5);
+  let x0 = max(i32(c - sup + 0.5), 0);
+  let x1 = min(min(i32(c + sup + 0.5), in_size), x0 + i32(MAX_TAPS));
+  return Axis(c, x0, x1, inv);
+}
+
+fn half_support(v: View) -> f32 {
+  return select(2.0, 1.0, v.bilinear);
+}
+
+// Direct 2-D resampling from the source bytes (large crops that do not fit the stage).
+fn sample_direct(v: View, vy: i32, vx: i32) -> vec3f {
+  let hs = half_support(v);
+  let ax = axis_at(v.cw, v.rw, vx, hs);
   var wx: array<f32, MAX_TAPS>;
   var tx = 0.0;
-  for (var j = x0; j < x1; j++) {
-    let f = filt((f32(j) - cx + 0.5) * invx, bilinear);
-    wx[j - x0] = f;
+  for (var j = ax.x0; j < ax.x1; j++) {
+    let f = filt((f32(j) - ax.center + 0.5) * ax.inv, v.bilinear);
+    wx[j - ax.x0] = f;
     tx += f;
   }
-
-  let sy = f32(ch) / f32(rh);
-  let supy = select(half_support, half_support * sy, sy >= 1.0);
-  let invy = select(1.0, 1.0 / sy, sy >= 1.0);
-  let cy = sy * (f32(vy) + 0.5);
-  let y0 = max(i32(cy - supy + 0.5), 0);
-  let y1 = min(min(i32(cy + supy + 0.5), ch), y0 + i32(MAX_TAPS));
-
+  let ay = axis_at(v.ch, v.rh, vy, hs);
   var acc = vec3f(0.0);
   var ty = 0.0;
-  for (var i = y0; i < y1; i++) {
-    let fy = filt((f32(i) - cy + 0.5) * invy, bilinear);
+  for (var i = ay.x0; i < ay.x1; i++) {
+    let fy = filt((f32(i) - ay.center + 0.5) * ay.inv, v.bilinear);
     ty += fy;
     var row = vec3f(0.0);
-    for (var j = x0; j < x1; j++) {
-      row += wx[j - x0] * pixel(src, w, c, top + i, left + j);
+    for (var j = ax.x0; j < ax.x1; j++) {
+      row += wx[j - ax.x0] * pixel(v, v.top + i, v.left + j);
     }
     acc += fy * row;
   }
   let norm = select(1.0, tx * ty, tx * ty != 0.0);
-  return clamp(acc / (norm * 255.0), vec3f(0.0), vec3f(1.0));
+  return acc / norm;
+}
+
+// Column pass over the staged row-resampled crop (tmp holds ch × rw, already normalised).
+fn sample_staged(v: View, vy: i32, vx: i32) -> vec3f {
+  let ay = axis_at(v.ch, v.rh, vy, half_support(v));
+  var acc = vec3f(0.0);
+  var ty = 0.0;
+  for (var i = ay.x0; i < ay.x1; i++) {
+    let f = filt((f32(i) - ay.center + 0.5) * ay.inv, v.bilinear);
+    let k = u32(i * v.rw + vx);
+    acc += f * vec3f(tmp[k], tmp[STAGE + k], tmp[2u * STAGE + k]);
+    ty += f;
+  }
+  return acc / select(1.0, ty, ty != 0.0);
+}
+
+// The resampled crop at virtual pixel (vy, vx), clamped to [0, 1]; zero outside the image.
+fn sample_at(v: View, staged: bool, vy: i32, vx: i32) -> vec3f {
+  if (vy < 0 || vx < 0 || vy >= v.rh || vx >= v.rw) {
+    return vec3f(0.0);
+  }
+  if (v.ch == v.rh && v.cw == v.rw) {
+    // Scale 1: the antialiased filter is exactly the identity.
+    return pixel(v, v.top + vy, v.left + vx) / 255.0;
+  }
+  var s: vec3f;
+  if (staged) {
+    s = sample_staged(v, vy, vx);
+  } else {
+    s = sample_direct(v, vy, vx);
+  }
+  return clamp(s / 255.0, vec3f(0.0), vec3f(1.0));
 }
 
 // torchvision rgb_to_grayscale weights.
@@ -221,16 +254,17 @@ fn adjust_hue(v: vec3f, factor: f32) -> vec3f {
   }
 }
 
-// One per-pixel jitter op (0 brightness, 2 saturation, 3 hue; contrast is handled apart).
-fn color_op(e: u32, op: u32, v: vec3f) -> vec3f {
+// One per-pixel jitter op (0 brightness, 2 saturation, 3 hue; contrast is handled apart);
+// f = (brightness, contrast, saturation, hue) factors.
+fn color_op(f: vec4f, op: u32, v: vec3f) -> vec3f {
   if (op == 0u) {
-    return blend(v, vec3f(0.0), wordf(e, E_BRIGHT));
+    return blend(v, vec3f(0.0), f.x);
   }
   if (op == 2u) {
-    return blend(v, vec3f(luma(v)), wordf(e, E_SAT));
+    return blend(v, vec3f(luma(v)), f.z);
   }
   if (op == 3u) {
-    return adjust_hue(v, wordf(e, E_HUE));
+    return adjust_hue(v, f.w);
   }
   return v;
 }
@@ -269,10 +303,45 @@ fn augment(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   let flip = (flags & F_FLIP) != 0u;
   let oy = i32(word(e, E_OY));
   let ox = i32(word(e, E_OX));
+  let vw = load_view(e);
+
+  // Small crops: stage the crop as floats, then its row pass, in workgroup memory. The loops
+  // run zero times otherwise; the barriers are reached by every invocation either way.
+  let identity = vw.ch == vw.rh && vw.cw == vw.rw;
+  let staged = !identity && u32(vw.ch * vw.cw) <= STAGE && u32(vw.ch * vw.rw) <= STAGE;
+  let n_stage = select(0u, u32(vw.ch * vw.cw), staged);
+  for (var i = lid; i < n_stage; i += WG) {
+    let y = i32(i) / vw.cw;
+    let v = pixel(vw, vw.top + y, vw.left + i32(i) - y * vw.cw);
+    stage[i] = v.x;
+    stage[STAGE + i] = v.y;
+    stage[2u * STAGE + i] = v.z;
+  }
+  workgroupBarrier();
+  let n_rows = select(0u, u32(vw.ch * vw.rw), staged);
+  let hs = half_support(vw);
+  for (var i = lid; i < n_rows; i += WG) {
+    let y = i32(i) / vw.rw;
+    let ax = axis_at(vw.cw, vw.rw, i32(i) - y * vw.rw, hs);
+    var acc = vec3f(0.0);
+    var tot = 0.0;
+    for (var j = ax.x0; j < ax.x1; j++) {
+      let f = filt((f32(j) - ax.center + 0.5) * ax.inv, vw.bilinear);
+      let k = u32(y * vw.cw + j);
+      acc += f * vec3f(stage[k], stage[STAGE + k], stage[2u * STAGE + k]);
+      tot += f;
+    }
+    acc = acc / select(1.0, tot, tot != 0.0);
+    tmp[i] = acc.x;
+    tmp[STAGE + i] = acc.y;
+    tmp[2u * STAGE + i] = acc.z;
+  }
+  workgroupBarrier();
 
 #if ${COLOR}
   let jitter = (flags & F_JITTER) != 0u;
   let order = word(e, E_ORDER);
+  let fac = vec4f(wordf(e, E_BRIGHT), wordf(e, E_CONTRAST), wordf(e, E_SAT), wordf(e, E_HUE));
   // Position of contrast in the drawn order; 4 = not applied (or no jitter at all).
   var cpos = 4u;
   if (jitter) {
@@ -291,10 +360,10 @@ fn augment(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
     let y = i / ow;
     let x = i % ow;
     let xs = select(x, ow - 1u - x, flip);
-    var v = sample_at(e, i32(y) + oy, i32(xs) + ox);
+    var v = sample_at(vw, staged, i32(y) + oy, i32(xs) + ox);
 #if ${COLOR}
     for (var q = 0u; q < n1; q++) {
-      v = color_op(e, (order >> (2u * q)) & 3u, v);
+      v = color_op(fac, (order >> (2u * q)) & 3u, v);
     }
     part += luma(v);
 #endif
@@ -313,13 +382,12 @@ fn augment(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   let mean = red[0] / f32(plane);
   let gray = (flags & F_GRAY) != 0u;
   if (cpos < 4u || gray) {
-    let cf = wordf(e, E_CONTRAST);
     for (var i = lid; i < plane; i += WG) {
       var v = load(base, i, plane);
       if (cpos < 4u) {
-        v = blend(v, vec3f(mean), cf);
+        v = blend(v, vec3f(mean), fac.y);
         for (var q = cpos + 1u; q < 4u; q++) {
-          v = color_op(e, (order >> (2u * q)) & 3u, v);
+          v = color_op(fac, (order >> (2u * q)) & 3u, v);
         }
       }
       if (gray) {

@@ -61,11 +61,11 @@ export function forcedViews(v: ViewParams): ViewParams[] {
   return out;
 }
 
-/** Blur off and on (odd kernel sizes, σ at both ends of U(0.1, 2), chosen by `i`). */
+/** Blur off and on (odd kernel sizes up to the recipe's 23, σ across U(0.1, 2), by `i`). */
 export function withBlur(v: ViewParams, i: number): ViewParams[] {
   return [
     { ...v, blur: false },
-    { ...v, blur: true, kernelSize: [3, 5, 7][i % 3], sigma: [0.1, 1.1, 2][i % 3] },
+    { ...v, blur: true, kernelSize: [3, 7, 23][i % 3], sigma: [0.1, 1.1, 2][i % 3] },
   ];
 }
 
@@ -109,30 +109,49 @@ function rowOf(shape: string, e: { maxAbs: number; maxRel: number }): CheckRow {
   return { shape, maxAbs: e.maxAbs, maxRel: e.maxRel, tol: 1e-4 };
 }
 
-const SHAPES: [number, number, number][] = [[32, 32, 3], [28, 28, 1], [13, 17, 3], [19, 9, 3]];
+// 64×60 crops exceed the 1024-pixel stage: the direct 2-D path with wide (downscaling) support.
+const SHAPES: [number, number, number][] = [
+  [32, 32, 3],
+  [28, 28, 1],
+  [13, 17, 3],
+  [19, 9, 3],
+  [64, 60, 3],
+];
 
 async function pretrainRows(): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   for (const [h, w] of [[32, 32], [15, 11]] as [number, number][]) {
     const r = { ...recipe("cifar"), size: [h, w] as [number, number] };
     const b = caseBatch(r, SHAPES, h * 7 + w);
-    rows.push(rowOf(`${b.views.length} views → ${h}×${w}`, await compareBatch(b.images, b.views, h, w)));
+    rows.push(
+      rowOf(`${b.views.length} views → ${h}×${w}`, await compareBatch(b.images, b.views, h, w)),
+    );
   }
   return rows;
 }
 
 async function blurRows(): Promise<CheckRow[]> {
-  const r = { ...recipe("imagenet", 24), blur: { p: 0.5, sigma: [0.1, 2] as [number, number], kernelSize: 5 } };
+  const r = {
+    ...recipe("imagenet", 24),
+    blur: { p: 0.5, sigma: [0.1, 2] as [number, number], kernelSize: 5 },
+  };
   const b = caseBatch(r, [[40, 52, 3], [17, 23, 1], [9, 7, 3]], 3);
   const views = b.views.flatMap((v, i) => withBlur(v.view, i).map((view) => ({ ...v, view })));
-  return [rowOf(`${views.length} views → 24×24 (blur on/off)`, await compareBatch(b.images, views, 24, 24))];
+  return [
+    rowOf(
+      `${views.length} views → 24×24 (blur on/off)`,
+      await compareBatch(b.images, views, 24, 24),
+    ),
+  ];
 }
 
 async function evalRows(): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   for (const s of [32, 13]) {
     const b = caseBatch(recipe("eval", s), [[32, 32, 3], [28, 28, 1], [13, 13, 3]], s, false);
-    rows.push(rowOf(`${b.views.length} views → ${s}×${s}`, await compareBatch(b.images, b.views, s, s)));
+    rows.push(
+      rowOf(`${b.views.length} views → ${s}×${s}`, await compareBatch(b.images, b.views, s, s)),
+    );
   }
   return rows;
 }
@@ -142,7 +161,12 @@ async function testRows(): Promise<CheckRow[]> {
   for (const [s, resize] of [[224, 256], [20, null], [9, 11]] as [number, number | null][]) {
     const r: AugmentRecipe = { ...recipe("test", s), crop: { kind: "resize-center", resize } };
     const b = caseBatch(r, [[250, 300, 3], [17, 23, 1], [9, 6, 3]], s, false);
-    rows.push(rowOf(`${b.views.length} views → ${s}×${s} (resize ${resize})`, await compareBatch(b.images, b.views, s, s)));
+    rows.push(
+      rowOf(
+        `${b.views.length} views → ${s}×${s} (resize ${resize})`,
+        await compareBatch(b.images, b.views, s, s),
+      ),
+    );
   }
   return rows;
 }
@@ -155,28 +179,28 @@ export const augmentKernels: KernelInfo[] = [
     ...base,
     name: "augment_pretrain",
     description: "RandomResizedCrop(bicubic aa)+flip+jitter(drawn order)+gray → f32 NCHW",
-    defines: { COLOR: true, BLUR: false, MAX_TAPS: 4 },
+    defines: { COLOR: true, BLUR: false, MAX_TAPS: 4, STAGE: 1024 },
     check: pretrainRows,
   },
   {
     ...base,
     name: "augment_blur",
     description: "the pretrain view plus separable Gaussian blur (reflect padding)",
-    defines: { COLOR: true, BLUR: true, MAX_TAPS: 8 },
+    defines: { COLOR: true, BLUR: true, MAX_TAPS: 8, STAGE: 1024 },
     check: blurRows,
   },
   {
     ...base,
     name: "augment_eval",
     description: "Resize if needed + RandomCrop(padding 4, zero fill) + flip → f32 NCHW",
-    defines: { COLOR: false, BLUR: false, MAX_TAPS: 4 },
+    defines: { COLOR: false, BLUR: false, MAX_TAPS: 4, STAGE: 1024 },
     check: evalRows,
   },
   {
     ...base,
     name: "augment_test",
     description: "Resize(shorter side, bilinear aa) + CenterCrop → f32 NCHW",
-    defines: { COLOR: false, BLUR: false, MAX_TAPS: 8 },
+    defines: { COLOR: false, BLUR: false, MAX_TAPS: 8, STAGE: 1024 },
     check: testRows,
   },
 ];

@@ -149,6 +149,19 @@ export function checkUploadSize(packed: PackedBatch): void {
 }
 
 /**
+ * Pixels of the workgroup-memory stage: 1024 (a 32×32 crop) when the device allows the
+ * 25 KiB it needs, else the largest power of two that fits (crops beyond it take the direct
+ * path).
+ */
+export function stagePixels(): number {
+  const limit = engine().device.limits.maxComputeWorkgroupStorageSize;
+  let s = 1024;
+  // Two planes of 3 floats per pixel, plus the 256-float reduction and the 64-float kernel.
+  while (s > 16 && 24 * s + 1280 > limit) s /= 2;
+  return s;
+}
+
+/**
  * Launcher: records the augmentation of entries [first, first+count) of an uploaded packed
  * batch into `out` ([slots, 3, outH, outW], f32). No flush, no readback.
  */
@@ -169,7 +182,7 @@ export function augmentDispatch(
   }
   const e = engine();
   const d = packed.defines;
-  const k = e.kernel(AUGMENT_WGSL, d, "augment");
+  const k = e.kernel(AUGMENT_WGSL, { ...d, STAGE: stagePixels() }, "augment");
   const params = new Params().u32(first, packed.imgBase, outH, outW);
   if (d.BLUR) {
     const scratch = e.pool.acquire(count * 3 * outH * outW * 4);

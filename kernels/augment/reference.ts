@@ -96,7 +96,9 @@ export function resizeRef(img: Img, oh: number, ow: number, interp: Interpolatio
       for (let x = 0; x < ow; x++) {
         const { start, w } = wx[x];
         let s = 0;
-        for (let t = 0; t < w.length; t++) s += w[t] * img.data[(k * img.h + y) * img.w + start + t];
+        for (let t = 0; t < w.length; t++) {
+          s += w[t] * img.data[(k * img.h + y) * img.w + start + t];
+        }
         tmp[(k * img.h + y) * ow + x] = s;
       }
     }
@@ -208,11 +210,12 @@ export function rgbToHsv(r: number, g: number, b: number): [number, number, numb
 export function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
   const i6 = Math.floor(h * 6), f = h * 6 - i6, i = ((i6 % 6) + 6) % 6;
   const p = clamp01(v * (1 - s)), q = clamp01(v * (1 - s * f)), t = clamp01(v * (1 - s * (1 - f)));
-  return ([[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]] as const)[i].slice() as [
-    number,
-    number,
-    number,
-  ];
+  return ([[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]] as const)[i]
+    .slice() as [
+      number,
+      number,
+      number,
+    ];
 }
 
 /** F.adjust_hue: h ← (h + f) mod 1 in HSV. */
@@ -267,7 +270,9 @@ export function gaussianBlurRef(img: Img, k: number, sigma: number): Img {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let s = 0;
-        for (let t = 0; t < k; t++) s += g[t] * tmp[(ch * h + reflectIndex(y + t - half, h)) * w + x];
+        for (let t = 0; t < k; t++) {
+          s += g[t] * tmp[(ch * h + reflectIndex(y + t - half, h)) * w + x];
+        }
         out[(ch * h + y) * w + x] = s;
       }
     }

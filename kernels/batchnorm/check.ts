@@ -67,8 +67,16 @@ async function rows(training: boolean, relu: boolean, parts: Part[]): Promise<Ch
   return out;
 }
 
-const fwdDefs = { VEC4: true, PARTIAL: false, SPLIT_TRAIN: false, FUSED: true, RELU: false };
+const fwdDefs = {
+  VEC4: true,
+  WG: 256,
+  PARTIAL: false,
+  SPLIT_TRAIN: false,
+  FUSED: true,
+  RELU: false,
+};
 const bwdDefs = {
+  WG: 256,
   VEC4: true,
   RELU: false,
   TRAIN: true,

@@ -10,12 +10,14 @@ const FWD = new URL("./batchnorm_fwd.wgsl", import.meta.url);
 const BWD = new URL("./batchnorm_bwd.wgsl", import.meta.url);
 
 /**
- * Tuning knob: scalars per workgroup before a channel is split into chunks. At or below it a
+ * Tuning knobs. `chunk`: scalars per workgroup before a channel is split. At or below it a
  * channel is one workgroup that reduces and then normalises its still-cached data in one
- * dispatch; above it a two-stage reduction spreads the channel over ceil(M/chunk) workgroups.
- * Tests lower it to exercise the split path on small shapes.
+ * dispatch; above it a two-stage reduction spreads the channel over ceil(M/chunk) workgroups
+ * (16384 keeps a GPU busy at C = 64; on lavapipe the split and fused paths time within noise). `wg`: workgroup
+ * size, 0 = by work (64 invocations for short chunks, where a 256-wide tree's barriers
+ * dominate on lavapipe, up to 256). Tests change both to exercise every path.
  */
-export const bnTuning = { chunk: 65536, wg: 256 };
+export const bnTuning = { chunk: 16384, wg: 0 };
 
 /** Iteration geometry of one batch norm call (see batchnorm_fwd.wgsl). */
 export interface BnGeom {
@@ -47,9 +49,10 @@ export function bnGeom(shape: readonly number[]): BnGeom {
   const Mv = M / vec;
   const S = Math.max(1, Math.ceil(M / bnTuning.chunk));
   const chunkV = Math.ceil(Mv / S);
+  const wg = bnTuning.wg || (chunkV >= 4096 ? 256 : chunkV >= 1024 ? 128 : 64);
   const max = engine().device.limits.maxComputeWorkgroupsPerDimension;
-  if (C > max || S > max) throw new Error(`batchNorm: ${C} channels exceed ${max} workgroups`);
-  return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV, wg: bnTuning.wg };
+  if (C > max) throw new Error(`batchNorm: ${C} channels exceed ${max} workgroups per dim`);
+  return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV, wg };
 }
 
 function params(g: BnGeom, momentum = 0, eps = 0): Params {
@@ -61,7 +64,10 @@ function params(g: BnGeom, momentum = 0, eps = 0): Params {
 
 function run(file: URL, defines: Defines, g: BnGeom, p: Params, bufs: GPUBuffer[], s = g.S) {
   const e = engine();
-  e.dispatch(e.kernel(file, { VEC4: g.vec === 4, WG: g.wg, ...defines }, "main"), p, bufs, [s, g.C]);
+  e.dispatch(e.kernel(file, { VEC4: g.vec === 4, WG: g.wg, ...defines }, "main"), p, bufs, [
+    s,
+    g.C,
+  ]);
 }
 
 /** Running statistics and affine parameters a forward reads (and, training, updates). */
@@ -156,7 +162,11 @@ export function batchNormBackward(
     const pf = { ...flags, PARTIAL: true, REDUCE: true };
     run(BWD, pf, g, p, [gy.buffer, x.buffer, stats.buffer, part.buffer, ...yb]);
     const e = engine();
-    const fin = e.kernel(BWD, { ...flags, WG: 64, FINALIZE: true, GRAD: false, RELU: false }, "main");
+    const fin = e.kernel(
+      BWD,
+      { ...flags, WG: 64, FINALIZE: true, GRAD: false, RELU: false },
+      "main",
+    );
     const bufs = [part.buffer, stats.buffer, dgamma!.buffer, dbeta!.buffer];
     e.dispatch(fin, p, bufs, [Math.ceil(g.C / 64)]);
     part.dispose();

@@ -38,26 +38,76 @@ export interface GemmArgs {
   accumulate?: boolean;
 }
 
-/** Tile shape of a GEMM: WGX×WGY invocations of 4×4 outputs, K step TK. */
+/** Register tile of one invocation (ROWS×COLS outputs) and the workgroup shape (WGX×WGY). */
 export interface GemmTile {
+  rows: 4 | 8 | 16;
+  cols: 4 | 8 | 16;
   wgx: number;
   wgy: number;
-  tk: number;
 }
 
+const TILES = [4, 8, 16] as const;
+const SHAPES: [number, number][] = [[8, 1], [4, 2], [2, 4], [1, 8]];
+/** Relative costs on lavapipe: one 8-lane load instruction ≈ 70 ymm FMAs (measured). */
+const LOAD_COST = 70;
+
 /**
- * Picks the tile: 64×64 blocks (16×16 invocations) when there are enough of them to keep both
- * cores busy, otherwise 32×32 so small products still spread over several workgroups.
+ * Picks the tile with the least estimated time: padded work (rows/columns past M/N still
+ * compute) with loads weighted by LOAD_COST, divided by the workgroups that can run at once.
+ * Big products get 16×16 register tiles; thin ones (N = 10 classes) get narrow tiles with the
+ * 8 invocations of a workgroup laid along M instead of N.
  */
-export function gemmTile(m: number, n: number): GemmTile {
-  const big = Math.ceil(m / 64) * Math.ceil(n / 64) >= 8;
-  return big ? { wgx: 16, wgy: 16, tk: 16 } : { wgx: 8, wgy: 8, tk: 16 };
+export function gemmTile(m: number, n: number, vecA = true, vecB = true): GemmTile {
+  const threads = Math.max(1, navigator.hardwareConcurrency ?? 2);
+  let best: GemmTile = { rows: 4, cols: 4, wgx: 8, wgy: 1 };
+  let bestCost = Infinity;
+  for (const rows of TILES) {
+    for (const cols of TILES) {
+      for (const [wgx, wgy] of SHAPES) {
+        const gy = Math.ceil(m / (rows * wgy)), gx = Math.ceil(n / (cols * wgx));
+        const loads = rows * (vecA ? 1 : 4) + cols * (vecB ? 1 : 4);
+        const perStep = LOAD_COST * loads + rows * cols * 4;
+        const cost = (gx * gy * perStep) / Math.min(gx * gy, threads);
+        if (cost < bestCost * 0.999) {
+          bestCost = cost;
+          best = { rows, cols, wgx, wgy };
+        }
+      }
+    }
+  }
+  return best;
 }
 
 const aligned = (...v: number[]) => v.every((x) => x % 4 === 0);
 
-/** Records one GEMM dispatch (see GemmArgs). */
-export function gemm(g: GemmArgs, tile: GemmTile = gemmTile(g.m, g.n)): void {
+/** The defines of one GEMM variant (also what `kernels dump` shows). */
+export function gemmDefines(
+  tile: GemmTile,
+  o: { transA: boolean; transB: boolean; vecA: boolean; vecB: boolean; vecC: boolean },
+  bias: boolean,
+  accumulate: boolean,
+): Record<string, number | boolean> {
+  return {
+    ROWS: tile.rows,
+    COLS: tile.cols,
+    R8: tile.rows >= 8,
+    R16: tile.rows >= 16,
+    C8: tile.cols >= 8,
+    C16: tile.cols >= 16,
+    WGX: tile.wgx,
+    WGY: tile.wgy,
+    TRANS_A: o.transA,
+    TRANS_B: o.transB,
+    VEC_A: o.vecA,
+    VEC_B: o.vecB,
+    VEC_C: o.vecC,
+    BIAS: bias,
+    ACCUM: accumulate,
+  };
+}
+
+/** Records one GEMM dispatch (see GemmArgs); `tile` overrides the automatic choice. */
+export function gemm(g: GemmArgs, tile?: GemmTile): void {
   const { m, n, k } = g;
   const transA = g.transA ?? false, transB = g.transB ?? false;
   const lda = g.lda ?? (transA ? m : k);
@@ -65,24 +115,21 @@ export function gemm(g: GemmArgs, tile: GemmTile = gemmTile(g.m, g.n)): void {
   const ldc = g.ldc ?? n;
   const offA = g.offA ?? 0, offB = g.offB ?? 0, offC = g.offC ?? 0;
   if (m === 0 || n === 0) return;
-  const defines = {
-    WGX: tile.wgx,
-    WGY: tile.wgy,
-    TK: tile.tk,
-    TRANS_A: transA,
-    TRANS_B: transB,
-    VEC_A: aligned(transA ? m : k, lda, offA),
-    VEC_B: aligned(transB ? k : n, ldb, offB),
-    VEC_C: aligned(n, ldc, offC),
-    BIAS: g.bias !== undefined,
-    ACCUM: g.accumulate ?? false,
-  };
+  // vec4 along the contiguous dimension needs every vec4 to start on a multiple of 4.
+  const vecA = aligned(lda, offA), vecB = aligned(ldb, offB), vecC = aligned(n, ldc, offC);
+  const t = tile ?? gemmTile(m, n, vecA, vecB);
+  const defines = gemmDefines(
+    t,
+    { transA, transB, vecA, vecB, vecC },
+    g.bias !== undefined,
+    g.accumulate ?? false,
+  );
   const e = engine();
   const kern = e.kernel(WGSL, defines, "main");
   const params = new Params().u32(m, n, k, lda, ldb, ldc, offA, offB, offC).f32(g.alpha ?? 1);
   const bufs = [g.a, g.b, g.c];
   if (g.bias) bufs.push(g.bias);
-  const gx = Math.ceil(n / (4 * tile.wgx)), gy = Math.ceil(m / (4 * tile.wgy));
+  const gx = Math.ceil(n / (t.cols * t.wgx)), gy = Math.ceil(m / (t.rows * t.wgy));
   e.dispatch(kern, params, bufs, [gx, gy]);
 }
 

@@ -1,20 +1,26 @@
-// Tiled GEMM: C = alpha · op(A) · op(B) (+ bias[n]) (+ C), all strided views of row-major
-// buffers, so linear forward (x·Wᵀ), gx = gy·W and gW = gyᵀ·x need no transposed copies.
+// GEMM: C = alpha · op(A) · op(B) (+ bias[n]) (+ C), on strided views of row-major buffers,
+// so linear forward (x·Wᵀ), gx = gy·W and gW = gyᵀ·x need no transposed copies.
 //
-//   element (m, k) of op(A):  TRANS_A ? a[off_a + k·lda + m] : a[off_a + m·lda + k]
-//   element (k, n) of op(B):  TRANS_B ? b[off_b + n·ldb + k] : b[off_b + k·ldb + n]
-//   element (m, n) of C:      c[off_c + m·ldc + n]
+//   op(A)[m, k] = TRANS_A ? a[off_a + k·lda + m] : a[off_a + m·lda + k]
+//   op(B)[k, n] = TRANS_B ? b[off_b + n·ldb + k] : b[off_b + k·ldb + n]
+//   C[m, n]     = c[off_c + m·ldc + n]
 //
-// Each workgroup computes a BM×BN block of C (BM = 4·WGY, BN = 4·WGX); each invocation a 4×4
-// register tile (4 vec4 accumulators), walking K in steps of TK through workgroup-shared
-// tiles stored k-major (As[k][m], Bs[k][n]) so the inner loop is 2 vec4 loads + 16 FMAs.
-// On lavapipe every per-invocation scalar is one SIMD register across 8 invocations, so 4×4
-// accumulators are what fits the register file; bigger register tiles spill.
+// Why it looks like this (lavapipe runs WGSL on the CPU, 8 invocations per SIMD register):
+// every load from a storage OR workgroup buffer becomes a loop over the 8 lanes, so it costs
+// about as much as 50–100 FMAs, whatever the address pattern. Workgroup-shared tiles therefore
+// only add loads and barriers; what pays is many FMAs per load. Each invocation keeps a
+// ROWS×COLS register tile (up to 16×16) as 4×4 blocks in mat4x4 accumulators and walks K four
+// at a time: per step it loads ROWS + COLS vec4s and does ROWS·COLS·4 FMAs (one mat4x4 product
+// per block). Loops are unrolled by hand with preprocessor conditionals because the compiler does not unroll them.
 //
-// VEC_A / VEC_B / VEC_C select vec4 global loads/stores along the contiguous dimension; the
-// launcher enables them only when that extent, the leading dimension and the offset are all
-// multiples of 4 (so a vec4 never straddles the matrix edge). Out-of-range elements of a tile
-// load as 0 and out-of-range outputs are not written, so any M, N, K works.
+// Block conventions (WGSL matrices are arrays of columns):
+//   a_block(m, k) column r = op(A)[m + r, k .. k+3]      (a row of A over 4 k's)
+//   b_block(n, k) column q = op(B)[k + q, n .. n+3]      (a row of B over 4 n's)
+//   acc(i, j) += b_block · a_block  ⇒  acc column r = C[m + r, n .. n+3]
+//
+// Bounds: rows/columns past M/N read a clamped (valid) row whose results are never stored;
+// k ≥ K contributes zeros. VEC_A/VEC_B/VEC_C (vec4 accesses along the contiguous dimension)
+// need leading dimension and offset multiples of 4; otherwise scalar loads are used.
 
 struct Params {
   m: u32,
@@ -31,14 +37,8 @@ struct Params {
   _p1: u32,
 }
 
-const WGX = ${WGX}u;
-const WGY = ${WGY}u;
-const TK = ${TK}u;
-const BM = WGY * 4u;
-const BN = WGX * 4u;
-const BM4 = WGY;
-const BN4 = WGX;
-const THREADS = WGX * WGY;
+const ROWS = ${ROWS}u;
+const COLS = ${COLS}u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 #if ${VEC_A}
@@ -60,199 +60,283 @@ const THREADS = WGX * WGY;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
 
-var<workgroup> As: array<vec4<f32>, TK * BM4>;
-var<workgroup> Bs: array<vec4<f32>, TK * BN4>;
-
-// Stores one scalar of a k-major shared tile (row kk, column j of a tile `width4` vec4s wide).
-fn put_a(kk: u32, j: u32, v: f32) {
-  As[kk * BM4 + j / 4u][j % 4u] = v;
+// Lane q is true where k + q < K: the last K step is zero-padded (select, not a product, so
+// whatever lies past K cannot turn into NaN).
+fn kmask(k: u32) -> vec4<bool> {
+  return k + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.k);
 }
-fn put_b(kk: u32, j: u32, v: f32) {
-  Bs[kk * BN4 + j / 4u][j % 4u] = v;
+fn kpad(v: vec4<f32>, keep: vec4<bool>) -> vec4<f32> {
+  return select(vec4<f32>(0.0), v, keep);
 }
 
-fn load_a(m0: u32, k0: u32, t: u32) {
+// First index of the last vec4 that starts inside [0, len): clamps padded rows/columns.
+fn last4(len: u32) -> u32 {
+  return ((len - 1u) / 4u) * 4u;
+}
+
+fn a_block(m: u32, k: u32) -> mat4x4<f32> {
 #if ${TRANS_A}
-  // Contiguous along m: tile rows are k, vec4 columns along m, stored as-is.
+  // Stored [K, M]: rows of storage are k, contiguous along m.
 #if ${VEC_A}
-  for (var i = t; i < TK * BM4; i += THREADS) {
-    let kk = i / BM4;
-    let mv = i % BM4;
-    let gk = k0 + kk;
-    let gm = m0 + mv * 4u;
-    var v = vec4<f32>(0.0);
-    if (gk < p.k && gm < p.m) {
-      v = a[(p.off_a + gk * p.lda + gm) / 4u];
-    }
-    As[i] = v;
-  }
+  let mc = min(m, last4(p.m));
+  let km = kmask(k);
+  let k0 = min(k, p.k - 1u);
+  let k1 = min(k + 1u, p.k - 1u);
+  let k2 = min(k + 2u, p.k - 1u);
+  let k3 = min(k + 3u, p.k - 1u);
+  let t = mat4x4<f32>(
+    select(vec4<f32>(0.0), a[(p.off_a + k0 * p.lda + mc) / 4u], km.x),
+    select(vec4<f32>(0.0), a[(p.off_a + k1 * p.lda + mc) / 4u], km.y),
+    select(vec4<f32>(0.0), a[(p.off_a + k2 * p.lda + mc) / 4u], km.z),
+    select(vec4<f32>(0.0), a[(p.off_a + k3 * p.lda + mc) / 4u], km.w),
+  );
+  return transpose(t);
 #else
-  for (var i = t; i < TK * BM; i += THREADS) {
-    let kk = i / BM;
-    let mm = i % BM;
-    let gk = k0 + kk;
-    let gm = m0 + mm;
-    var v = 0.0;
-    if (gk < p.k && gm < p.m) {
-      v = a[p.off_a + gk * p.lda + gm];
-    }
-    put_a(kk, mm, v);
-  }
+  return mat4x4<f32>(a_row_scalar(m, k), a_row_scalar(m + 1u, k), a_row_scalar(m + 2u, k),
+    a_row_scalar(m + 3u, k));
 #endif
 #else
-  // Contiguous along k: read along k, transpose into the k-major tile.
+  // Stored [M, K]: contiguous along k.
 #if ${VEC_A}
-  for (var i = t; i < BM * (TK / 4u); i += THREADS) {
-    let mm = i / (TK / 4u);
-    let kv = i % (TK / 4u);
-    let gm = m0 + mm;
-    let gk = k0 + kv * 4u;
-    var v = vec4<f32>(0.0);
-    if (gm < p.m && gk < p.k) {
-      v = a[(p.off_a + gm * p.lda + gk) / 4u];
-    }
-    put_a(kv * 4u, mm, v.x);
-    put_a(kv * 4u + 1u, mm, v.y);
-    put_a(kv * 4u + 2u, mm, v.z);
-    put_a(kv * 4u + 3u, mm, v.w);
-  }
+  let km = kmask(k);
+  let last = p.m - 1u;
+  return mat4x4<f32>(
+    kpad(a[(p.off_a + min(m, last) * p.lda + k) / 4u], km),
+    kpad(a[(p.off_a + min(m + 1u, last) * p.lda + k) / 4u], km),
+    kpad(a[(p.off_a + min(m + 2u, last) * p.lda + k) / 4u], km),
+    kpad(a[(p.off_a + min(m + 3u, last) * p.lda + k) / 4u], km),
+  );
 #else
-  for (var i = t; i < BM * TK; i += THREADS) {
-    let mm = i / TK;
-    let kk = i % TK;
-    let gm = m0 + mm;
-    let gk = k0 + kk;
-    var v = 0.0;
-    if (gm < p.m && gk < p.k) {
-      v = a[p.off_a + gm * p.lda + gk];
-    }
-    put_a(kk, mm, v);
-  }
+  return mat4x4<f32>(a_row_scalar(m, k), a_row_scalar(m + 1u, k), a_row_scalar(m + 2u, k),
+    a_row_scalar(m + 3u, k));
 #endif
 #endif
 }
 
-fn load_b(n0: u32, k0: u32, t: u32) {
+#if ${VEC_A}
+#else
+// op(A)[m, k .. k+3] with scalar loads (any alignment).
+fn a_at(m: u32, k: u32) -> f32 {
+  let mc = min(m, p.m - 1u);
+  let kc = min(k, p.k - 1u);
+#if ${TRANS_A}
+  let v = a[p.off_a + kc * p.lda + mc];
+#else
+  let v = a[p.off_a + mc * p.lda + kc];
+#endif
+  return select(0.0, v, k < p.k);
+}
+fn a_row_scalar(m: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(a_at(m, k), a_at(m, k + 1u), a_at(m, k + 2u), a_at(m, k + 3u));
+}
+#endif
+
+fn b_block(n: u32, k: u32) -> mat4x4<f32> {
 #if ${TRANS_B}
-  // Contiguous along k (B stored [N, K]).
+  // Stored [N, K]: contiguous along k; loads give columns of B over k, hence the transpose.
 #if ${VEC_B}
-  for (var i = t; i < BN * (TK / 4u); i += THREADS) {
-    let nn = i / (TK / 4u);
-    let kv = i % (TK / 4u);
-    let gn = n0 + nn;
-    let gk = k0 + kv * 4u;
-    var v = vec4<f32>(0.0);
-    if (gn < p.n && gk < p.k) {
-      v = b[(p.off_b + gn * p.ldb + gk) / 4u];
-    }
-    put_b(kv * 4u, nn, v.x);
-    put_b(kv * 4u + 1u, nn, v.y);
-    put_b(kv * 4u + 2u, nn, v.z);
-    put_b(kv * 4u + 3u, nn, v.w);
-  }
+  let km = kmask(k);
+  let last = p.n - 1u;
+  let t = mat4x4<f32>(
+    kpad(b[(p.off_b + min(n, last) * p.ldb + k) / 4u], km),
+    kpad(b[(p.off_b + min(n + 1u, last) * p.ldb + k) / 4u], km),
+    kpad(b[(p.off_b + min(n + 2u, last) * p.ldb + k) / 4u], km),
+    kpad(b[(p.off_b + min(n + 3u, last) * p.ldb + k) / 4u], km),
+  );
+  return transpose(t);
 #else
-  for (var i = t; i < BN * TK; i += THREADS) {
-    let nn = i / TK;
-    let kk = i % TK;
-    let gn = n0 + nn;
-    let gk = k0 + kk;
-    var v = 0.0;
-    if (gn < p.n && gk < p.k) {
-      v = b[p.off_b + gn * p.ldb + gk];
-    }
-    put_b(kk, nn, v);
-  }
+  return mat4x4<f32>(b_row_scalar(n, k), b_row_scalar(n, k + 1u), b_row_scalar(n, k + 2u),
+    b_row_scalar(n, k + 3u));
 #endif
 #else
-  // Contiguous along n (B stored [K, N]).
+  // Stored [K, N]: contiguous along n.
 #if ${VEC_B}
-  for (var i = t; i < TK * BN4; i += THREADS) {
-    let kk = i / BN4;
-    let nv = i % BN4;
-    let gk = k0 + kk;
-    let gn = n0 + nv * 4u;
-    var v = vec4<f32>(0.0);
-    if (gk < p.k && gn < p.n) {
-      v = b[(p.off_b + gk * p.ldb + gn) / 4u];
-    }
-    Bs[i] = v;
-  }
+  let nc = min(n, last4(p.n));
+  let km = kmask(k);
+  let k0 = min(k, p.k - 1u);
+  let k1 = min(k + 1u, p.k - 1u);
+  let k2 = min(k + 2u, p.k - 1u);
+  let k3 = min(k + 3u, p.k - 1u);
+  return mat4x4<f32>(
+    select(vec4<f32>(0.0), b[(p.off_b + k0 * p.ldb + nc) / 4u], km.x),
+    select(vec4<f32>(0.0), b[(p.off_b + k1 * p.ldb + nc) / 4u], km.y),
+    select(vec4<f32>(0.0), b[(p.off_b + k2 * p.ldb + nc) / 4u], km.z),
+    select(vec4<f32>(0.0), b[(p.off_b + k3 * p.ldb + nc) / 4u], km.w),
+  );
 #else
-  for (var i = t; i < TK * BN; i += THREADS) {
-    let kk = i / BN;
-    let nn = i % BN;
-    let gk = k0 + kk;
-    let gn = n0 + nn;
-    var v = 0.0;
-    if (gk < p.k && gn < p.n) {
-      v = b[p.off_b + gk * p.ldb + gn];
-    }
-    put_b(kk, nn, v);
-  }
+  return mat4x4<f32>(b_row_scalar(n, k), b_row_scalar(n, k + 1u), b_row_scalar(n, k + 2u),
+    b_row_scalar(n, k + 3u));
 #endif
 #endif
 }
 
-fn store_row(row: u32, col: u32, acc: vec4<f32>) {
+#if ${VEC_B}
+#else
+// op(B)[k, n .. n+3] with scalar loads (any alignment).
+fn b_at(k: u32, n: u32) -> f32 {
+  let nc = min(n, p.n - 1u);
+  let kc = min(k, p.k - 1u);
+#if ${TRANS_B}
+  let v = b[p.off_b + nc * p.ldb + kc];
+#else
+  let v = b[p.off_b + kc * p.ldb + nc];
+#endif
+  return select(0.0, v, k < p.k);
+}
+fn b_row_scalar(n: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(b_at(k, n), b_at(k, n + 1u), b_at(k, n + 2u), b_at(k, n + 3u));
+}
+#endif
+
+// Writes C[row, col .. col+3] = alpha·v (+ bias) (+ C).
+fn store_row(row: u32, col: u32, v: vec4<f32>) {
   if (row >= p.m || col >= p.n) {
     return;
   }
-  var v = acc * p.alpha;
+  var s = v * p.alpha;
   let base = p.off_c + row * p.ldc + col;
 #if ${VEC_C}
 #if ${BIAS}
-  v += vec4<f32>(bias[col], bias[col + 1u], bias[col + 2u], bias[col + 3u]);
+  s += vec4<f32>(bias[col], bias[col + 1u], bias[col + 2u], bias[col + 3u]);
 #endif
 #if ${ACCUM}
-  v += c[base / 4u];
+  s += c[base / 4u];
 #endif
-  c[base / 4u] = v;
+  c[base / 4u] = s;
 #else
   for (var j = 0u; j < 4u; j++) {
     if (col + j < p.n) {
-      var s = v[j];
+      var x = s[j];
 #if ${BIAS}
-      s += bias[col + j];
+      x += bias[col + j];
 #endif
 #if ${ACCUM}
-      s += c[base + j];
+      x += c[base + j];
 #endif
-      c[base + j] = s;
+      c[base + j] = x;
     }
   }
 #endif
 }
 
-@compute @workgroup_size(WGX, WGY)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(local_invocation_id) lid: vec3u,
-  @builtin(local_invocation_index) t: u32,
-) {
-  let m0 = wid.y * BM;
-  let n0 = wid.x * BN;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
-  for (var k0 = 0u; k0 < p.k; k0 += TK) {
-    load_a(m0, k0, t);
-    load_b(n0, k0, t);
-    workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      let av = As[kk * BM4 + lid.y];
-      let bv = Bs[kk * BN4 + lid.x];
-      acc0 += av.x * bv;
-      acc1 += av.y * bv;
-      acc2 += av.z * bv;
-      acc3 += av.w * bv;
-    }
-    workgroupBarrier();
+fn store_block(m: u32, n: u32, acc: mat4x4<f32>) {
+  store_row(m, n, acc[0]);
+  store_row(m + 1u, n, acc[1]);
+  store_row(m + 2u, n, acc[2]);
+  store_row(m + 3u, n, acc[3]);
+}
+
+@compute @workgroup_size(${WGX}, ${WGY})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let m0 = gid.y * ROWS;
+  let n0 = gid.x * COLS;
+  // acc_ij: row block i (rows m0 + 4i ..), column block j (columns n0 + 4j ..).
+  var acc00 = mat4x4<f32>();
+#if ${C8}
+  var acc01 = mat4x4<f32>();
+#endif
+#if ${C16}
+  var acc02 = mat4x4<f32>();
+  var acc03 = mat4x4<f32>();
+#endif
+#if ${R8}
+  var acc10 = mat4x4<f32>();
+#if ${C8}
+  var acc11 = mat4x4<f32>();
+#endif
+#if ${C16}
+  var acc12 = mat4x4<f32>();
+  var acc13 = mat4x4<f32>();
+#endif
+#endif
+#if ${R16}
+  var acc20 = mat4x4<f32>();
+  var acc30 = mat4x4<f32>();
+#if ${C8}
+  var acc21 = mat4x4<f32>();
+  var acc31 = mat4x4<f32>();
+#endif
+#if ${C16}
+  var acc22 = mat4x4<f32>();
+  var acc23 = mat4x4<f32>();
+  var acc32 = mat4x4<f32>();
+  var acc33 = mat4x4<f32>();
+#endif
+#endif
+
+  for (var k = 0u; k < p.k; k += 4u) {
+    let a0 = a_block(m0, k);
+    let b0 = b_block(n0, k);
+    acc00 += b0 * a0;
+#if ${C8}
+    let b1 = b_block(n0 + 4u, k);
+    acc01 += b1 * a0;
+#endif
+#if ${C16}
+    let b2 = b_block(n0 + 8u, k);
+    let b3 = b_block(n0 + 12u, k);
+    acc02 += b2 * a0;
+    acc03 += b3 * a0;
+#endif
+#if ${R8}
+    let a1 = a_block(m0 + 4u, k);
+    acc10 += b0 * a1;
+#if ${C8}
+    acc11 += b1 * a1;
+#endif
+#if ${C16}
+    acc12 += b2 * a1;
+    acc13 += b3 * a1;
+#endif
+#endif
+#if ${R16}
+    let a2 = a_block(m0 + 8u, k);
+    let a3 = a_block(m0 + 12u, k);
+    acc20 += b0 * a2;
+    acc30 += b0 * a3;
+#if ${C8}
+    acc21 += b1 * a2;
+    acc31 += b1 * a3;
+#endif
+#if ${C16}
+    acc22 += b2 * a2;
+    acc23 += b3 * a2;
+    acc32 += b2 * a3;
+    acc33 += b3 * a3;
+#endif
+#endif
   }
-  let row = m0 + lid.y * 4u;
-  let col = n0 + lid.x * 4u;
-  store_row(row, col, acc0);
-  store_row(row + 1u, col, acc1);
-  store_row(row + 2u, col, acc2);
-  store_row(row + 3u, col, acc3);
+
+  store_block(m0, n0, acc00);
+#if ${C8}
+  store_block(m0, n0 + 4u, acc01);
+#endif
+#if ${C16}
+  store_block(m0, n0 + 8u, acc02);
+  store_block(m0, n0 + 12u, acc03);
+#endif
+#if ${R8}
+  store_block(m0 + 4u, n0, acc10);
+#if ${C8}
+  store_block(m0 + 4u, n0 + 4u, acc11);
+#endif
+#if ${C16}
+  store_block(m0 + 4u, n0 + 8u, acc12);
+  store_block(m0 + 4u, n0 + 12u, acc13);
+#endif
+#endif
+#if ${R16}
+  store_block(m0 + 8u, n0, acc20);
+  store_block(m0 + 12u, n0, acc30);
+#if ${C8}
+  store_block(m0 + 8u, n0 + 4u, acc21);
+  store_block(m0 + 12u, n0 + 4u, acc31);
+#endif
+#if ${C16}
+  store_block(m0 + 8u, n0 + 8u, acc22);
+  store_block(m0 + 8u, n0 + 12u, acc23);
+  store_block(m0 + 12u, n0 + 8u, acc32);
+  store_block(m0 + 12u, n0 + 12u, acc33);
+#endif
+#endif
 }

@@ -7,9 +7,11 @@
 import type { Primitive, Rule } from "./tape.ts";
 import { elementwiseRules } from "../../kernels/elementwise/mod.ts";
 import { batchnormRules } from "../../kernels/batchnorm/mod.ts";
+import { poolRules } from "../../kernels/pool/mod.ts";
 
 /** Backward rule of every primitive. */
 export const rules: { [P in Primitive]: Rule<P> } = {
   ...elementwiseRules,
   ...batchnormRules,
+  ...poolRules,
 };

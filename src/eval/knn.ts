@@ -16,7 +16,7 @@
 import { engine, Params } from "../gpu/engine.ts";
 import { Tensor } from "../autodiff/tensor.ts";
 import { gemm } from "../../kernels/linear/matmul.ts";
-import { type Accuracy, accuracyOf, chunkBytes, FeatureBank } from "./probe_features.ts";
+import { type Accuracy, accuracyOf, chunkBytes, type FeatureBank } from "./probe_features.ts";
 
 const KNN = new URL("./wgsl/knn.wgsl", import.meta.url);
 const NORMALIZE = new URL("./wgsl/normalize_rows.wgsl", import.meta.url);
@@ -81,7 +81,9 @@ export async function knnPredict(
     Math.min(opts.queryBatch ?? Math.floor(chunkBytes() / (4 * n)), 1024, query.n),
   );
   const e = engine();
-  const kern = e.kernel(KNN, { KMAX: k, CLASSES: classes }, "main");
+  // Rounded up so that monitors with nearby k share one compiled kernel.
+  const kmax = Math.max(32, 2 ** Math.ceil(Math.log2(k)));
+  const kern = e.kernel(KNN, { KMAX: kmax, CLASSES: classes }, "main");
   const labels = Tensor.from(Uint32Array.from(train.labels), [n]);
   const sim = Tensor.empty([B, n]);
   const pred = Tensor.empty([B], "u32");

@@ -70,7 +70,9 @@ export class FeatureBank {
   write(rows: Tensor, start: number): void {
     const m = rows.shape[0];
     if (rows.size !== m * this.dim || start + m > this.n) {
-      throw new Error(`FeatureBank.write: [${rows.shape}] at ${start} into [${this.n}, ${this.dim}]`);
+      throw new Error(
+        `FeatureBank.write: [${rows.shape}] at ${start} into [${this.n}, ${this.dim}]`,
+      );
     }
     let done = 0;
     while (done < m) {
@@ -120,7 +122,16 @@ export function gatherRows(bank: FeatureBank, perm: Tensor, offset: number, rows
   const total = rows * bank.dim;
   const groups = Math.max(1, Math.min(Math.ceil(total / 256), 1024));
   bank.chunks.forEach((c, i) => {
-    const params = new Params().u32(rows, bank.dim, bank.chunkStart(i), c.shape[0], offset, 0, 0, 0);
+    const params = new Params().u32(
+      rows,
+      bank.dim,
+      bank.chunkStart(i),
+      c.shape[0],
+      offset,
+      0,
+      0,
+      0,
+    );
     e.dispatch(k, params, [c.buffer, perm.buffer, out.buffer], [groups]);
   });
   return out;
@@ -185,7 +196,11 @@ export interface Accuracy {
 }
 
 /** Computes {@link Accuracy} on the CPU. */
-export function accuracyOf(pred: ArrayLike<number>, labels: ArrayLike<number>, classes: number): Accuracy {
+export function accuracyOf(
+  pred: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+): Accuracy {
   if (pred.length !== labels.length) {
     throw new Error(`accuracyOf: ${pred.length} predictions for ${labels.length} labels`);
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { type CommandSpec, type OptionSpec, type Parsed, parseCommand, UserError } from "../cli.ts";
+import { type CommandSpec, type OptionSpec, parseCommand, type Parsed, UserError } from "../cli.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
 
 /** One split of a row: its number (null for ImageNet's single list) and names. */
@@ -62,6 +62,9 @@ export interface PipelineConfig {
   notes: string[];
 }
 
+/** Backbones pretraining offers. */
+export const MODELS: readonly string[] = ["res10", "res18", "res34", "res50"];
+
 const EXTRAS_FOR_CIFAR: Record<string, OptionSpec> = {
   splits: {
     type: "string",
@@ -78,7 +81,10 @@ const EXTRAS: Record<string, OptionSpec> = {
     help: "folder with the authors' split files (cifar10_imbSub_with_subsets/, cifar10/, " +
       "imagenet-100/ … as released) or our generated layout (<dataset>/…); default: ours in splits/",
   },
-  model: { type: "string", help: "backbone (default: resnet18 for CIFAR, resnet50 for ImageNet)" },
+  model: {
+    type: "string",
+    help: "backbone: res10, res18, res34, res50 (default: res18 for CIFAR, res50 for ImageNet)",
+  },
   width: { type: "string", help: "base width of the backbone (64 in the paper; small runs)" },
   "max-steps": { type: "string", help: "stop pretraining after N optimizer steps (small runs)" },
   "max-train": { type: "string", help: "probes train on at most N images (CPU smoke runs)" },
@@ -134,7 +140,9 @@ function number(name: string, v: unknown, o: { int?: boolean; min?: number; belo
   if (!Number.isFinite(x) || (o.int && !Number.isInteger(x))) {
     throw new UserError(`--${name} expects ${o.int ? "an integer" : "a number"}, got "${v}"`);
   }
-  if (o.min !== undefined && x < o.min) throw new UserError(`--${name} must be ≥ ${o.min}, got ${x}`);
+  if (o.min !== undefined && x < o.min) {
+    throw new UserError(`--${name} must be ≥ ${o.min}, got ${x}`);
+  }
   if (o.below !== undefined && x >= o.below) {
     throw new UserError(`--${name} must be below ${o.below}, got ${x}`);
   }
@@ -148,7 +156,9 @@ export function parseSplitList(s: string): number[] {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
     if (!m) throw new UserError(`--splits "${s}": expected e.g. 1-5, 1,3 or 2`);
     const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
-    if (a < 1 || b < a) throw new UserError(`--splits "${s}": ranges must be 1-based and ascending`);
+    if (a < 1 || b < a) {
+      throw new UserError(`--splits "${s}": ranges must be 1-based and ascending`);
+    }
     for (let k = a; k <= b; k++) out.add(k);
   }
   return [...out].sort((x, y) => x - y);
@@ -156,7 +166,11 @@ export function parseSplitList(s: string): number[] {
 
 const CIFAR_SPLIT = /^(cifar100_)?split(\d+)_(D_i|D_b)$/;
 
-function cifarJobs(p: ScriptProfile, split: string, splits: string | undefined): [number, string][] {
+function cifarJobs(
+  p: ScriptProfile,
+  split: string,
+  splits: string | undefined,
+): [number, string][] {
   const m = CIFAR_SPLIT.exec(split);
   if (!m) {
     throw new UserError(
@@ -207,11 +221,14 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const temperature = number(p.tempOption ?? "temp", tempRaw, { min: 1e-6 });
   const prunePercentRaw = s("prune_percent") ?? "0.7";
   const prunePercent = number("prune_percent", prunePercentRaw, { min: 0, below: 1 });
-  const seed = seedRaw === "" ? 0 : number("seed", seedRaw, { int: true, min: 0 });
+  // The authors' ImageNet-LT script passes no seed (their training script's default is 1).
+  const seed = seedRaw === "" ? 1 : number("seed", seedRaw, { int: true, min: 0 });
   const probeSeed = s("linear_eval_seed") !== undefined
     ? number("linear_eval_seed", s("linear_eval_seed"), { int: true, min: 0 })
     : seed;
-  const width = s("width") !== undefined ? number("width", s("width"), { int: true, min: 1 }) : undefined;
+  const width = s("width") !== undefined
+    ? number("width", s("width"), { int: true, min: 1 })
+    : undefined;
   const maxSteps = s("max-steps") !== undefined
     ? number("max-steps", s("max-steps"), { int: true, min: 1 })
     : undefined;
@@ -219,6 +236,9 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     ? number("max-train", s("max-train"), { int: true, min: 1 })
     : undefined;
   const model = s("model") ?? p.model;
+  if (!MODELS.includes(model)) {
+    throw new UserError(`--model must be one of ${MODELS.join(", ")}, got "${model}"`);
+  }
   const cachedFeatures = v["cached-features"] === true;
 
   const flag = (k: string) => s(k) !== undefined && authorsBool(k, s(k));
@@ -235,7 +255,9 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   let pairs: [number | null, string][];
   if (p.family === "cifar") pairs = cifarJobs(p, split, s("splits"));
   else {
-    if (s("splits") !== undefined) throw new UserError(`--splits: ${name} has one list, not splits`);
+    if (s("splits") !== undefined) {
+      throw new UserError(`--splits: ${name} has one list, not splits`);
+    }
     pairs = [[null, split.replace(/\.txt$/, "")]];
   }
   const method = prune ? "sdclr" : "simclr";

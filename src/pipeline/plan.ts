@@ -6,7 +6,7 @@
  * @module
  */
 import { UserError } from "../cli.ts";
-import { resolveSplit, SHIPPED_SPLITS_DIR, splitFileName } from "../data/split_read.ts";
+import { SHIPPED_SPLITS_DIR, splitFileName } from "../data/split_read.ts";
 import type { DatasetName } from "../data/readers/load_dataset.ts";
 import type { PipelineConfig, SplitJob } from "./options.ts";
 
@@ -56,9 +56,13 @@ export function pretrainDir(runDir: string): string {
   return `${runDir}/pretrain`;
 }
 
-/** The final pretraining checkpoint the probes read (written once training has finished). */
+/**
+ * The pretraining checkpoint the probes read: pretraining rewrites `checkpoint_last.pt` at
+ * every epoch end and when it stops, so once pretraining is complete it holds the final
+ * weights (the authors' `model_<epochs>.pt`).
+ */
 export function finalCheckpoint(runDir: string): string {
-  return `${pretrainDir(runDir)}/final.pt`;
+  return `${pretrainDir(runDir)}/checkpoint_last.pt`;
 }
 
 const AUTHORS_CIFAR = {
@@ -71,27 +75,17 @@ function firstExisting(cands: string[], exists: Exists, what: string, hint: stri
   throw new UserError(`${what} not found (looked for ${cands.join(", ")}); ${hint}`);
 }
 
-/** Our generated layout name of an authors'-style CIFAR split name ("cifar100_split2_S_b"). */
-function ourSplitName(name: string): string {
-  return name.replace(/^cifar100_/, "");
-}
-
 function cifarFiles(c: PipelineConfig, job: SplitJob, exists: Exists): SplitFiles {
   const ds = c.dataset as DatasetName;
   const groupsName = job.split.replace(/_D_b$/, "_D_i");
-  if (c.splitDir === undefined) {
-    const r = (n: string) => resolveSplit(ourSplitName(n), ds);
-    return {
-      pretrain: r(job.split),
-      groups: r(groupsName),
-      fewshot: r(job.fewShot),
-      train: r("train"),
-      val: r("val"),
-    };
-  }
-  const dir = c.splitDir;
-  const hint = `--split-dir ${dir} must hold the authors' split files or our generated ones`;
-  const authors = AUTHORS_CIFAR[ds as keyof typeof AUTHORS_CIFAR];
+  const dir = c.splitDir ?? SHIPPED_SPLITS_DIR;
+  const hint = c.splitDir === undefined
+    ? `generate them with: deno task splits --dataset ${ds} --data DIR (or pass --split-dir)`
+    : `--split-dir ${dir} must hold the authors' split files or our generated ones`;
+  // The authors' released layout is only looked for where the user pointed.
+  const authors = c.splitDir === undefined
+    ? undefined
+    : AUTHORS_CIFAR[ds as keyof typeof AUTHORS_CIFAR];
   const split = (name: string) => {
     const cands = authors ? [`${dir}/${authors.sub}/${name}.npy`, `${dir}/${name}.npy`] : [];
     const m = /split(\d+)_(D_i|D_b|S_b)$/.exec(name)!;
@@ -149,7 +143,11 @@ function imagenetFiles(c: PipelineConfig, job: SplitJob, exists: Exists): SplitF
 }
 
 /** Resolves the split files of one job (throws UserError naming what is missing). */
-export function splitFiles(c: PipelineConfig, job: SplitJob, exists: Exists = fileExists): SplitFiles {
+export function splitFiles(
+  c: PipelineConfig,
+  job: SplitJob,
+  exists: Exists = fileExists,
+): SplitFiles {
   return c.profile.family === "cifar" ? cifarFiles(c, job, exists) : imagenetFiles(c, job, exists);
 }
 
@@ -198,7 +196,8 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
   if (c.method === "sdclr") {
     pre.push("--prune-percent", String(c.prunePercent), c.dualBn ? "--dual-bn" : "--no-dual-bn");
   }
-  pre.push("--seed", String(c.seed), "--out", pretrainDir(runDir), "--resume");
+  // `--resume` is added at run time, when a checkpoint to resume from exists.
+  pre.push("--seed", String(c.seed), "--out", pretrainDir(runDir));
   if (c.maxSteps !== undefined) pre.push("--max-steps", String(c.maxSteps));
   return {
     job,

@@ -99,41 +99,42 @@ const pruneOptions = (percent: string): Record<string, OptionSpec> => ({
   prune_dual_bn: bool("False", "SDCLR: separate BN sets for the dense and pruned branches"),
 });
 
-const cifarCommon = (split: string, fewLr: string, fewEpochs: string) => ({
-  epochs: { type: "string", short: "e", default: "2000", help: "pretraining epochs" },
-  split: {
-    type: "string",
-    short: "s",
-    default: split,
-    help: "pretraining split (splitK_D_i long-tail, splitK_D_b balanced control)",
-  },
-  ...clusterOptions("5"),
-  lr: { type: "string", default: "0.5", help: "pretraining learning rate (at batch 512)" },
-  batch_size: { type: "string", default: "512", help: "pretraining batch size" },
-  temp: { type: "string", default: "0.2", help: "NT-Xent temperature" },
-  only_finetuning: bool("False", "skip pretraining; probe the existing checkpoint"),
-  test_only: bool("False", "probes only recompute test results from their saved classifiers"),
-  few_shot_only: bool("False", "run only the few-shot probe"),
-  few_shot_lr: {
-    type: "string",
-    default: fewLr,
-    help: "accepted but unused, as in the authors' script (the few-shot probe uses lr 30; " +
-      "change it with deno task fewshot --lr)",
-  },
-  few_shot_epochs: {
-    type: "string",
-    default: fewEpochs,
-    help: "accepted but unused, as in the authors' script (the few-shot probe trains 100 " +
-      "epochs; change it with deno task fewshot --epochs)",
-  },
-}) satisfies Record<string, OptionSpec>;
+const cifarCommon = (split: string, fewLr: string, fewEpochs: string) =>
+  ({
+    epochs: { type: "string", short: "e", default: "2000", help: "pretraining epochs" },
+    split: {
+      type: "string",
+      short: "s",
+      default: split,
+      help: "pretraining split (splitK_D_i long-tail, splitK_D_b balanced control)",
+    },
+    ...clusterOptions("5"),
+    lr: { type: "string", default: "0.5", help: "pretraining learning rate (at batch 512)" },
+    batch_size: { type: "string", default: "512", help: "pretraining batch size" },
+    temp: { type: "string", default: "0.2", help: "NT-Xent temperature" },
+    only_finetuning: bool("False", "skip pretraining; probe the existing checkpoint"),
+    test_only: bool("False", "probes only recompute test results from their saved classifiers"),
+    few_shot_only: bool("False", "run only the few-shot probe"),
+    few_shot_lr: {
+      type: "string",
+      default: fewLr,
+      help: "accepted but unused, as in the authors' script (the few-shot probe uses lr 30; " +
+        "change it with deno task fewshot --lr)",
+    },
+    few_shot_epochs: {
+      type: "string",
+      default: fewEpochs,
+      help: "accepted but unused, as in the authors' script (the few-shot probe trains 100 " +
+        "epochs; change it with deno task fewshot --epochs)",
+    },
+  }) satisfies Record<string, OptionSpec>;
 
 const CIFAR10: ScriptProfile = {
   name: "cifar10-lt",
   authorsScript: "cifar-10-LT.sh",
   family: "cifar",
   datasets: ["cifar10", "fashion-mnist"],
-  model: "resnet18",
+  model: "res18",
   options: {
     ...cifarCommon("split1_D_i", "0.01", "200"),
     ...pruneOptions("0.7"),
@@ -157,7 +158,7 @@ const CIFAR100: ScriptProfile = {
   authorsScript: "cifar-100-LT.sh",
   family: "cifar",
   datasets: ["cifar100"],
-  model: "resnet18",
+  model: "res18",
   options: {
     ...cifarCommon("cifar100_split1_D_i", "0.02", "300"),
     ...pruneOptions("0.7"),
@@ -182,7 +183,7 @@ const IMAGENET100: ScriptProfile = {
   authorsScript: "imagenet-100-res50-LT.sh",
   family: "imagenet",
   datasets: ["imagenet100"],
-  model: "resnet50",
+  model: "res50",
   options: {
     epochs: { type: "string", short: "e", default: "500", help: "pretraining epochs" },
     split: {
@@ -224,7 +225,7 @@ const IMAGENET_LT: ScriptProfile = {
   authorsScript: "imagenet-res50-LT.sh",
   family: "imagenet",
   datasets: ["imagenet"],
-  model: "resnet50",
+  model: "res50",
   options: {
     epochs: { type: "string", short: "e", default: "500", help: "pretraining epochs" },
     split: {

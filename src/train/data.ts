@@ -1,19 +1,17 @@
 /**
  * Pretraining data: the image set (an `.npy` of uint8 [N, H, W, C] images, or a named
- * dataset through the readers), restricted to a split's indices, and the batch order: a
- * seeded permutation per epoch (keyed by seed and epoch only, so a resumed run sees the same
- * batches). `--augment none` views are the images themselves as floats in [0, 1] (NCHW).
+ * dataset through the readers), optionally restricted to a split's indices, and the two
+ * views of each batch through the suite's loader.
  * @module
  */
 import { UserError } from "../cli.ts";
 import { readNpy } from "../io/npy.ts";
-import { Tensor } from "../autodiff/tensor.ts";
+import type { Tensor } from "../autodiff/tensor.ts";
 import { type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
-import { imageAt, type ImageSet, type RawImage, toRgb } from "../data/readers/types.ts";
+import { type ImageSet, toRgb } from "../data/readers/types.ts";
 import { readSplitIndices } from "../data/split_read.ts";
-import { drawViewFor, epochPermutation, recipe } from "../data/augment_params.ts";
-import { augment } from "../../kernels/augment/mod.ts";
-import { engine } from "../gpu/engine.ts";
+import { recipe } from "../data/augment_params.ts";
+import { imageSetSource, Loader } from "../data/loader.ts";
 
 /** Reads uint8 images [N, H, W, C] (C 1 or 3) from a `.npy` file as an ImageSet. */
 export async function imagesFromNpy(path: string): Promise<ImageSet> {
@@ -37,22 +35,6 @@ export async function imagesFromNpy(path: string): Promise<ImageSet> {
   };
 }
 
-/** Keeps the images at `indices` (in that order). */
-export function subset(set: ImageSet, indices: ArrayLike<number>, source = "split"): ImageSet {
-  const size = set.height * set.width * set.channels;
-  const images = new Uint8Array(indices.length * size);
-  const labels = new Int32Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    const j = indices[i];
-    if (!(j >= 0 && j < set.n)) {
-      throw new UserError(`${source}: index ${j} is outside the ${set.n} images of ${set.source}`);
-    }
-    images.set(set.images.subarray(j * size, (j + 1) * size), i * size);
-    labels[i] = set.labels[j];
-  }
-  return { ...set, images, labels, n: indices.length };
-}
-
 /** Where the pretraining images come from. */
 export interface DataOptions {
   dataset?: string;
@@ -60,8 +42,16 @@ export interface DataOptions {
   split?: string;
 }
 
+/** The training images: the whole set and, with a split, the indices to use. */
+export interface TrainImages {
+  set: ImageSet;
+  indices: Int32Array | null;
+  /** Number of images used. */
+  n: number;
+}
+
 /** Loads the training images (RGB) as the options say. */
-export async function loadTrainImages(o: DataOptions): Promise<ImageSet> {
+export async function loadTrainImages(o: DataOptions): Promise<TrainImages> {
   let set: ImageSet;
   if (o.data?.endsWith(".npy")) set = await imagesFromNpy(o.data);
   else if (o.dataset) set = loadDataset(o.dataset as DatasetName, "train", o.data);
@@ -70,101 +60,56 @@ export async function loadTrainImages(o: DataOptions): Promise<ImageSet> {
       "no training data: give --data IMAGES.npy (uint8 [N,H,W,C]) or --dataset NAME [--data DIR]",
     );
   }
-  if (o.split) set = subset(set, readSplitIndices(o.split, { poolSize: set.n }), o.split);
-  if (set.n < 2) throw new UserError(`${set.source}: need at least 2 images, got ${set.n}`);
-  return toRgb(set);
-}
-
-/** Batches per epoch: partial last batches are kept unless they hold fewer than 2 images. */
-export function itersPerEpoch(n: number, batch: number): number {
-  const full = Math.floor(n / batch);
-  return full + (n % batch >= 2 ? 1 : 0);
-}
-
-/** Dataset indices of batch `b` of `epoch` (seeded permutation, deterministic). */
-export function batchIndices(
-  n: number,
-  batch: number,
-  seed: number,
-  epoch: number,
-  b: number,
-  cache?: { epoch: number; perm: Uint32Array },
-): Uint32Array {
-  let perm: Uint32Array;
-  if (cache && cache.epoch === epoch) perm = cache.perm;
-  else {
-    perm = epochPermutation(n, seed, epoch);
-    if (cache) Object.assign(cache, { epoch, perm });
-  }
-  return perm.subarray(b * batch, Math.min(n, (b + 1) * batch));
-}
-
-/** The un-augmented images at `indices` as a float tensor [B, 3, H, W] in [0, 1]. */
-export function plainBatch(set: ImageSet, indices: ArrayLike<number>): Tensor {
-  const { height: h, width: w } = set;
-  const hw = h * w;
-  const out = new Float32Array(indices.length * 3 * hw);
-  for (let i = 0; i < indices.length; i++) {
-    const src = indices[i] * hw * 3;
-    for (let p = 0; p < hw; p++) {
-      for (let c = 0; c < 3; c++) out[(i * 3 + c) * hw + p] = set.images[src + p * 3 + c] / 255;
-    }
-  }
-  return Tensor.from(out, [indices.length, 3, h, w]);
+  const indices = o.split ? readSplitIndices(o.split, { poolSize: set.n }) : null;
+  const n = indices ? indices.length : set.n;
+  if (n < 2) throw new UserError(`${set.source}: need at least 2 images, got ${n}`);
+  return { set: toRgb(set), indices, n };
 }
 
 /** How training views are made. */
 export type AugmentMode = "simclr" | "none";
 
 /**
- * The two views of the images at `indices` for `epoch`: `none` gives the images themselves
- * (both views equal); `simclr` the spec's §2 recipe (CIFAR or ImageNet flavour by output
- * size), each view's parameters drawn from its own generator keyed by (seed, epoch, dataset
- * index, view), so a batch is the same whatever ran before it.
+ * The two views of every batch, from the suite's loader: `simclr` is the spec's §2 recipe
+ * (CIFAR or ImageNet flavour by output size); `none` the deterministic test transform (the
+ * images as they are, resized only when their size differs), so both views are equal. Batch
+ * order and every view's draws are keyed by (seed, epoch[, image, view]), so batch b of
+ * epoch e is the same whatever ran before it; the next batch is prepared on the CPU while
+ * the caller's step runs.
  */
-export function makeViews(
-  set: ImageSet,
-  indices: ArrayLike<number>,
-  mode: AugmentMode,
-  seed: number,
-  epoch: number,
-  size: number,
-): [Tensor, Tensor] {
-  if (mode === "none") {
-    if (set.height !== size || set.width !== size) {
+export class ViewSource {
+  readonly loader: Loader;
+  #next: { epoch: number; b: number; p: ReturnType<Loader["prepare"]> } | null = null;
+
+  constructor(data: TrainImages, mode: AugmentMode, seed: number, size: number, batch: number) {
+    const source = imageSetSource(data.set, data.indices ?? undefined);
+    const r = mode === "none" ? recipe("test", size) : recipe(size > 64 ? "imagenet" : "cifar", size);
+    this.loader = new Loader(source, { recipe: r, batchSize: batch, seed, views: 2, dropLast: true });
+    if (this.loader.batchesPerEpoch === 0) {
       throw new UserError(
-        `--augment none feeds the images as they are, but they are ${set.height}×${set.width} ` +
-          `and --image-size is ${size}; use --augment simclr or --image-size ${set.height}`,
+        `--batch-size ${batch} is larger than the ${data.n} training images; use a smaller batch`,
       );
     }
-    const x = plainBatch(set, indices);
-    return [x, copyTensor(x)];
   }
-  const r = recipe(size > 64 ? "imagenet" : "cifar", size);
-  const images: RawImage[] = [];
-  for (let i = 0; i < indices.length; i++) {
-    const data = imageAt(set, indices[i]);
-    images.push({ data, height: set.height, width: set.width, channels: set.channels });
+
+  /** Iterations per epoch (the last partial batch is dropped, as the authors' loader). */
+  get itersPerEpoch(): number {
+    return this.loader.batchesPerEpoch;
   }
-  const views = [];
-  for (let v = 0; v < 2; v++) {
-    for (let i = 0; i < indices.length; i++) {
-      const key = { seed, epoch, index: indices[i], view: v };
-      views.push({ image: i, view: drawViewFor(r, set.height, set.width, key) });
-    }
+
+  /** Views [B, 3, S, S] ×2 of batch `b` of `epoch` (the caller disposes them). */
+  async views(epoch: number, b: number): Promise<[Tensor, Tensor]> {
+    const n = this.#next;
+    const prepared = n && n.epoch === epoch && n.b === b ? n.p : this.loader.prepare(epoch, b);
+    const ready = await prepared;
+    const [ne, nb] = b + 1 < this.itersPerEpoch ? [epoch, b + 1] : [epoch + 1, 0];
+    const p = new Promise<Awaited<typeof prepared>>((res, rej) =>
+      setTimeout(() => this.loader.prepare(ne, nb).then(res, rej), 0)
+    );
+    p.catch(() => {}); // observed when awaited; an unused prefetch must not crash the run
+    this.#next = { epoch: ne, b: nb, p };
+    const batch = this.loader.launch(ready);
+    return [batch.views[0], batch.views[1]];
   }
-  const both = augment(images, views, size, size);
-  const b = indices.length;
-  const x1 = Tensor.empty([b, 3, size, size]);
-  const x2 = Tensor.empty([b, 3, size, size]);
-  engine().copy(both.buffer, x1.buffer, x1.bytes);
-  engine().copy(both.buffer, x2.buffer, x2.bytes, x1.bytes, 0);
-  both.dispose();
-  return [x1, x2];
 }
 
-function copyTensor(x: Tensor): Tensor {
-  const y = Tensor.empty(x.shape);
-  engine().copy(x.buffer, y.buffer, x.bytes);
-  return y;
-}

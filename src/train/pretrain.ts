@@ -21,7 +21,7 @@ import { initState } from "../nn/init.ts";
 import { maskSparsity, pruneModel, setMasks } from "../nn/prune.ts";
 import { ResNet } from "../nn/resnet.ts";
 import { hostToTorch, torchToHost } from "../nn/state_dict.ts";
-import { type AugmentMode, batchIndices, itersPerEpoch, loadTrainImages, makeViews } from "./data.ts";
+import { type AugmentMode, loadTrainImages, ViewSource } from "./data.ts";
 import { makeSgd, type TrainOptimizer } from "./optim_ops.ts";
 import { progressLine, RunFiles } from "./run_files.ts";
 import { lrAt } from "./schedule.ts";
@@ -58,6 +58,8 @@ export interface RunOptions {
   /** Stop after this many global steps (checkpointing first). */
   maxSteps: number | null;
   quiet?: boolean;
+  /** Choose the stem from the image size once the images are loaded. */
+  autoStem?: boolean;
 }
 
 /** What a finished invocation reports. */
@@ -96,14 +98,22 @@ function hostFor(cfg: PretrainConfig, ck: Checkpoint | null, initSd: Map<string,
 export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<PretrainResult> {
   const files = new RunFiles(o.out, o.quiet);
   await files.create();
-  const { ck, cfg } = await startState(cliCfg, files, o.resume);
-  const set = await loadTrainImages({
+  const start = await startState(cliCfg, files, o.resume);
+  const ck = start.ck;
+  let cfg = start.cfg;
+  const data = await loadTrainImages({
     dataset: cfg.dataset ?? undefined,
     data: cfg.data ?? undefined,
     split: cfg.split ?? undefined,
   });
-  const ipe = itersPerEpoch(set.n, cfg.batchSize);
-  if (ipe === 0) throw new UserError(`--batch-size ${cfg.batchSize} leaves no batch of ≥ 2 images`);
+  const set = data.set;
+  if (!ck && cfg.imageSize === 0) {
+    const imageSize = set.height;
+    const stem = o.autoStem ? (imageSize > 64 ? "imagenet" : "cifar") : cfg.arch.stem;
+    cfg = { ...cfg, imageSize, arch: { ...cfg.arch, stem } };
+  }
+  const views = new ViewSource(data, cfg.augment, cfg.seed, cfg.imageSize, cfg.batchSize);
+  const ipe = views.itersPerEpoch;
   const total = cfg.epochs * ipe;
   const initSd = !ck && cfg.init ? await loadStateDict(cfg.init) : null;
   const model = new ResNet(cfg.arch, hostFor(cfg, ck, initSd));
@@ -120,7 +130,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   } else {
     await files.writeConfig(cfg);
     await files.log(
-      `${cfg.method} pretraining: ${describeArch(cfg.arch)}; ${set.n} images from ` +
+      `${cfg.method} pretraining: ${describeArch(cfg.arch)}; ${data.n} images from ` +
         `${set.source}${cfg.split ? ` (split ${cfg.split})` : ""}; ${cfg.epochs} epochs × ${ipe} ` +
         `iterations of ${cfg.batchSize}`,
     );
@@ -131,7 +141,6 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   const lossLog = new LossLog(logEvery);
   const losses: number[] = [];
   let sparsity = model.masks ? await currentSparsity(model) : 0;
-  const permCache = { epoch: -1, perm: new Uint32Array(0) };
   const t0 = performance.now();
   let lastSaved = ck ? step : -1;
   let windowStart = performance.now();
@@ -183,8 +192,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
             }%)`,
         );
       }
-      const idx = batchIndices(set.n, cfg.batchSize, cfg.seed, epoch, b, permCache);
-      const [x1, x2] = makeViews(set, idx, cfg.augment, cfg.seed, epoch, cfg.imageSize);
+      const [x1, x2] = await views.views(epoch, b);
       const lr = lrAt(step, sched);
       const loss = trainStep(cfg.method, model, opt, x1, x2, lr, cfg.temperature);
       lossLog.push(loss);

@@ -64,17 +64,19 @@ async function runGolden(c: GoldenCase, label: string): Promise<void> {
   disposeBn(bn);
 }
 
-Deno.test("batchnorm: forward, running stats and backward equal PyTorch (fused and split)", async () => {
-  const saved = bnTuning.chunk;
+Deno.test("batchnorm: forward, running stats and backward equal PyTorch (all paths)", async () => {
+  const saved = { ...bnTuning };
+  // Default; two-stage split with 64-wide groups; tiny chunks; one 256-wide group per channel.
+  const tunings = [saved, { chunk: 40, wg: 0 }, { chunk: 3, wg: 0 }, { chunk: 1e9, wg: 256 }];
   try {
-    for (const chunk of [saved, 40, 3]) {
-      bnTuning.chunk = chunk;
+    for (const tuning of tunings) {
+      Object.assign(bnTuning, tuning);
       for (const c of loadGolden("batchnorm")) {
-        await tidyAsync(() => runGolden(c, `${c.name} @${chunk}`));
+        await tidyAsync(() => runGolden(c, `${c.name} ${JSON.stringify(tuning)}`));
       }
     }
   } finally {
-    bnTuning.chunk = saved;
+    Object.assign(bnTuning, saved);
   }
 });
 

@@ -57,8 +57,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     state[1] = 0u;
     state[2] = p.k;
   }
-  for (var pass = 0u; pass < 4u; pass++) {
-    let shift = 24u - 8u * pass;
+  for (var rp = 0u; rp < 4u; rp++) {
+    let shift = 24u - 8u * rp;
     atomicStore(&hist[t], 0u);
     workgroupBarrier();
     let prefix = state[0];

@@ -1,0 +1,67 @@
+// Direct (output-stationary) implicit-GEMM convolution: the forward pass and the input
+// gradient. One invocation owns a register tile of TM output channels × a BH×BW block of
+// output positions, so for every reduction channel it loads one input patch (the block plus
+// its halo, shared by all taps: the sliding-window reuse) and TM·taps weights, then does
+// TM·BH·BW·taps FMAs from registers. Lavapipe executes every buffer load lane by lane, so
+// loads, not FMAs, are the cost: big register tiles, vec4 loads, no workgroup memory (its
+// barriers spill the whole tile into the coroutine frame), and one subgroup per workgroup.
+//
+// The unrolled blocks come from codegen.ts (loops over compile-time tile sizes are not
+// reliably unrolled by naga/NIR, and a dynamically indexed register array is a gather):
+//   DECLS  accumulators          STEP   one reduction step: patch + weights + FMAs
+//   STORE  guarded stores of the tile
+// The same skeleton serves the input gradient: its "input" is dy, the reduction runs over O,
+// the taps are the kernel flipped, and for stride s > 1 each of the s² output parity classes
+// is its own dispatch (only its contributing taps, output written with stride s).
+//
+// Bindings: x (f32 or vec4), w (vec4 when 4 reduction channels share an aligned block),
+// y (vec4 when rows are vec4-aligned), and the 0/1 mask (same layout as w) when MASKED:
+// multiplied into each weight as it is loaded.
+
+struct Params {
+  nb: u32,   // lane blocks in the dispatch: N · bpi
+  bpi: u32,  // blocks per image
+  bpr: u32,  // blocks per grid row
+  cin: u32,  // reduction channels (C forward, O for the input gradient)
+  cout: u32, // output channels (O forward, C for the input gradient)
+  ih: u32,   // input rows
+  iw: u32,   // input columns
+  ga: u32,   // output grid rows of this dispatch
+  gb: u32,   // output grid columns of this dispatch
+  oh: u32,   // output tensor rows
+  ow: u32,   // output tensor columns
+  wc: u32,   // C of the weight tensor [O, C, KH, KW]
+  nwx: u32,  // workgroups along x (x·z folding for large grids)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xin: array<${XT}>;
+@group(0) @binding(2) var<storage, read> wt: array<${WT}>;
+@group(0) @binding(3) var<storage, read_write> yout: array<${YT}>;
+#if ${MASKED}
+@group(0) @binding(4) var<storage, read> wm: array<${WT}>;
+#endif
+
+@compute @workgroup_size(${WGS})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane: u32) {
+  let blk = (wg.z * p.nwx + wg.x) * ${WGS}u + lane;
+  let live = blk < p.nb;
+  let bk = min(blk, p.nb - 1u);
+  let n = bk / p.bpi;
+  let bi = bk % p.bpi;
+  let a0 = (bi / p.bpr) * ${BH}u;
+  let b0 = (bi % p.bpr) * ${BW}u;
+  let oc0 = wg.y * ${TM}u;
+  ${DECLS}
+#if ${HAS_TAPS}
+  for (var c = 0u; c < p.cin; c += ${CG}u) {
+    ${STEP}
+  }
+#endif
+  if (live) {
+    ${STORE}
+  }
+}

@@ -1,0 +1,88 @@
+// Row-wise L2 normalisation of [N, d] (PyTorch's F.normalize, p = 2, eps = 1e-12) and its
+// backward. A workgroup of 64 owns a row (grid-stride over rows): a strided pass over the
+// row's dv VT values, a tree reduction in shared memory, then the elementwise pass.
+//   fwd: r = ‖z‖, u = z / max(r, eps), norm[row] = r
+//   bwd: D = max(r, eps); gz = gu/D − [r ≥ eps]·z·(Σ gu·z)/(D²·r)
+// ([r ≥ eps] is clamp_min's mask in PyTorch; below eps the denominator is constant.)
+
+struct Params {
+  rows: u32,
+  dv: u32,
+  eps: f32,
+  _p0: u32,
+}
+
+#if ${VEC4}
+alias VT = vec4<f32>;
+fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
+#else
+alias VT = f32;
+fn hsum(v: VT) -> f32 { return v; }
+#endif
+
+@group(0) @binding(0) var<uniform> p: Params;
+#if ${BWD}
+@group(0) @binding(1) var<storage, read> gu: array<VT>;
+@group(0) @binding(2) var<storage, read> z: array<VT>;
+@group(0) @binding(3) var<storage, read> norm: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gz: array<VT>;
+#else
+@group(0) @binding(1) var<storage, read> z: array<VT>;
+@group(0) @binding(2) var<storage, read_write> u: array<VT>;
+@group(0) @binding(3) var<storage, read_write> norm: array<f32>;
+#endif
+
+const WG: u32 = 64u;
+var<workgroup> red: array<f32, WG>;
+
+fn tree(t: u32, v: f32) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) {
+      red[t] += red[t + s];
+    }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(64)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) t: u32,
+) {
+  for (var row = wid.x; row < p.rows; row += nwg.x) {
+    let base = row * p.dv;
+#if ${BWD}
+    var acc = VT(0.0);
+    for (var i = t; i < p.dv; i += WG) {
+      acc += gu[base + i] * z[base + i];
+    }
+    let dot = tree(t, hsum(acc));
+    let r = norm[row];
+    let d = max(r, p.eps);
+    let k = select(0.0, dot / (d * d * r), r >= p.eps);
+    for (var i = t; i < p.dv; i += WG) {
+      gz[base + i] = gu[base + i] / d - z[base + i] * k;
+    }
+#else
+    var acc = VT(0.0);
+    for (var i = t; i < p.dv; i += WG) {
+      let v = z[base + i];
+      acc += v * v;
+    }
+    let r = sqrt(tree(t, hsum(acc)));
+    let inv = 1.0 / max(r, p.eps);
+    for (var i = t; i < p.dv; i += WG) {
+      u[base + i] = z[base + i] * inv;
+    }
+    if (t == 0u) {
+      norm[row] = r;
+    }
+#endif
+  }
+}

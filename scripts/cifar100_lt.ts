@@ -1,0 +1,19 @@
+/**
+ * `deno task cifar100-lt`: the authors' cifar-100-LT.sh pipeline (pretraining, linear probe, few-shot
+ * probe, analysis) with the same options; see `deno task cifar100-lt --help` and
+ * src/pipeline/lt_pipeline.ts.
+ * @module
+ */
+import { runMain } from "../src/cli.ts";
+import { runPipeline } from "../src/pipeline/lt_pipeline.ts";
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const code = await runPipeline(
+      "cifar100-lt",
+      Deno.args,
+      Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+    );
+    if (code !== 0) Deno.exit(code);
+  });
+}

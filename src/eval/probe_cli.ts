@@ -1,0 +1,183 @@
+/**
+ * Command lines of `deno task linear` and `deno task fewshot`: one option set, two sets of
+ * defaults (spec §7). Values a pretraining run folder already knows (dataset, data folder,
+ * pretraining split, method) default to its `config.json` next to the checkpoint.
+ * @module
+ */
+import { basename, dirname, isAbsolute, resolve } from "node:path";
+import { type CommandSpec, num, parseCommand, type Parsed, UserError } from "../cli.ts";
+import type { Stage } from "./results.ts";
+import { FEW_SHOT, FULL_SHOT, type ProbeHyper } from "./linear_probe.ts";
+import { fewShotSplitFor, PROBE_DATASETS } from "./probe_inputs.ts";
+import type { ProbeStageOptions } from "./probe_stage.ts";
+
+/** The command spec of a probe stage. */
+export function probeSpec(stage: Stage): CommandSpec {
+  const d = stage === "linear" ? FULL_SHOT : FEW_SHOT;
+  const what = stage === "linear"
+    ? "Full-shot linear probe (spec §7): trains on the train list"
+    : "Few-shot linear probe (spec §7): trains on the split's balanced 1% subset S_b";
+  return {
+    name: stage === "linear" ? "linear" : "fewshot",
+    description: `${what} with the backbone frozen (dense BN set, inference mode) and the ` +
+      "projection head dropped; picks the epoch with the best validation accuracy and writes " +
+      `its test accuracy, overall and per class, to <out>/${stage}/results.json (plus epochs.csv, ` +
+      "log.txt, best_classifier.pt). Skips the stage when complete results exist (--force reruns).",
+    options: {
+      checkpoint: {
+        type: "string",
+        help: "pretrained weights (.pt of this suite or the authors')",
+      },
+      dataset: {
+        type: "string",
+        help: `data set: ${PROBE_DATASETS.join(", ")} [default: from the run's config.json]`,
+      },
+      data: { type: "string", help: "data folder (ImageNet: the root the lists are relative to)" },
+      "train-split": {
+        type: "string",
+        help: stage === "linear"
+          ? "training list: a .npy/.txt file or a split name [default: train]"
+          : "few-shot set S_b: a file or name [default: the S_b next to --pretrain-split]",
+      },
+      "val-split": { type: "string", default: "val", help: "validation list (file or name)" },
+      "test-split": { type: "string", help: "test list (ImageNet lists; CIFAR uses its test set)" },
+      "pretrain-split": {
+        type: "string",
+        help:
+          "the pretraining split D_i whose class counts rank the groups [default: from config.json]",
+      },
+      out: {
+        type: "string",
+        help: "run folder [default: the folder above the checkpoint's pretrain/ folder]",
+      },
+      epochs: { type: "string", default: String(d.epochs), help: "epochs" },
+      lr: { type: "string", default: String(d.lr), help: "learning rate" },
+      milestones: {
+        type: "string",
+        default: d.milestones.join(","),
+        help: "epochs after which lr × 0.1 (comma-separated; empty for none)",
+      },
+      "batch-size": { type: "string", default: String(d.batchSize), help: "batch size" },
+      seed: { type: "string", default: "1", help: "seed (classifier init, shuffling, crops)" },
+      method: { type: "string", help: "pretraining method [default: from config.json]" },
+      label: { type: "string", help: "display label in the analysis [default: the method]" },
+      "test-only": {
+        type: "boolean",
+        help: "recompute test results from the saved best classifier (no training)",
+      },
+      "cached-features": {
+        type: "boolean",
+        help: "features computed once without augmentation, then only the linear layer trains: " +
+          "much faster, NOT the paper's protocol (recorded as such in results.json)",
+      },
+      "max-train": { type: "string", help: "train on a seeded subset of at most N images" },
+      force: { type: "boolean", help: "rerun even if complete results exist" },
+      quiet: { type: "boolean", help: "no console output (log.txt is still written)" },
+    },
+    epilog: `Example:\n  deno task ${stage === "linear" ? "linear" : "fewshot"} --checkpoint ` +
+      "runs/cifar10/RUN/pretrain/checkpoint_last.pt --cached-features",
+  };
+}
+
+interface RunConfig {
+  method?: string;
+  dataset?: string | null;
+  data?: string | null;
+  split?: string | null;
+}
+
+function readRunConfig(checkpoint: string): RunConfig {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${dirname(checkpoint)}/config.json`)) as RunConfig;
+  } catch {
+    return {};
+  }
+}
+
+/** Parses `--milestones 10,20` (empty string: none). */
+export function parseMilestones(s: string): number[] {
+  if (s.trim() === "") return [];
+  return s.split(",").map((x) => {
+    const v = Number(x.trim());
+    if (!Number.isInteger(v) || v < 1) {
+      throw new UserError(`--milestones expects positive epoch numbers like 10,20, got "${s}"`);
+    }
+    return v;
+  }).sort((a, b) => a - b);
+}
+
+/** Turns parsed options into stage options; `cwd` resolves relative paths. */
+export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOptions {
+  const path = (
+    v: string | undefined,
+  ) => (v === undefined ? undefined : isAbsolute(v) ? v : resolve(cwd, v));
+  // A split name (train, val, split1_D_i) stays a name; anything path-like is resolved.
+  const split = (v: string | undefined) =>
+    v === undefined || !(v.includes("/") || /\.(npy|txt)$/.test(v)) ? v : path(v);
+  const checkpoint = path(p.checkpoint as string | undefined);
+  if (!checkpoint) throw new UserError("--checkpoint is required (the pretrained .pt file)");
+  const cfg = readRunConfig(checkpoint);
+  const dataset = (p.dataset as string | undefined) ?? cfg.dataset ?? undefined;
+  if (!dataset) {
+    throw new UserError(`--dataset is required (no config.json next to ${checkpoint} names one)`);
+  }
+  const fromCfg = cfg.dataset === dataset && cfg.data && !cfg.data.endsWith(".npy")
+    ? cfg.data
+    : undefined;
+  const pretrainSplit = split(p["pretrain-split"] as string | undefined) ?? cfg.split ?? undefined;
+  if (!pretrainSplit) {
+    throw new UserError(
+      "--pretrain-split is required: the D_i split whose class counts rank the groups",
+    );
+  }
+  let trainSplit = split(p["train-split"] as string | undefined);
+  if (trainSplit === undefined) {
+    if (stage === "linear") trainSplit = "train";
+    else {
+      trainSplit = fewShotSplitFor(pretrainSplit) ?? undefined;
+      if (!trainSplit) {
+        throw new UserError(`--train-split is required: the few-shot set S_b of ${pretrainSplit}`);
+      }
+    }
+  }
+  const method = (p.method as string | undefined) ?? cfg.method;
+  if (!method) {
+    throw new UserError("--method is required (simclr or sdclr; the analysis groups runs by it)");
+  }
+  const ckDir = dirname(checkpoint);
+  const out = path(p.out as string | undefined) ??
+    (basename(ckDir) === "pretrain" ? dirname(ckDir) : ckDir);
+  const hyper: ProbeHyper = {
+    epochs: num(p, "epochs", { int: true, min: 1 }),
+    lr: num(p, "lr", { min: 0 }),
+    milestones: parseMilestones(p.milestones as string),
+    batchSize: num(p, "batch-size", { int: true, min: 1 }),
+    momentum: 0.9,
+    seed: num(p, "seed", { int: true, min: 0 }),
+  };
+  return {
+    stage,
+    checkpoint,
+    dataset,
+    data: path(p.data as string | undefined) ?? fromCfg,
+    trainSplit,
+    valSplit: split(p["val-split"] as string)!,
+    testSplit: split(p["test-split"] as string | undefined),
+    pretrainSplit,
+    maxTrain: p["max-train"] === undefined ? undefined : num(p, "max-train", { int: true, min: 1 }),
+    seed: hyper.seed,
+    out,
+    hyper,
+    method,
+    label: p.label as string | undefined,
+    testOnly: p["test-only"] === true,
+    cachedFeatures: p["cached-features"] === true,
+    force: p.force === true,
+    quiet: p.quiet === true,
+  };
+}
+
+/** Parses a probe script's command line. */
+export function parseProbeArgs(stage: Stage, args: string[], cwd: string): ProbeStageOptions {
+  return probeOptions(stage, parseCommand(probeSpec(stage), args), cwd);
+}

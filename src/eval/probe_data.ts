@@ -1,0 +1,183 @@
+/**
+ * Images for the probes and what the frozen backbone makes of them: labelled image sources
+ * (an in-memory set restricted to a split, or an ImageNet-style list read lazily), batches
+ * prepared on the GPU by the augmentation kernel (the eval recipe RandomCrop(pad 4) + flip
+ * for training, the test recipe otherwise), features of the dense branch with inference-mode
+ * BN, feature banks, and the paper-protocol training batches (fresh augmentations through the
+ * backbone every epoch).
+ * @module
+ */
+import { type Tensor, tidy } from "../autodiff/tensor.ts";
+import { noGrad } from "../autodiff/tape.ts";
+import { type AugmentRecipe, recipe } from "../data/augment_params.ts";
+import type { ImageSet } from "../data/readers/types.ts";
+import { callbackSource, imageSetSource, type ImageSource, Loader } from "../data/loader.ts";
+import type { ListImageSource } from "../data/readers/image_list.ts";
+import type { ResNet } from "../nn/resnet.ts";
+import { FeatureBank } from "./probe_features.ts";
+import type { TrainBatches } from "./linear_probe.ts";
+
+/** A labelled image collection the probe reads, with what the network input needs. */
+export interface ProbeImages {
+  /** The loader's view of the images (stable ids key the augmentation draws). */
+  readonly source: ImageSource;
+  readonly n: number;
+  readonly labels: Int32Array;
+  readonly classes: number;
+  readonly classNames?: string[];
+  /** Where the images come from (logs). */
+  readonly name: string;
+  /** Side of the square network input. */
+  readonly size: number;
+  /** "cifar": small images at their own size; "imagenet": decoded JPEGs cropped to 224. */
+  readonly kind: "cifar" | "imagenet";
+}
+
+/** The images of `set` at `indices` (all when omitted), in that order. */
+export function imagesFromSet(
+  set: ImageSet,
+  indices?: ArrayLike<number>,
+  name?: string,
+): ProbeImages {
+  const source = imageSetSource(set, indices);
+  return {
+    source,
+    n: source.length,
+    labels: Int32Array.from({ length: source.length }, (_, i) => source.label(i)),
+    classes: set.classes,
+    classNames: set.classNames,
+    name: name ?? set.source ?? "images",
+    size: set.height,
+    kind: "cifar",
+  };
+}
+
+/** The images of a list file (decoded on demand), fed at 224×224. */
+export function imagesFromList(list: ListImageSource, classes: number): ProbeImages {
+  return {
+    source: callbackSource(list.length, (i) => list.label(i), (i) => list.loadRaw(i)),
+    n: list.length,
+    labels: list.labels(),
+    classes,
+    name: list.listPath,
+    size: 224,
+    kind: "imagenet",
+  };
+}
+
+/** Only the images at positions `keep` (e.g. a --max-train subset); ids stay the originals. */
+export function restrictImages(images: ProbeImages, keep: ArrayLike<number>): ProbeImages {
+  const src = images.source;
+  const k = Array.from(keep);
+  return {
+    ...images,
+    n: k.length,
+    labels: Int32Array.from(k, (p) => images.labels[p]),
+    source: {
+      length: k.length,
+      id: (i) => src.id(k[i]),
+      label: (i) => src.label(k[i]),
+      image: (i) => src.image(k[i]),
+    },
+  };
+}
+
+/**
+ * Training recipe of the probe: spec §7's RandomCrop(size, padding 4) + flip for CIFAR-size
+ * images; for ImageNet (not specified by the spec) RandomResizedCrop(224) + flip, the usual
+ * linear-evaluation recipe, with no colour changes.
+ */
+export function trainRecipe(images: ProbeImages): AugmentRecipe {
+  if (images.kind === "cifar") return recipe("eval", images.size);
+  return {
+    ...recipe("eval", images.size),
+    crop: { kind: "random-resized", scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
+  };
+}
+
+/** Evaluation recipe: none for CIFAR-size images, Resize(256) + CenterCrop(224) for ImageNet. */
+export function testRecipe(images: ProbeImages): AugmentRecipe {
+  return recipe("test", images.size);
+}
+
+/** Maps a batch of images to features [B, dim]. */
+export type Extractor = (x: Tensor) => Tensor;
+
+/** Backbone features of `model`: dense branch, inference-mode BN, projection head dropped. */
+export function backboneExtractor(model: ResNet): Extractor {
+  return (x) => model.forward(x, { branch: "dense", training: false, output: "backbone" });
+}
+
+function features(extract: Extractor, x: Tensor): Tensor {
+  return tidy(() => noGrad(() => extract(x)));
+}
+
+/**
+ * Features of every image (test recipe, source order) in a new bank, `batch` at a time.
+ * `onProgress` receives the number of images done.
+ */
+export async function extractBank(
+  extract: Extractor,
+  images: ProbeImages,
+  batch = 256,
+  onProgress?: (done: number) => void,
+): Promise<FeatureBank> {
+  const loader = new Loader(images.source, {
+    recipe: testRecipe(images),
+    batchSize: batch,
+    seed: 0,
+    views: 1,
+    shuffle: false,
+    dropLast: false,
+    labels: false,
+  });
+  let bank: FeatureBank | null = null;
+  let done = 0;
+  for await (const b of loader.epoch(0)) {
+    const f = features(extract, b.views[0]);
+    b.dispose();
+    bank ??= new FeatureBank(images.n, f.shape[1], images.labels);
+    bank.write(f, b.index * batch);
+    f.dispose();
+    done += b.items.length;
+    onProgress?.(done);
+  }
+  if (!bank) throw new Error(`extractBank: ${images.name} has no images`);
+  return bank;
+}
+
+/**
+ * The paper's training batches: every epoch a seeded shuffle, each image freshly augmented
+ * (train recipe, keyed by seed, epoch and image id) and passed through the frozen backbone;
+ * the last batch may be smaller.
+ */
+export function augmentedBatches(
+  extract: Extractor,
+  images: ProbeImages,
+  seed: number,
+): TrainBatches {
+  const loaders = new Map<number, Loader>();
+  return {
+    size: images.n,
+    async *epoch(epoch: number, batchSize: number) {
+      let loader = loaders.get(batchSize);
+      if (!loader) {
+        loader = new Loader(images.source, {
+          recipe: trainRecipe(images),
+          batchSize,
+          seed,
+          views: 1,
+          shuffle: true,
+          dropLast: false,
+          labels: true,
+        });
+        loaders.set(batchSize, loader);
+      }
+      for await (const b of loader.epoch(epoch)) {
+        const x = features(extract, b.views[0]);
+        b.views[0].dispose();
+        yield { x, y: b.labels!, n: b.items.length };
+      }
+    },
+  };
+}

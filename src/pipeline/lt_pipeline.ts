@@ -1,0 +1,228 @@
+/**
+ * The experiment pipeline behind `deno task cifar10-lt | cifar100-lt | imagenet100-lt |
+ * imagenet-lt`, replacing the authors' shell scripts: for every split, pretraining → full-shot
+ * linear probe → few-shot probe, each a separate `deno run` process (a crash stays in its
+ * stage; every stage resumes or skips on a rerun), one run folder per split named like the
+ * authors' `pretrain_name`, and at the end the analysis table of this configuration.
+ * Each run folder gets `pipeline.json` (the configuration and split files it was made with;
+ * a rerun with different split files is refused) and `commands.log` (every stage command, as
+ * the authors' bash_log.txt).
+ * @module
+ */
+import { UserError, writeFileAtomic } from "../cli.ts";
+import { loadCheckpoint } from "../io/checkpoint.ts";
+import { analyse } from "../eval/analyse.ts";
+import { readResults, resultsPath, type Stage } from "../eval/results.ts";
+import { parsePipelineArgs, type PipelineConfig } from "./options.ts";
+import { fileExists, planJob, pretrainDir, shellQuote, type StagePlan } from "./plan.ts";
+import type { ScriptName } from "./profiles.ts";
+
+/** The repository root (where `scripts/` lives); stage processes run there. */
+export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
+
+/** State of a run's pretraining. */
+export type PretrainState = "none" | "partial" | "done";
+
+/**
+ * Whether pretraining of a run is complete: the epoch-<epochs> checkpoint exists, or the
+ * last checkpoint reached the epoch count (or the --max-steps limit).
+ */
+export async function pretrainState(runDir: string, c: PipelineConfig): Promise<PretrainState> {
+  const dir = pretrainDir(runDir);
+  if (fileExists(`${dir}/checkpoint_epoch${c.epochs}.pt`)) return "done";
+  if (!fileExists(`${dir}/checkpoint_last.pt`)) return "none";
+  const ck = await loadCheckpoint(`${dir}/checkpoint_last.pt`);
+  if (ck.epoch >= c.epochs) return "done";
+  if (c.maxSteps !== undefined && ck.step >= c.maxSteps) return "done";
+  return "partial";
+}
+
+/** Whether a probe stage already has results for this configuration's protocol. */
+export async function probeDone(runDir: string, stage: Stage, c: PipelineConfig): Promise<boolean> {
+  try {
+    const r = await readResults(resultsPath(runDir, stage));
+    return r.protocol === (c.cachedFeatures ? "cached-features" : "paper");
+  } catch {
+    return false;
+  }
+}
+
+function display(args: string[]): string {
+  return ["deno", "run", "-A", ...args].map(shellQuote).join(" ");
+}
+
+async function runStage(plan: StagePlan, args: string[]): Promise<boolean> {
+  const line = display(args);
+  console.log(`$ ${line}`);
+  await Deno.writeTextFile(`${plan.runDir}/commands.log`, `${new Date().toISOString()} ${line}\n`, {
+    append: true,
+  });
+  const env: Record<string, string> = {};
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) env.XDG_RUNTIME_DIR = "/tmp";
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...args],
+    cwd: REPO_ROOT,
+    env,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const { code } = await cmd.output();
+  return code === 0;
+}
+
+/** Writes pipeline.json, or checks that an existing one used the same split files. */
+async function claimRunDir(plan: StagePlan, c: PipelineConfig): Promise<void> {
+  await Deno.mkdir(plan.runDir, { recursive: true });
+  const path = `${plan.runDir}/pipeline.json`;
+  let prev: { files?: Record<string, string> } | null = null;
+  try {
+    prev = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw new UserError(`${path}: unreadable (${e})`);
+  }
+  if (prev?.files) {
+    for (const [k, v] of Object.entries(plan.files)) {
+      if (prev.files[k] !== undefined && prev.files[k] !== v) {
+        throw new UserError(
+          `${plan.runDir} was made with ${k} split ${prev.files[k]}, not ${v}; use another --out ` +
+            "to keep runs on different split files apart",
+        );
+      }
+    }
+    return;
+  }
+  const record = {
+    script: c.profile.name,
+    authors_script: c.profile.authorsScript,
+    dataset: c.dataset,
+    method: c.method,
+    label: c.label,
+    split: plan.job.split,
+    files: plan.files,
+    created: new Date().toISOString(),
+  };
+  await writeFileAtomic(path, JSON.stringify(record, null, 2) + "\n");
+}
+
+/** Outcome of one split. */
+export interface JobOutcome {
+  runDir: string;
+  /** Per stage: ran, skipped (already done / not selected) or failed. */
+  stages: Record<
+    "pretrain" | "linear" | "fewshot",
+    "ran" | "skipped" | "failed" | "blocked" | "off"
+  >;
+}
+
+async function runJob(plan: StagePlan, c: PipelineConfig): Promise<JobOutcome> {
+  const out: JobOutcome = {
+    runDir: plan.runDir,
+    stages: { pretrain: "off", linear: "off", fewshot: "off" },
+  };
+  await claimRunDir(plan, c);
+  let pretrained = true;
+  if (c.stages.pretrain) {
+    const state = await pretrainState(plan.runDir, c);
+    if (state === "done") {
+      console.log(`pretrain: complete in ${pretrainDir(plan.runDir)}; skipped`);
+      out.stages.pretrain = "skipped";
+    } else {
+      const args = state === "partial" ? [...plan.pretrain, "--resume"] : plan.pretrain;
+      const ok = await runStage(plan, args);
+      out.stages.pretrain = ok ? "ran" : "failed";
+      pretrained = ok;
+    }
+  }
+  for (const stage of ["linear", "fewshot"] as const) {
+    if (!c.stages[stage]) continue;
+    if (!c.stages.testOnly && await probeDone(plan.runDir, stage, c)) {
+      console.log(`${stage}: ${resultsPath(plan.runDir, stage)} is complete; skipped`);
+      out.stages[stage] = "skipped";
+      continue;
+    }
+    if (!pretrained || !fileExists(plan.checkpoint)) {
+      console.error(`${stage}: no pretrained checkpoint ${plan.checkpoint}; stage not run`);
+      out.stages[stage] = "blocked";
+      continue;
+    }
+    out.stages[stage] = (await runStage(plan, plan[stage])) ? "ran" : "failed";
+  }
+  return out;
+}
+
+/** Run folders of this configuration for every split found under `<out>/<dataset>/`. */
+export async function configRunDirs(c: PipelineConfig, plans: StagePlan[]): Promise<string[]> {
+  const parent = `${c.out}/${c.dataset}`;
+  const first = plans[0].job;
+  if (first.k === null) return plans.map((p) => p.runDir);
+  const esc = first.runName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const re = new RegExp(`^${esc.replace(`split${first.k}_`, "split\\d+_")}$`);
+  const dirs: string[] = [];
+  try {
+    for await (const e of Deno.readDir(parent)) {
+      if (e.isDirectory && re.test(e.name)) dirs.push(`${parent}/${e.name}`);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return dirs.sort();
+}
+
+/** Runs a whole pipeline invocation; returns the process exit code. */
+export async function runPipeline(name: ScriptName, args: string[], cwd: string): Promise<number> {
+  const c = parsePipelineArgs(name, args, cwd);
+  for (const n of c.notes) console.error(`note: ${n}`);
+  const plans = c.jobs.map((j) => planJob(c, j));
+  if (c.dryRun) {
+    for (const p of plans) {
+      console.log(`# ${p.job.split} → ${p.runDir}`);
+      if (c.stages.pretrain) {
+        console.log(display(p.pretrain) + " [--resume when a checkpoint exists]");
+      }
+      if (c.stages.linear) console.log(display(p.linear));
+      if (c.stages.fewshot) console.log(display(p.fewshot));
+    }
+    return 0;
+  }
+  const outcomes: JobOutcome[] = [];
+  for (const p of plans) {
+    console.log(`\n=== ${name} ${p.job.split} (${c.label}) → ${p.runDir}`);
+    outcomes.push(await runJob(p, c));
+  }
+  console.log("\n=== summary");
+  for (const o of outcomes) {
+    const s = Object.entries(o.stages).map(([k, v]) => `${k} ${v}`).join(", ");
+    console.log(`${o.runDir}: ${s}`);
+  }
+  const dirs = await configRunDirs(c, plans);
+  const withResults = [];
+  for (const d of dirs) {
+    if (fileExists(resultsPath(d, "linear")) || fileExists(resultsPath(d, "fewshot"))) {
+      withResults.push(d);
+    }
+  }
+  if (withResults.length === 0) console.log("\nno probe results yet: nothing to analyse");
+  else {
+    const report = await analyse({
+      inputs: withResults,
+      stage: "both",
+      out: `${c.out}/${c.dataset}/analysis/${c.label}`,
+      cwd,
+    });
+    for (const w of report.warnings) console.error(`warning: ${w}`);
+    console.log(
+      `\n${report.table}\n\nanalysis files in ${c.out}/${c.dataset}/analysis/${c.label}/`,
+    );
+    console.log(
+      `all configurations side by side: deno task analyse --stage both ${c.out}/${c.dataset}`,
+    );
+  }
+  const failed = outcomes.some((o) =>
+    Object.values(o.stages).some((v) => v === "failed" || v === "blocked")
+  );
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { readResults, resultsPath } from "../../src/eval/results.ts";
+import { writeTinyCifar } from "./tiny_cifar.ts";
+
+const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
+
+async function task(args: string[]): Promise<{ code: number; out: string }> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["task", "cifar10-lt", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const r = await cmd.output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}
+
+Deno.test({
+  name: "cifar10-lt end to end on tiny data: pretrain → linear → few-shot, then all skipped",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "sdclr_e2e_" });
+    try {
+      const d = await writeTinyCifar(tmp);
+      const args = [
+        ...["--split", "split1_D_i", "--prune", "True", "--prune_percent", "0.9"],
+        ...["--prune_dual_bn", "True", "--epochs", "1", "--batch_size", "32"],
+        ...["--width", "4", "--max-steps", "2", "--cached-features"],
+        ...["--data", d.data, "--split-dir", d.splits, "--out", `${tmp}/runs`],
+      ];
+      const t0 = performance.now();
+      const first = await task(args);
+      const secs = (performance.now() - t0) / 1000;
+      console.log(`first run: ${secs.toFixed(1)} s`);
+      assert.equal(first.code, 0, first.out);
+      const name = "res18_scheduling_sgd_temp0.2_wd1e-4_lr0.5_b32_twolayerProj_epoch1_split1_D_i" +
+        "_newNT_s10_pruneP0.9DualBN_w4_steps2";
+      const run = `${tmp}/runs/cifar10/${name}`;
+      for (const stage of ["linear", "fewshot"] as const) {
+        const r = await readResults(resultsPath(run, stage));
+        assert.equal(r.stage, stage);
+        assert.equal(r.method, "sdclr");
+        assert.equal(r.label, "sdclr-p0.9-e1-b32-w4-steps2-cached");
+        assert.equal(r.protocol, "cached-features");
+        assert.equal(r.dataset, "cifar10");
+        assert.equal(r.split, "split1");
+        assert.deepEqual(r.train_counts, d.diCounts);
+        assert.equal(r.per_class_acc.length, 10);
+        assert.equal(r.epochs.length, stage === "linear" ? 30 : 100);
+        assert.equal(r.checkpoint, `${run}/pretrain/checkpoint_last.pt`);
+        // 100 test images, 10 per class: overall = mean of per-class accuracies.
+        const mean = r.per_class_acc.reduce((a, b) => a + b, 0) / 10;
+        assert.ok(Math.abs(mean - r.test_acc) < 1e-9, `${mean} vs ${r.test_acc}`);
+        const csv = (await Deno.readTextFile(`${run}/${stage}/epochs.csv`)).trim().split("\n");
+        assert.equal(csv.length, 1 + r.epochs.length);
+        await Deno.stat(`${run}/${stage}/best_classifier.pt`);
+      }
+      const commands = (await Deno.readTextFile(`${run}/commands.log`)).trim().split("\n");
+      assert.equal(commands.length, 3);
+      assert.match(commands[0], /scripts\/pretrain\.ts .*--dual-bn/);
+      assert.match(first.out, /NOT the paper's protocol/);
+      assert.match(first.out, /sdclr-p0\.9-e1-b32-w4-steps2-cached/); // the analysis table
+      // Rerun: every stage is found complete.
+      const second = await task(args);
+      assert.equal(second.code, 0, second.out);
+      assert.match(second.out, /pretrain: complete .*skipped/);
+      assert.match(second.out, /linear: .*complete; skipped/);
+      assert.match(second.out, /fewshot: .*complete; skipped/);
+      assert.equal((await Deno.readTextFile(`${run}/commands.log`)).trim().split("\n").length, 3);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
