@@ -8,6 +8,10 @@ import { elementwiseKernels } from "./elementwise/check.ts";
 import { augmentKernels } from "./augment/check.ts";
 import { batchnormKernels } from "./batchnorm/check.ts";
 import { poolKernels } from "./pool/check.ts";
+import { normalizeKernels } from "./normalize/check.ts";
+import { linearKernels } from "./linear/check.ts";
+import { lossKernels } from "./loss/check.ts";
+import { optimKernels } from "./optim/check.ts";
 
 /** All kernels. */
 export const allKernels: KernelInfo[] = [
@@ -15,4 +19,8 @@ export const allKernels: KernelInfo[] = [
   ...augmentKernels,
   ...batchnormKernels,
   ...poolKernels,
+  ...normalizeKernels,
+  ...linearKernels,
+  ...lossKernels,
+  ...optimKernels,
 ];

@@ -134,10 +134,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
 #if ${FUSED}
   let sums = shifted_sums(c, 0u, t);
 #else
-  var sums = vec2<f32>(0.0);
-  for (var k = 0u; k < p.S; k++) {
-    sums += vec2<f32>(part[(c * p.S + k) * 2u], part[(c * p.S + k) * 2u + 1u]);
+  // The S partials spread over the invocations and tree-reduced: a serial loop would have
+  // every invocation load all 2·S values.
+  var acc = vec2<f32>(0.0);
+  for (var k = t; k < p.S; k += WG) {
+    acc += vec2<f32>(part[(c * p.S + k) * 2u], part[(c * p.S + k) * 2u + 1u]);
   }
+  let sums = tree(t, acc);
 #endif
   let dm = sums.x / p.count;
   let mean = first(x[c * p.HWv]) + dm;

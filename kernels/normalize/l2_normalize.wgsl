@@ -1,6 +1,8 @@
 // Row-wise L2 normalisation of [N, d] (PyTorch's F.normalize, p = 2, eps = 1e-12) and its
-// backward. A workgroup of 64 owns a row (grid-stride over rows): a strided pass over the
-// row's dv VT values, a tree reduction in shared memory, then the elementwise pass.
+// backward. A workgroup of 64 holds 64/TPR rows, TPR invocations per row (TPR a power of two
+// sized so each invocation has a few VT values: short rows like d = 128 would otherwise leave
+// most of a workgroup idle); grid-stride over blocks of rows. Per row: a strided pass, a
+// segmented tree reduction in shared memory, then the elementwise pass.
 //   fwd: r = ‖z‖, u = z / max(r, eps), norm[row] = r
 //   bwd: D = max(r, eps); gz = gu/D − [r ≥ eps]·z·(Σ gu·z)/(D²·r)
 // ([r ≥ eps] is clamp_min's mask in PyTorch; below eps the denominator is constant.)
@@ -33,18 +35,21 @@ fn hsum(v: VT) -> f32 { return v; }
 #endif
 
 const WG: u32 = 64u;
+const TPR: u32 = ${TPR}u;
+const RPW: u32 = WG / TPR;
 var<workgroup> red: array<f32, WG>;
 
-fn tree(t: u32, v: f32) -> f32 {
+// Sum over the TPR invocations of each row (lane = t % TPR); every lane gets its row's total.
+fn tree(t: u32, lane: u32, v: f32) -> f32 {
   red[t] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (t < s) {
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+    if (lane < s) {
       red[t] += red[t + s];
     }
     workgroupBarrier();
   }
-  let total = red[0];
+  let total = red[t - lane];
   workgroupBarrier();
   return total;
 }
@@ -55,32 +60,38 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) t: u32,
 ) {
-  for (var row = wid.x; row < p.rows; row += nwg.x) {
+  let lane = t % TPR;
+  for (var block = wid.x; block * RPW < p.rows; block += nwg.x) {
+    let row = block * RPW + t / TPR;
+    // Rows past the end still take part in the barriers, with no values.
+    let n = select(0u, p.dv, row < p.rows);
     let base = row * p.dv;
 #if ${BWD}
     var acc = VT(0.0);
-    for (var i = t; i < p.dv; i += WG) {
+    for (var i = lane; i < n; i += TPR) {
       acc += gu[base + i] * z[base + i];
     }
-    let dot = tree(t, hsum(acc));
-    let r = norm[row];
-    let d = max(r, p.eps);
-    let k = select(0.0, dot / (d * d * r), r >= p.eps);
-    for (var i = t; i < p.dv; i += WG) {
-      gz[base + i] = gu[base + i] / d - z[base + i] * k;
+    let dot = tree(t, lane, hsum(acc));
+    if (row < p.rows) {
+      let r = norm[row];
+      let d = max(r, p.eps);
+      let k = select(0.0, dot / (d * d * r), r >= p.eps);
+      for (var i = lane; i < n; i += TPR) {
+        gz[base + i] = gu[base + i] / d - z[base + i] * k;
+      }
     }
 #else
     var acc = VT(0.0);
-    for (var i = t; i < p.dv; i += WG) {
+    for (var i = lane; i < n; i += TPR) {
       let v = z[base + i];
       acc += v * v;
     }
-    let r = sqrt(tree(t, hsum(acc)));
+    let r = sqrt(tree(t, lane, hsum(acc)));
     let inv = 1.0 / max(r, p.eps);
-    for (var i = t; i < p.dv; i += WG) {
+    for (var i = lane; i < n; i += TPR) {
       u[base + i] = z[base + i] * inv;
     }
-    if (t == 0u) {
+    if (lane == 0u && row < p.rows) {
       norm[row] = r;
     }
 #endif

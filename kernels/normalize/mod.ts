@@ -87,11 +87,18 @@ export function normalizeChannelsBackward(gy: Tensor, consts: Tensor): Tensor {
   return channelLaunch(true, gy.shape, gy, consts);
 }
 
+/** Invocations per row of the L2 kernels: a power of two ≤ 64 giving each about 4 values. */
+export function l2ThreadsPerRow(dv: number): number {
+  return Math.min(64, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(dv / 4)))));
+}
+
 function l2Launch(bwd: boolean, rows: number, d: number, bufs: GPUBuffer[], eps: number): void {
   const vec = d % 4 === 0 ? 4 : 1;
   const e = engine();
-  const k = e.kernel(L2, { VEC4: vec === 4, BWD: bwd }, "main");
-  const grid = Math.min(rows, e.device.limits.maxComputeWorkgroupsPerDimension);
+  const TPR = l2ThreadsPerRow(d / vec);
+  const k = e.kernel(L2, { VEC4: vec === 4, BWD: bwd, TPR }, "main");
+  const blocks = Math.ceil(rows / (64 / TPR));
+  const grid = Math.min(blocks, e.device.limits.maxComputeWorkgroupsPerDimension);
   e.dispatch(k, new Params().u32(rows, d / vec).f32(eps), bufs, [grid]);
 }
 

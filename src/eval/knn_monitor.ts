@@ -50,14 +50,16 @@ export class KnnMonitor {
    * A monitor on a dataset's train and val lists (split names or files, resolved as
    * `deno task linear` does); `maxTrain` keeps a seeded subset of the train list.
    */
-  static fromDataset(o: {
-    dataset: DatasetName;
-    data?: string;
-    trainSplit?: string;
-    valSplit?: string;
-    maxTrain?: number;
-    seed?: number;
-  } & KnnMonitorOptions): KnnMonitor {
+  static fromDataset(
+    o: {
+      dataset: DatasetName;
+      data?: string;
+      trainSplit?: string;
+      valSplit?: string;
+      maxTrain?: number;
+      seed?: number;
+    } & KnnMonitorOptions,
+  ): KnnMonitor {
     const set = toRgb(loadDataset(o.dataset, "train", o.data));
     const val = readSplitIndices(resolveSplit(o.valSplit ?? "val", o.dataset), { poolSize: set.n });
     const tr = readSplitIndices(resolveSplit(o.trainSplit ?? "train", o.dataset), {

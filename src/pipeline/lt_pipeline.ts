@@ -144,12 +144,24 @@ async function runJob(plan: StagePlan, c: PipelineConfig): Promise<JobOutcome> {
       out.stages[stage] = "skipped";
       continue;
     }
-    if (!pretrained || !fileExists(plan.checkpoint)) {
-      console.error(`${stage}: no pretrained checkpoint ${plan.checkpoint}; stage not run`);
+    const checkpoint = plan.checkpoints.find(fileExists);
+    if (!pretrained || checkpoint === undefined) {
+      console.error(
+        `${stage}: no pretrained checkpoint (looked for ${
+          plan.checkpoints.join(", ")
+        }); stage not run`,
+      );
       out.stages[stage] = "blocked";
       continue;
     }
-    out.stages[stage] = (await runStage(plan, plan[stage])) ? "ran" : "failed";
+    let args = plan[stage].map((a, i, all) => (all[i - 1] === "--checkpoint" ? checkpoint : a));
+    // The authors' --test_only evaluates saved classifiers; where none was saved yet (e.g.
+    // probing downloaded pretrained models), the probe has to be trained first.
+    if (c.stages.testOnly && !fileExists(`${plan.runDir}/${stage}/best_classifier.pt`)) {
+      console.log(`${stage}: no saved classifier yet; training the probe instead of --test-only`);
+      args = args.filter((a) => a !== "--test-only");
+    }
+    out.stages[stage] = (await runStage(plan, args)) ? "ran" : "failed";
   }
   return out;
 }

@@ -52,6 +52,8 @@ export interface PipelineConfig {
   data?: string;
   /** Absolute split folder (authors' or our layout), when given. */
   splitDir?: string;
+  /** The authors' unzipped checkpoints folder (`<root>/<run name>/model_<epochs>.pt`). */
+  pretrainedRoot?: string;
   /** Absolute output root; run folders are `<out>/<dataset>/<runName>`. */
   out: string;
   maxSteps?: number;
@@ -80,6 +82,11 @@ const EXTRAS: Record<string, OptionSpec> = {
     type: "string",
     help: "folder with the authors' split files (cifar10_imbSub_with_subsets/, cifar10/, " +
       "imagenet-100/ … as released) or our generated layout (<dataset>/…); default: ours in splits/",
+  },
+  "pretrained-root": {
+    type: "string",
+    help: "probe downloaded pretrained models: the authors' unzipped checkpoints folder " +
+      "(<root>/<run name>/model_<epochs>.pt); implies no pretraining",
   },
   model: {
     type: "string",
@@ -199,7 +206,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const notes: string[] = [];
   for (const k of p.noEffect) {
     if (v[k] !== undefined && v[k] !== p.options[k]?.default) {
-      notes.push(`--${k} ${v[k]} has no effect here (${p.options[k].help.replace(/^.*?; /, "")})`);
+      notes.push(`--${k} ${v[k]}: ${p.options[k].help}`);
     }
   }
   const prune = authorsBool("prune", s("prune") ?? "False");
@@ -249,6 +256,11 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   } else {
     const probes = !flag("only_pretraining");
     stages = { pretrain: !flag("only_finetuning"), linear: probes, fewshot: probes, testOnly };
+  }
+
+  if (s("pretrained-root") !== undefined && stages.pretrain) {
+    stages = { ...stages, pretrain: false };
+    notes.push("--pretrained-root: probing the given checkpoints, no pretraining");
   }
 
   const split = s("split")!;
@@ -332,6 +344,9 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     stages,
     data: data !== undefined ? abs(cwd, data) : undefined,
     splitDir: s("split-dir") !== undefined ? abs(cwd, s("split-dir")!) : undefined,
+    pretrainedRoot: s("pretrained-root") !== undefined
+      ? abs(cwd, s("pretrained-root")!)
+      : undefined,
     out: abs(cwd, s("out") ?? "runs"),
     maxSteps,
     maxTrain,

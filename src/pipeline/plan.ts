@@ -35,8 +35,11 @@ export interface StagePlan {
   pretrain: string[];
   linear: string[];
   fewshot: string[];
-  /** The checkpoint the probes load. */
-  checkpoint: string;
+  /**
+   * Checkpoints the probes may load, in order of preference; the runner uses the first that
+   * exists (and puts it after the probes' `--checkpoint`).
+   */
+  checkpoints: string[];
 }
 
 /** File existence probe (injected so planning is testable without files). */
@@ -156,14 +159,28 @@ export function runDirOf(c: PipelineConfig, job: SplitJob): string {
   return `${c.out}/${c.dataset}/${job.runName}`;
 }
 
+/**
+ * Where the probes find the pretrained weights: `--pretrained-root` (the authors' unzipped
+ * `checkpoints/` folder: `<root>/<run name>/model_<epochs>.pt`) when given; otherwise our
+ * pretraining's `checkpoint_last.pt`, or the authors' `model_<epochs>.pt` put into the run's
+ * pretrain/ folder by hand.
+ */
+export function checkpointCandidates(c: PipelineConfig, job: SplitJob, runDir: string): string[] {
+  if (c.pretrainedRoot !== undefined) {
+    return [`${c.pretrainedRoot}/${job.runName}/model_${c.epochs}.pt`];
+  }
+  return [finalCheckpoint(runDir), `${pretrainDir(runDir)}/model_${c.epochs}.pt`];
+}
+
 function probeArgs(
   c: PipelineConfig,
   script: string,
   runDir: string,
   f: SplitFiles,
   train: string,
+  checkpoint: string,
 ): string[] {
-  const a = [script, "--checkpoint", finalCheckpoint(runDir), "--dataset", c.dataset];
+  const a = [script, "--checkpoint", checkpoint, "--dataset", c.dataset];
   if (c.data !== undefined) a.push("--data", c.data);
   a.push("--train-split", train, "--val-split", f.val);
   if (f.test !== undefined) a.push("--test-split", f.test);
@@ -179,6 +196,7 @@ function probeArgs(
 export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileExists): StagePlan {
   const runDir = runDirOf(c, job);
   const files = splitFiles(c, job, exists);
+  const checkpoints = checkpointCandidates(c, job, runDir);
   const pre = ["scripts/pretrain.ts", "--dataset", c.dataset];
   if (c.data !== undefined) pre.push("--data", c.data);
   pre.push("--split", files.pretrain, "--method", c.method, "--model", c.model);
@@ -204,9 +222,9 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
     runDir,
     files,
     pretrain: pre,
-    linear: probeArgs(c, "scripts/linear.ts", runDir, files, files.train),
-    fewshot: probeArgs(c, "scripts/fewshot.ts", runDir, files, files.fewshot),
-    checkpoint: finalCheckpoint(runDir),
+    linear: probeArgs(c, "scripts/linear.ts", runDir, files, files.train, checkpoints[0]),
+    fewshot: probeArgs(c, "scripts/fewshot.ts", runDir, files, files.fewshot, checkpoints[0]),
+    checkpoints,
   };
 }
 

@@ -33,7 +33,7 @@ Deno.test("cifar10-lt: the README command maps to the authors' run name and our 
   assert.equal(c.jobs[0].fewShot, "split1_S_b");
   // -w 8 differs from the default and has no effect here: said so; -g 1 is the default.
   assert.equal(c.notes.length, 1);
-  assert.match(c.notes[0], /--workers 8 has no effect/);
+  assert.match(c.notes[0], /^--workers 8: accepted for compatibility; no effect/);
   assert.deepEqual(c.stages, { pretrain: true, linear: true, fewshot: true, testOnly: false });
   const [p] = plan("cifar10-lt", args);
   assert.equal(p.runDir, `${CWD}/runs/cifar10/${c.jobs[0].runName}`);
@@ -296,4 +296,24 @@ Deno.test("imagenet100-lt / imagenet-lt: names, seeds and lists", () => {
     () => plan("imagenet100-lt", ["--data", "/x", "--split-dir", "/nowhere"], () => false),
     (err) => err instanceof UserError && /imageNet_100_LT_train\.txt/.test(err.message),
   );
+});
+
+Deno.test("README 'evaluate pretrained model' commands: probes only, on given checkpoints", () => {
+  const args = ["-g", "1", "-w", "8", "--split", "split3_D_i", "--prune", "True"];
+  args.push("--prune_percent", "0.9", "--prune_dual_bn", "True");
+  args.push("--only_finetuning", "True", "--test_only", "True");
+  const c = parse("cifar10-lt", args);
+  assert.deepEqual(c.stages, { pretrain: false, linear: true, fewshot: true, testOnly: true });
+  const [p] = plan("cifar10-lt", args);
+  assert.deepEqual(p.checkpoints, [
+    `${p.runDir}/pretrain/checkpoint_last.pt`,
+    `${p.runDir}/pretrain/model_2000.pt`,
+  ]);
+  // The authors' unzipped checkpoints folder: <root>/<pretrain_name>/model_<epochs>.pt.
+  const r = parse("cifar10-lt", ["--split", "split3_D_i", "--pretrained-root", "ck"]);
+  assert.equal(r.stages.pretrain, false);
+  assert.match(r.notes.join(" "), /no pretraining/);
+  const [q] = plan("cifar10-lt", ["--split", "split3_D_i", "--pretrained-root", "ck"]);
+  assert.deepEqual(q.checkpoints, [`${CWD}/ck/${r.jobs[0].runName}/model_2000.pt`]);
+  assert.equal(arg(q.linear, "--checkpoint"), q.checkpoints[0]);
 });

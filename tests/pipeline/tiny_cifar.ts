@@ -36,7 +36,10 @@ function records(labels: number[], r: () => number): Uint8Array {
       // Class colour: a distinct level per channel, plus noise.
       const base = 30 + ((c * (ch + 3) * 37) % 200);
       for (let p = 0; p < 1024; p++) {
-        out[o + 1 + ch * 1024 + p] = Math.max(0, Math.min(255, base + Math.floor((r() - 0.5) * 60)));
+        out[o + 1 + ch * 1024 + p] = Math.max(
+          0,
+          Math.min(255, base + Math.floor((r() - 0.5) * 60)),
+        );
       }
     }
   });

@@ -1,0 +1,260 @@
+/**
+ * WGSL generator for the unrolled blocks of `conv2d_direct.wgsl` (forward pass and input
+ * gradient). A "view" describes the problem as an output-stationary correlation:
+ *
+ *   out[n, oc, OS·a + OY, OS·b + OX] = Σ_{ic, taps t} in[n, ic, IS·a + t.dr, IS·b + t.dc] · w_t
+ *
+ * with w_t read from the weight tensor [O, C, KH, KW] at (kh, kw) of the tap, as
+ * w[oc, ic] in the forward pass and w[ic, oc] in the input gradient (its reduction runs over O).
+ * @module
+ */
+import type { Defines } from "../../src/gpu/engine.ts";
+
+/** One kernel tap: weight position and input offset relative to (IS·a, IS·b). */
+export interface Tap {
+  kh: number;
+  kw: number;
+  dr: number;
+  dc: number;
+}
+
+/** Compile-time description of one direct-convolution kernel variant. */
+export interface DirectConfig {
+  /** "fwd": weights w[oc, ic]; "dgrad": w[ic, oc] (reduction over output channels). */
+  pass: "fwd" | "dgrad";
+  KH: number;
+  KW: number;
+  taps: Tap[];
+  /** Input step per output grid step. */
+  IS: number;
+  /** Output tensor step per grid step, and the grid's offset (parity class). */
+  OS: number;
+  OY: number;
+  OX: number;
+  /** Register tile: TM output channels × BH rows × BW columns (BW a multiple of 4). */
+  TM: number;
+  BH: number;
+  BW: number;
+  /** Invocations per workgroup. */
+  WGS: number;
+  /** Input rows are vec4-aligned (iw % 4 == 0 and IS·BW % 4 == 0). */
+  vecIn: boolean;
+  /** Output rows take vec4 stores (OS == 1, ow % 4 == 0). */
+  vecOut: boolean;
+  /** Weights as aligned vec4 blocks of 4 channels (C % 4 == 0; dgrad also TM % 4 == 0). */
+  vecW: boolean;
+  masked: boolean;
+}
+
+const f = (v: number) => (v < 0 ? `(${v})` : `${v}`);
+
+/** Range of patch rows/columns (relative to IS·a0, IS·b0) that the taps read. */
+function patchRange(cfg: DirectConfig): { rlo: number; rhi: number; clo: number; chi: number } {
+  const drs = cfg.taps.map((t) => t.dr), dcs = cfg.taps.map((t) => t.dc);
+  return {
+    rlo: Math.min(...drs),
+    rhi: cfg.IS * (cfg.BH - 1) + Math.max(...drs),
+    clo: Math.min(...dcs),
+    chi: cfg.IS * (cfg.BW - 1) + Math.max(...dcs),
+  };
+}
+
+/** Weight expression (a scalar WGSL expression) for tile channel i, channel-group slot cg, tap. */
+function weightRef(cfg: DirectConfig, i: number, cg: number, t: Tap): string {
+  const KK = cfg.KH * cfg.KW, tap = t.kh * cfg.KW + t.kw;
+  if (!cfg.vecW) return `w${i}_${cg}_${tap}`;
+  const flat = cfg.pass === "fwd" ? cg * KK + tap : (i % 4) * KK + tap;
+  const owner = cfg.pass === "fwd" ? i : Math.floor(i / 4);
+  return `w${owner}_${Math.floor(flat / 4)}[${flat % 4}]`;
+}
+
+/** Loads of the weights for one reduction step (CG channels starting at c). */
+function weightLoads(cfg: DirectConfig, cg: number): string[] {
+  const KK = cfg.KH * cfg.KW, TM = cfg.TM;
+  const m = (idx: string) => (cfg.masked ? `wt[${idx}] * wm[${idx}]` : `wt[${idx}]`);
+  const out: string[] = [];
+  const used = new Set(cfg.taps.map((t) => t.kh * cfg.KW + t.kw));
+  if (cfg.vecW) {
+    if (cg !== 0) return out;
+    if (cfg.pass === "fwd") {
+      // w[oc, c..c+3, :, :] is 4·KK contiguous floats, vec4-aligned since C % 4 == 0.
+      for (let i = 0; i < TM; i++) {
+        out.push(`let wb${i} = ((min(oc0 + ${i}u, p.cout - 1u) * p.wc + c) / 4u) * ${KK}u;`);
+        for (let j = 0; j < KK; j++) {
+          // skip vec4s none of whose 4 floats (4 channels × taps) is a used tap
+          const any = [0, 1, 2, 3].some((u) => used.has((4 * j + u) % KK));
+          if (any) out.push(`let w${i}_${j} = ${m(`wb${i} + ${j}u`)};`);
+        }
+      }
+    } else {
+      // w[c, oc..oc+3, :, :]: 4·KK contiguous floats for 4 output channels of the tile.
+      for (let g = 0; g < TM / 4; g++) {
+        out.push(`let wb${g} = ((c * p.wc + min(oc0 + ${4 * g}u, p.cout - 4u)) / 4u) * ${KK}u;`);
+        for (let j = 0; j < KK; j++) {
+          const any = [0, 1, 2, 3].some((u) => used.has((4 * j + u) % KK));
+          if (any) out.push(`let w${g}_${j} = ${m(`wb${g} + ${j}u`)};`);
+        }
+      }
+    }
+    return out;
+  }
+  for (let i = 0; i < TM; i++) {
+    const oc = `min(oc0 + ${i}u, p.cout - 1u)`;
+    const base = cfg.pass === "fwd"
+      ? `(${oc} * p.wc + c + ${cg}u) * ${KK}u`
+      : `((c + ${cg}u) * p.wc + ${oc}) * ${KK}u`;
+    out.push(`let wb${i}_${cg} = ${base};`);
+    for (const tap of used) out.push(`let w${i}_${cg}_${tap} = ${m(`wb${i}_${cg} + ${tap}u`)};`);
+  }
+  return out;
+}
+
+/** Patch loads of one input channel; defines x{row}_{col} scalars (row/col from the range). */
+function patchLoads(cfg: DirectConfig, cg: number): string[] {
+  const { rlo, rhi, clo, chi } = patchRange(cfg);
+  const out = [
+    `let plane${cg} = (n * p.cin + c + ${cg}u) * p.ih * p.iw;`,
+    `let pr${cg} = i32(${cfg.IS}u * a0) + ${f(rlo)};`,
+  ];
+  if (cfg.vecIn) {
+    const al = Math.floor(clo / 4) * 4, nv = Math.ceil((chi + 1 - al) / 4);
+    out.push(`let pc${cg} = i32(${cfg.IS}u * b0) + ${f(al)};`);
+    for (let k = 0; k <= rhi - rlo; k++) {
+      out.push(
+        `let ri${cg}_${k} = pr${cg} + ${k}; let rk${cg}_${k} = ri${cg}_${k} >= 0 && ` +
+          `ri${cg}_${k} < i32(p.ih);`,
+        `let rb${cg}_${k} = plane${cg} + u32(select(0, ri${cg}_${k}, rk${cg}_${k})) * p.iw;`,
+      );
+      for (let q = 0; q < nv; q++) {
+        const ci = `pc${cg} + ${4 * q}`;
+        const ok = `rk${cg}_${k} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
+        out.push(
+          `let v${cg}_${k}_${q} = select(vec4f(0.0), xin[(rb${cg}_${k} + u32(select(0, ${ci}, ${ok}))) / 4u], ${ok});`,
+        );
+      }
+    }
+    return out;
+  }
+  out.push(`let pc${cg} = i32(${cfg.IS}u * b0) + ${f(clo)};`);
+  const need = neededCells(cfg);
+  for (let k = 0; k <= rhi - rlo; k++) {
+    out.push(
+      `let ri${cg}_${k} = pr${cg} + ${k}; let rk${cg}_${k} = ri${cg}_${k} >= 0 && ri${cg}_${k} < i32(p.ih);`,
+      `let rb${cg}_${k} = plane${cg} + u32(select(0, ri${cg}_${k}, rk${cg}_${k})) * p.iw;`,
+    );
+    for (let j = 0; j <= chi - clo; j++) {
+      if (!need.has(`${k},${j}`)) continue;
+      const ci = `pc${cg} + ${j}`;
+      const ok = `rk${cg}_${k} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
+      out.push(
+        `let s${cg}_${k}_${j} = select(0.0, xin[rb${cg}_${k} + u32(select(0, ${ci}, ${ok}))], ${ok});`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Patch cells (row, col relative to the range start) that some FMA reads. */
+function neededCells(cfg: DirectConfig): Set<string> {
+  const { rlo, clo } = patchRange(cfg);
+  const s = new Set<string>();
+  for (const t of cfg.taps) {
+    for (let r = 0; r < cfg.BH; r++) {
+      for (let b = 0; b < cfg.BW; b++) {
+        s.add(`${cfg.IS * r + t.dr - rlo},${cfg.IS * b + t.dc - clo}`);
+      }
+    }
+  }
+  return s;
+}
+
+/** The input value at tile row r, column b for tap t (a scalar WGSL expression). */
+function cell(cfg: DirectConfig, cg: number, r: number, b: number, t: Tap): string {
+  const { rlo, clo } = patchRange(cfg);
+  const k = cfg.IS * r + t.dr - rlo;
+  if (!cfg.vecIn) return `s${cg}_${k}_${cfg.IS * b + t.dc - clo}`;
+  const al = Math.floor(clo / 4) * 4;
+  const j = cfg.IS * b + t.dc - al;
+  return `v${cg}_${k}_${Math.floor(j / 4)}[${j % 4}]`;
+}
+
+/** The FMAs of one input channel. */
+function fmas(cfg: DirectConfig, cg: number): string[] {
+  const out: string[] = [];
+  for (const t of cfg.taps) {
+    for (let i = 0; i < cfg.TM; i++) {
+      const w = `vec4f(${weightRef(cfg, i, cg, t)})`;
+      for (let r = 0; r < cfg.BH; r++) {
+        for (let q = 0; q < cfg.BW / 4; q++) {
+          const xs = [0, 1, 2, 3].map((u) => cell(cfg, cg, r, 4 * q + u, t));
+          const acc = `a${i}_${r}_${q}`;
+          out.push(`${acc} = fma(${w}, vec4f(${xs.join(", ")}), ${acc});`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The channels per reduction step: 4 with vec4 forward weights, else 1. */
+export function channelGroup(cfg: DirectConfig): number {
+  return cfg.vecW && cfg.pass === "fwd" ? 4 : 1;
+}
+
+function stores(cfg: DirectConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < cfg.TM; i++) {
+    out.push(`let oc${i} = oc0 + ${i}u;`);
+    for (let r = 0; r < cfg.BH; r++) {
+      const row = `((n * p.cout + oc${i}) * p.oh + ${cfg.OS}u * (a0 + ${r}u) + ${cfg.OY}u) * p.ow`;
+      for (let q = 0; q < cfg.BW / 4; q++) {
+        const acc = `a${i}_${r}_${q}`;
+        const b = `b0 + ${4 * q}u`;
+        const guard = `oc${i} < p.cout && a0 + ${r}u < p.ga`;
+        if (cfg.vecOut) {
+          out.push(`if (${guard} && ${b} < p.gb) { yout[(${row} + ${b}) / 4u] = ${acc}; }`);
+        } else {
+          for (let u = 0; u < 4; u++) {
+            const bu = `b0 + ${4 * q + u}u`;
+            out.push(
+              `if (${guard} && ${bu} < p.gb) { yout[${row} + ${cfg.OS}u * (${bu}) + ${cfg.OX}u] = ${acc}[${u}]; }`,
+            );
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Preprocessor defines of a variant for `conv2d_direct.wgsl`. */
+export function directDefines(cfg: DirectConfig): Defines {
+  const CG = channelGroup(cfg);
+  const decls: string[] = [];
+  for (let i = 0; i < cfg.TM; i++) {
+    for (let r = 0; r < cfg.BH; r++) {
+      for (let q = 0; q < cfg.BW / 4; q++) decls.push(`var a${i}_${r}_${q} = vec4f(0.0);`);
+    }
+  }
+  const step: string[] = [];
+  if (cfg.taps.length) {
+    for (let cg = 0; cg < CG; cg++) {
+      step.push(...weightLoads(cfg, cg), ...patchLoads(cfg, cg), ...fmas(cfg, cg));
+    }
+  }
+  return {
+    XT: cfg.vecIn ? "vec4f" : "f32",
+    WT: cfg.vecW ? "vec4f" : "f32",
+    YT: cfg.vecOut ? "vec4f" : "f32",
+    MASKED: cfg.masked,
+    HAS_TAPS: cfg.taps.length > 0,
+    WGS: cfg.WGS,
+    TM: cfg.TM,
+    BH: cfg.BH,
+    BW: cfg.BW,
+    CG,
+    DECLS: decls.join("\n  "),
+    STEP: step.join("\n    "),
+    STORE: stores(cfg).join("\n    "),
+  };
+}

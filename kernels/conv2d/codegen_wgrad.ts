@@ -1,0 +1,164 @@
+/**
+ * WGSL generator for the unrolled blocks of `conv2d_wgrad.wgsl` (weight gradient).
+ * @module
+ */
+import type { Defines } from "../../src/gpu/engine.ts";
+
+/** Compile-time description of one weight-gradient kernel variant. */
+export interface WgradConfig {
+  KH: number;
+  KW: number;
+  S: number;
+  P: number;
+  /** Register tile: TO output channels × TC input channels × KH·KW taps. */
+  TO: number;
+  TC: number;
+  /** dy columns per reduction step (a multiple of 4). */
+  BW: number;
+  WGS: number;
+  /** Input rows vec4-aligned (iw % 4 == 0 and S·BW % 4 == 0). */
+  vecIn: boolean;
+  /** dy rows vec4-aligned (ow % 4 == 0). */
+  vecDy: boolean;
+  /** Multiply the mask in the store (only without split: the reduction applies it then). */
+  maskInStore: boolean;
+  /** Write partial sums at wg.z·wsize (split reduction). */
+  split: boolean;
+}
+
+const f = (v: number) => (v < 0 ? `(${v})` : `${v}`);
+
+function dyLoads(cfg: WgradConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < cfg.TO; i++) {
+    out.push(`let db${i} = ((n * p.cout + min(o0 + ${i}u, p.cout - 1u)) * p.oh + a) * p.ow + b0;`);
+    if (cfg.vecDy) {
+      for (let q = 0; q < cfg.BW / 4; q++) {
+        out.push(
+          `let d${i}_${q} = select(vec4f(0.0), dy[db${i} / 4u + ${q}u], b0 + ${4 * q}u < p.ow);`,
+        );
+      }
+    } else {
+      for (let q = 0; q < cfg.BW / 4; q++) {
+        const comps = [0, 1, 2, 3].map((u) => {
+          const j = 4 * q + u;
+          return `select(0.0, dy[db${i} + min(${j}u, p.ow - 1u - b0)], b0 + ${j}u < p.ow)`;
+        });
+        out.push(`let d${i}_${q} = vec4f(${comps.join(", ")});`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Patch columns, relative to S·b0 − P: [0, S·(BW−1) + KW). */
+function patchLoads(cfg: WgradConfig): string[] {
+  const out: string[] = [];
+  const width = cfg.S * (cfg.BW - 1) + cfg.KW;
+  const al = Math.floor(-cfg.P / 4) * 4; // aligned start relative to S·b0
+  const nv = Math.ceil((width - cfg.P - al) / 4);
+  out.push(`let pr = i32(${cfg.S}u * a) - ${cfg.P};`);
+  out.push(
+    cfg.vecIn ? `let pc = i32(${cfg.S}u * b0) + ${f(al)};` : `let pc = i32(${cfg.S}u * b0) - ${cfg.P};`,
+  );
+  for (let kh = 0; kh < cfg.KH; kh++) {
+    out.push(`let ri${kh} = pr + ${kh}; let rk${kh} = ri${kh} >= 0 && ri${kh} < i32(p.ih);`);
+  }
+  for (let j = 0; j < cfg.TC; j++) {
+    out.push(`let plane${j} = (n * p.cin + min(c0 + ${j}u, p.cin - 1u)) * p.ih * p.iw;`);
+    for (let kh = 0; kh < cfg.KH; kh++) {
+      const rb = `rb${j}_${kh}`;
+      out.push(`let ${rb} = plane${j} + u32(select(0, ri${kh}, rk${kh})) * p.iw;`);
+      if (cfg.vecIn) {
+        for (let q = 0; q < nv; q++) {
+          const ci = `pc + ${4 * q}`;
+          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
+          out.push(
+            `let v${j}_${kh}_${q} = select(vec4f(0.0), xin[(${rb} + u32(select(0, ${ci}, ${ok}))) / 4u], ${ok});`,
+          );
+        }
+      } else {
+        for (let col = 0; col < width; col++) {
+          const ci = `pc + ${col}`;
+          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
+          out.push(
+            `let s${j}_${kh}_${col} = select(0.0, xin[${rb} + u32(select(0, ${ci}, ${ok}))], ${ok});`,
+          );
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Input value for tile channel j, tap (kh, kw) at segment column b (scalar expression). */
+function cell(cfg: WgradConfig, j: number, kh: number, kw: number, b: number): string {
+  const col = cfg.S * b + kw; // relative to S·b0 − P
+  if (!cfg.vecIn) return `s${j}_${kh}_${col}`;
+  const al = Math.floor(-cfg.P / 4) * 4;
+  const rel = col - cfg.P - al;
+  return `v${j}_${kh}_${Math.floor(rel / 4)}[${rel % 4}]`;
+}
+
+function fmas(cfg: WgradConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < cfg.TO; i++) {
+    for (let j = 0; j < cfg.TC; j++) {
+      for (let kh = 0; kh < cfg.KH; kh++) {
+        for (let kw = 0; kw < cfg.KW; kw++) {
+          const acc = `g${i}_${j}_${kh * cfg.KW + kw}`;
+          const terms: string[] = [];
+          for (let q = 0; q < cfg.BW / 4; q++) {
+            const xs = [0, 1, 2, 3].map((u) => cell(cfg, j, kh, kw, 4 * q + u));
+            terms.push(`dot(d${i}_${q}, vec4f(${xs.join(", ")}))`);
+          }
+          out.push(`${acc} += ${terms.join(" + ")};`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function stores(cfg: WgradConfig): string[] {
+  const KK = cfg.KH * cfg.KW;
+  const out: string[] = [];
+  const base = cfg.split ? "z * p.wsize + " : "";
+  for (let i = 0; i < cfg.TO; i++) {
+    for (let j = 0; j < cfg.TC; j++) {
+      out.push(
+        `if (o0 + ${i}u < p.cout && c0 + ${j}u < p.cin) {`,
+        `  let wi = ((o0 + ${i}u) * p.cin + c0 + ${j}u) * ${KK}u;`,
+      );
+      for (let t = 0; t < KK; t++) {
+        const v = cfg.maskInStore ? `g${i}_${j}_${t} * wm[wi + ${t}u]` : `g${i}_${j}_${t}`;
+        out.push(`  dw[${base}wi + ${t}u] = ${v};`);
+      }
+      out.push("}");
+    }
+  }
+  return out;
+}
+
+/** Preprocessor defines of a variant for `conv2d_wgrad.wgsl`. */
+export function wgradDefines(cfg: WgradConfig): Defines {
+  const KK = cfg.KH * cfg.KW;
+  const decls: string[] = [];
+  for (let i = 0; i < cfg.TO; i++) {
+    for (let j = 0; j < cfg.TC; j++) {
+      for (let t = 0; t < KK; t++) decls.push(`var g${i}_${j}_${t} = 0.0;`);
+    }
+  }
+  return {
+    XT: cfg.vecIn ? "vec4f" : "f32",
+    DT: cfg.vecDy ? "vec4f" : "f32",
+    MASKED: cfg.maskInStore,
+    WGS: cfg.WGS,
+    TC: cfg.TC,
+    TO: cfg.TO,
+    BW: cfg.BW,
+    DECLS: decls.join("\n  "),
+    STEP: [...dyLoads(cfg), ...patchLoads(cfg), ...fmas(cfg)].join("\n      "),
+    STORE: stores(cfg).join("\n  "),
+  };
+}

@@ -1,0 +1,52 @@
+// Weight gradient as an implicit GEMM with a long reduction:
+//   dw[o, c, kh, kw] = Σ_{n, a, b} dy[n, o, a, b] · x[n, c, S·a − P + kh, S·b − P + kw]
+// (M = O, N = C·KH·KW, K = N·Ho·Wo). One invocation owns TO output channels × TC input
+// channels × all KH·KW taps in registers; the reduction walks dy rows in segments of BW
+// columns: per segment it loads TO dy segments and TC input patches (KH rows, the columns of
+// the segment plus halo: every tap reuses them) and does TO·TC·KH·KW·BW FMAs. Lanes of a
+// workgroup take consecutive input-channel blocks (same dy, different x). When there are few
+// output tiles, the reduction is split over workgroups (wg.z): each writes a partial sum and
+// conv2d_reduce.wgsl adds the splits (no float atomics); otherwise the mask (MASKED: the
+// pruned branch's d(w⊙m)/dw = m) is applied in the store here.
+// Unrolled blocks (DECLS, STEP, STORE) come from codegen_wgrad.ts.
+
+struct Params {
+  rows: u32,  // N · Ho: dy rows in the reduction
+  rps: u32,   // rows per split
+  cin: u32,   // C
+  cout: u32,  // O
+  ih: u32,    // input rows
+  iw: u32,    // input columns
+  oh: u32,    // dy rows
+  ow: u32,    // dy columns
+  wsize: u32, // O · C · KH · KW (stride between partial sums)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xin: array<${XT}>;
+@group(0) @binding(2) var<storage, read> dy: array<${DT}>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+#if ${MASKED}
+@group(0) @binding(4) var<storage, read> wm: array<f32>;
+#endif
+
+@compute @workgroup_size(${WGS})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane: u32) {
+  let c0 = (wg.x * ${WGS}u + lane) * ${TC}u;
+  let o0 = wg.y * ${TO}u;
+  let z = wg.z;
+  let r0 = z * p.rps;
+  let r1 = min(r0 + p.rps, p.rows);
+  ${DECLS}
+  for (var r = r0; r < r1; r++) {
+    let n = r / p.oh;
+    let a = r % p.oh;
+    for (var b0 = 0u; b0 < p.ow; b0 += ${BW}u) {
+      ${STEP}
+    }
+  }
+  ${STORE}
+}

@@ -1,0 +1,248 @@
+/**
+ * Launch plans of the conv2d family: the kernel variant (register tile, vec4 paths, taps) and
+ * the dispatch (uniform parameters, workgroup grid) of each pass for a given shape.
+ *
+ * Tile sizes were tuned on lavapipe (2 CPU cores, 8-wide SIMD): every buffer load runs lane by
+ * lane there, so the tiles are as large as register spilling allows (about 256–512 f32
+ * accumulators per invocation) and shaped so that the input patch is shared by all taps.
+ * @module
+ */
+import { Params } from "../../src/gpu/engine.ts";
+import type { DirectConfig, Tap } from "./codegen_direct.ts";
+import type { WgradConfig } from "./codegen_wgrad.ts";
+import type { ConvShape } from "./reference.ts";
+import { outSize } from "./reference.ts";
+
+/** Workgroups per dimension the device accepts. */
+const MAX_GROUPS = 65535;
+/** Invocations per workgroup: one lavapipe subgroup. */
+const WGS = 8;
+
+/** A planned dispatch of the direct kernel. */
+export interface DirectLaunch {
+  cfg: DirectConfig;
+  params: Params;
+  groups: [number, number, number];
+}
+
+/** A planned weight-gradient launch (split > 1 adds the reduction kernel). */
+export interface WgradLaunch {
+  cfg: WgradConfig;
+  params: Params;
+  groups: [number, number, number];
+  split: number;
+}
+
+/** Full shape of a convolution with its output size. */
+export type ConvGeom = ConvShape & { Ho: number; Wo: number };
+
+/** Validates shapes and returns the geometry; throws a one-line error naming the mismatch. */
+export function convGeom(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  stride: number,
+  padding: number,
+): ConvGeom {
+  if (xShape.length !== 4 || wShape.length !== 4) {
+    throw new Error(`conv2d: x must be [N, C, H, W] and w [O, C, KH, KW], got [${xShape}] and [${wShape}]`);
+  }
+  const [N, C, H, W] = xShape, [O, C2, KH, KW] = wShape;
+  if (C !== C2) throw new Error(`conv2d: x has ${C} channels but w expects ${C2}`);
+  if (!(Number.isInteger(stride) && stride >= 1 && Number.isInteger(padding) && padding >= 0)) {
+    throw new Error(`conv2d: stride must be an integer ≥ 1 and padding ≥ 0, got ${stride}, ${padding}`);
+  }
+  const s: ConvShape = { N, C, H, W, O, KH, KW, stride, padding };
+  const { Ho, Wo } = outSize(s);
+  if (Ho < 1 || Wo < 1) {
+    throw new Error(`conv2d: a ${KH}×${KW} kernel does not fit a ${H}×${W} input with padding ${padding}`);
+  }
+  return { ...s, Ho, Wo };
+}
+
+/** Register tile of a direct kernel for an output grid ga × gb with cout channels. */
+function directTile(ga: number, gb: number, cout: number, taps: number, CG: number) {
+  const BW = gb >= 8 ? 8 : 4;
+  const BH = Math.min(4, ga);
+  let TM = Math.min(16, Math.ceil(cout / 4) * 4);
+  // Keep the unrolled step under ~2600 vec4 FMAs: compile time grows with it.
+  while (TM > 4 && TM * BH * (BW / 4) * taps * CG > 2600) TM -= 4;
+  return { TM, BH, BW };
+}
+
+function groupsFor(blocks: number): { nwx: number; nz: number } {
+  const wgs = Math.ceil(blocks / WGS);
+  const nz = Math.ceil(wgs / MAX_GROUPS);
+  return { nwx: Math.ceil(wgs / nz), nz };
+}
+
+interface DirectProblem {
+  pass: "fwd" | "dgrad";
+  g: ConvGeom;
+  taps: Tap[];
+  IS: number;
+  OS: number;
+  OY: number;
+  OX: number;
+  cin: number;
+  cout: number;
+  ih: number;
+  iw: number;
+  ga: number;
+  gb: number;
+  oh: number;
+  ow: number;
+  masked: boolean;
+}
+
+function directLaunch(pr: DirectProblem): DirectLaunch {
+  const vecW = pr.g.C % 4 === 0 && pr.cout >= 4;
+  const CG = vecW && pr.pass === "fwd" ? 4 : 1;
+  const { TM, BH, BW } = directTile(pr.ga, pr.gb, pr.cout, Math.max(1, pr.taps.length), CG);
+  const cfg: DirectConfig = {
+    pass: pr.pass,
+    KH: pr.g.KH,
+    KW: pr.g.KW,
+    taps: pr.taps,
+    IS: pr.IS,
+    OS: pr.OS,
+    OY: pr.OY,
+    OX: pr.OX,
+    TM,
+    BH,
+    BW,
+    WGS,
+    vecIn: pr.iw % 4 === 0 && (pr.IS * BW) % 4 === 0,
+    vecOut: pr.OS === 1 && pr.ow % 4 === 0,
+    vecW: vecW && (pr.pass === "fwd" || TM % 4 === 0),
+    masked: pr.masked,
+  };
+  const bpr = Math.ceil(pr.gb / BW), bpi = Math.ceil(pr.ga / BH) * bpr;
+  const nb = pr.g.N * bpi;
+  const { nwx, nz } = groupsFor(nb);
+  const params = new Params().u32(
+    nb,
+    bpi,
+    bpr,
+    pr.cin,
+    pr.cout,
+    pr.ih,
+    pr.iw,
+    pr.ga,
+    pr.gb,
+    pr.oh,
+    pr.ow,
+    pr.g.C,
+    nwx,
+  );
+  return { cfg, params, groups: [nwx, Math.ceil(pr.cout / TM), nz] };
+}
+
+/** Forward pass: y[n, o] = Σ_c x[n, c] ⋆ w[o, c]. */
+export function forwardPlan(g: ConvGeom, masked: boolean): DirectLaunch {
+  const taps: Tap[] = [];
+  for (let kh = 0; kh < g.KH; kh++) {
+    for (let kw = 0; kw < g.KW; kw++) taps.push({ kh, kw, dr: kh - g.padding, dc: kw - g.padding });
+  }
+  return directLaunch({
+    pass: "fwd",
+    g,
+    taps,
+    IS: g.stride,
+    OS: 1,
+    OY: 0,
+    OX: 0,
+    cin: g.C,
+    cout: g.O,
+    ih: g.H,
+    iw: g.W,
+    ga: g.Ho,
+    gb: g.Wo,
+    oh: g.Ho,
+    ow: g.Wo,
+    masked,
+  });
+}
+
+/**
+ * Input gradient: one launch per output parity class (py, px) of the stride; within a class
+ * dx[n, c, S·a + py, S·b + px] = Σ_o Σ_{kh ≡ py+P, kw ≡ px+P (mod S)} dy[n, o, a + dr, b + dc]
+ * · w[o, c, kh, kw] with dr = (py + P − kh)/S: a stride-1 correlation with only the
+ * contributing taps (the others would multiply zeros).
+ */
+export function backwardInputPlans(g: ConvGeom, masked: boolean): DirectLaunch[] {
+  const S = g.stride, P = g.padding;
+  const out: DirectLaunch[] = [];
+  for (let py = 0; py < Math.min(S, g.H); py++) {
+    for (let px = 0; px < Math.min(S, g.W); px++) {
+      const taps: Tap[] = [];
+      for (let kh = 0; kh < g.KH; kh++) {
+        if ((((py + P - kh) % S) + S) % S !== 0) continue;
+        for (let kw = 0; kw < g.KW; kw++) {
+          if ((((px + P - kw) % S) + S) % S !== 0) continue;
+          taps.push({ kh, kw, dr: (py + P - kh) / S, dc: (px + P - kw) / S });
+        }
+      }
+      out.push(directLaunch({
+        pass: "dgrad",
+        g,
+        taps,
+        IS: 1,
+        OS: S,
+        OY: py,
+        OX: px,
+        cin: g.O,
+        cout: g.C,
+        ih: g.Ho,
+        iw: g.Wo,
+        ga: Math.ceil((g.H - py) / S),
+        gb: Math.ceil((g.W - px) / S),
+        oh: g.H,
+        ow: g.W,
+        masked: masked && taps.length > 0,
+      }));
+    }
+  }
+  return out;
+}
+
+/** Number of reduction splits for the weight gradient (and the resulting launch). */
+export function backwardWeightPlan(g: ConvGeom, masked: boolean, forceSplit?: number): WgradLaunch {
+  const KK = g.KH * g.KW;
+  const BW = g.Wo >= 8 && KK <= 9 ? 8 : 4;
+  const TC = g.C >= 8 ? 8 : 4;
+  let TO = Math.min(8, Math.ceil(g.O / 4) * 4);
+  while (TO > 4 && TO * TC * KK > 640) TO -= 4;
+  const cBlocks = Math.ceil(g.C / TC), oBlocks = Math.ceil(g.O / TO);
+  const tiles = Math.ceil(cBlocks / WGS) * oBlocks;
+  const rows = g.N * g.Ho;
+  // Split the long reduction when the output has few tiles (a GPU needs ~64 workgroups
+  // in flight); each split keeps at least 8 dy rows.
+  const split = forceSplit ?? Math.max(1, Math.min(Math.ceil(64 / tiles), Math.floor(rows / 8)));
+  const rps = Math.ceil(rows / split);
+  const cfg: WgradConfig = {
+    KH: g.KH,
+    KW: g.KW,
+    S: g.stride,
+    P: g.padding,
+    TO,
+    TC,
+    BW,
+    WGS,
+    vecIn: g.W % 4 === 0 && (g.stride * BW) % 4 === 0,
+    vecDy: g.Wo % 4 === 0,
+    maskInStore: masked && split === 1,
+    split: split > 1,
+  };
+  const params = new Params().u32(
+    rows,
+    rps,
+    g.C,
+    g.O,
+    g.H,
+    g.W,
+    g.Ho,
+    g.Wo,
+    g.O * g.C * KK,
+  );
+  return { cfg, params, groups: [Math.ceil(cBlocks / WGS), oBlocks, Math.ceil(rows / rps)], split: Math.ceil(rows / rps) };
+}

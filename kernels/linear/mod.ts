@@ -1,0 +1,90 @@
+/**
+ * Linear family: the differentiable `linear` op (y = x·Wᵀ + b, PyTorch's layout) and its
+ * backward rule, built on the tiled GEMM of matmul.ts, plus the bias-gradient column sum.
+ * @module
+ */
+import { engine, Params } from "../../src/gpu/engine.ts";
+import { record, type RuleTable } from "../../src/autodiff/tape.ts";
+import { Tensor } from "../../src/autodiff/tensor.ts";
+import { gemm } from "./matmul.ts";
+
+export {
+  gemm,
+  type GemmArgs,
+  type GemmTile,
+  gemmTile,
+  matmul,
+  type MatmulOptions,
+} from "./matmul.ts";
+
+const WGSL = new URL("./linear.wgsl", import.meta.url);
+
+declare module "../../src/autodiff/tape.ts" {
+  interface SavedMap {
+    linear: { hasBias: boolean };
+  }
+}
+
+/** Launcher: the column sums of a 2-D tensor [rows, cols] → [cols] (the bias gradient). */
+export function colSum(x: Tensor): Tensor {
+  if (x.shape.length !== 2) throw new Error(`colSum: expected a 2-D tensor, got [${x.shape}]`);
+  const [rows, cols] = x.shape;
+  const out = Tensor.empty([cols]);
+  const vec = cols % 4 === 0;
+  const e = engine();
+  const k = e.kernel(WGSL, { VEC: vec }, "col_sum");
+  const lanes = vec ? cols / 4 : cols;
+  e.dispatch(k, new Params().u32(rows, cols), [x.buffer, out.buffer], [Math.ceil(lanes / 64)]);
+  return out;
+}
+
+/**
+ * y = x·Wᵀ + b (differentiable), x [N, in], w [out, in] (PyTorch's nn.Linear layout),
+ * b [out] or none. Gradients: gx = gy·W, gW = gyᵀ·x, gb = Σ_rows gy, each one GEMM (or column
+ * sum) reading the operands in place.
+ */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  if (x.shape.length !== 2 || w.shape.length !== 2 || x.shape[1] !== w.shape[1]) {
+    throw new Error(
+      `linear: expected x [N, in] and w [out, in] with the same in, got x [${x.shape}], ` +
+        `w [${w.shape}]`,
+    );
+  }
+  const [n, inF] = x.shape, outF = w.shape[0];
+  if (b && (b.shape.length !== 1 || b.shape[0] !== outF)) {
+    throw new Error(`linear: bias must be [${outF}], got [${b.shape}]`);
+  }
+  const y = Tensor.empty([n, outF]);
+  gemm({
+    a: x.buffer,
+    b: w.buffer,
+    c: y.buffer,
+    m: n,
+    n: outF,
+    k: inF,
+    transB: true,
+    bias: b?.buffer,
+  });
+  return record("linear", b ? [x, w, b] : [x, w], y, { hasBias: !!b });
+}
+
+/** Backward rules of this family. */
+export const linearRules: RuleTable<"linear"> = {
+  linear: (c, gy) => {
+    const [x, w] = c.inputs;
+    const [n, inF] = x.shape, outF = w.shape[0];
+    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    if (c.needsGrad[0]) {
+      // gx [N, in] = gy [N, out] · W [out, in]
+      gx = Tensor.empty(x.shape);
+      gemm({ a: gy.buffer, b: w.buffer, c: gx.buffer, m: n, n: inF, k: outF });
+    }
+    if (c.needsGrad[1]) {
+      // gW [out, in] = gyᵀ · x: gy is stored [N, out] = [K, M], read transposed in place.
+      gw = Tensor.empty(w.shape);
+      gemm({ a: gy.buffer, b: x.buffer, c: gw.buffer, m: outF, n: inF, k: n, transA: true });
+    }
+    if (c.saved.hasBias && c.needsGrad[2]) gb = colSum(gy);
+    return c.saved.hasBias ? [gx, gw, gb] : [gx, gw];
+  },
+};

@@ -1,0 +1,148 @@
+/**
+ * Softmax cross-entropy (linear evaluation, spec §7) and correct-prediction counting on the GPU.
+ * @module
+ */
+import { engine, Params } from "../../src/gpu/engine.ts";
+import { record, type RuleCtx } from "../../src/autodiff/tape.ts";
+import { Tensor } from "../../src/autodiff/tensor.ts";
+import { sumScaled } from "./ntxent.ts";
+
+const CE = new URL("./cross_entropy.wgsl", import.meta.url);
+const ACCURACY = new URL("./accuracy.wgsl", import.meta.url);
+
+declare module "../../src/autodiff/tape.ts" {
+  interface SavedMap {
+    cross_entropy: Record<never, never>;
+  }
+}
+
+function checkLogits(op: string, logits: Tensor, labels: Tensor): [number, number] {
+  if (logits.shape.length !== 2 || logits.dtype !== "f32") {
+    throw new Error(`${op}: logits must be f32 [N, C], got ${logits.dtype} [${logits.shape}]`);
+  }
+  const [n, c] = logits.shape;
+  if (labels.dtype !== "u32" || labels.size !== n) {
+    throw new Error(
+      `${op}: labels must be u32 [${n}] (one class index per row), got ${labels.dtype} ` +
+        `[${labels.shape}]`,
+    );
+  }
+  if (c < 1) throw new Error(`${op}: no classes`);
+  return [n, c];
+}
+
+/**
+ * Mean softmax cross-entropy of logits [N, C] against labels (u32 [N], each < C), as PyTorch's
+ * F.cross_entropy. Differentiable in the logits.
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  const [n, c] = checkLogits("crossEntropy", logits, labels);
+  const rows = Tensor.empty([n]);
+  const e = engine();
+  const k = e.kernel(CE, {}, "ce_rows");
+  e.dispatch(
+    k,
+    new Params().u32(n, c).f32(1 / n),
+    [logits.buffer, labels.buffer, rows.buffer],
+    [Math.ceil(n / 64)],
+  );
+  const loss = sumScaled(rows, 1 / n);
+  rows.dispose();
+  return record("cross_entropy", [logits, labels], loss, {});
+}
+
+/** Launcher: gx = gy[0]/N · (softmax(logits) − onehot(labels)). */
+export function crossEntropyBackward(gy: Tensor, logits: Tensor, labels: Tensor): Tensor {
+  const [n, c] = checkLogits("crossEntropyBackward", logits, labels);
+  const gx = Tensor.empty(logits.shape);
+  const e = engine();
+  const k = e.kernel(CE, {}, "ce_backward");
+  e.dispatch(
+    k,
+    new Params().u32(n, c).f32(1 / n),
+    [logits.buffer, labels.buffer, gx.buffer, gy.buffer],
+    [Math.ceil(n / 64)],
+  );
+  return gx;
+}
+
+/** Backward rule of "cross_entropy" (labels get no gradient). */
+export function crossEntropyRule(c: RuleCtx<"cross_entropy">, gy: Tensor): (Tensor | null)[] {
+  return [c.needsGrad[0] ? crossEntropyBackward(gy, c.inputs[0], c.inputs[1]) : null, null];
+}
+
+/** Correct-prediction counts, overall and per class. */
+export interface AccuracyCounts {
+  /** Rows whose argmax equals the label. */
+  correct: number;
+  /** Rows counted (labels < C). */
+  total: number;
+  perClassCorrect: number[];
+  perClassTotal: number[];
+}
+
+/**
+ * Counts correct argmax predictions on the GPU, accumulating across batches (`add` records one
+ * dispatch, no readback); `read` fetches the 2C counters once.
+ */
+export class AccuracyCounter {
+  readonly numClasses: number;
+  #counts: Tensor;
+
+  constructor(numClasses: number) {
+    if (!(numClasses >= 1)) throw new Error(`AccuracyCounter: numClasses must be ≥ 1`);
+    this.numClasses = numClasses;
+    this.#counts = Tensor.zeros([2 * numClasses], "u32").keep();
+  }
+
+  /** Adds a batch: logits [N, C] (C = numClasses), labels u32 [N]. */
+  add(logits: Tensor, labels: Tensor): void {
+    const [n, c] = checkLogits("AccuracyCounter.add", logits, labels);
+    if (c !== this.numClasses) {
+      throw new Error(`AccuracyCounter.add: logits have ${c} classes, expected ${this.numClasses}`);
+    }
+    const e = engine();
+    const k = e.kernel(ACCURACY, {}, "count_correct");
+    e.dispatch(
+      k,
+      new Params().u32(n, c),
+      [logits.buffer, labels.buffer, this.#counts.buffer],
+      [Math.ceil(n / 64)],
+    );
+  }
+
+  /** Reads the counts accumulated so far. */
+  async read(): Promise<AccuracyCounts> {
+    const v = await this.#counts.readU32();
+    const c = this.numClasses;
+    const perClassTotal = Array.from(v.subarray(0, c));
+    const perClassCorrect = Array.from(v.subarray(c, 2 * c));
+    return {
+      correct: perClassCorrect.reduce((a, b) => a + b, 0),
+      total: perClassTotal.reduce((a, b) => a + b, 0),
+      perClassCorrect,
+      perClassTotal,
+    };
+  }
+
+  /** Clears the counters. */
+  reset(): void {
+    engine().write(this.#counts.buffer, new Uint32Array(2 * this.numClasses));
+  }
+
+  /** Releases the counter buffer. */
+  dispose(): void {
+    this.#counts.dispose();
+  }
+}
+
+/** One-shot count for a single batch (reads back 2C numbers). */
+export async function countCorrect(logits: Tensor, labels: Tensor): Promise<AccuracyCounts> {
+  const acc = new AccuracyCounter(logits.shape[1]);
+  try {
+    acc.add(logits, labels);
+    return await acc.read();
+  } finally {
+    acc.dispose();
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Loss family: NT-Xent (the contrastive loss of SimCLR/SDCLR) and softmax cross-entropy with
+ * GPU-side accuracy counting. Launchers and ops live in ntxent.ts and cross_entropy.ts; this
+ * module joins their backward rules.
+ * @module
+ */
+import type { RuleTable } from "../../src/autodiff/tape.ts";
+import { ntXentRule } from "./ntxent.ts";
+import { crossEntropyRule } from "./cross_entropy.ts";
+
+export {
+  NORM_EPS,
+  ntXent,
+  ntXentForward,
+  ntXentRule,
+  ntXentViewGrad,
+  sumScaled,
+} from "./ntxent.ts";
+export {
+  AccuracyCounter,
+  type AccuracyCounts,
+  countCorrect,
+  crossEntropy,
+  crossEntropyBackward,
+  crossEntropyRule,
+} from "./cross_entropy.ts";
+
+/** Backward rules of this family. */
+export const lossRules: RuleTable<"ntxent" | "cross_entropy"> = {
+  ntxent: ntXentRule,
+  cross_entropy: crossEntropyRule,
+};

@@ -1,0 +1,185 @@
+/**
+ * NT-Xent (SimCLR's contrastive loss, spec §4) on the GPU, forward and backward, no readback.
+ *
+ * Forward: U = [z1/‖z1‖; z2/‖z2‖] (one normalisation dispatch per view), S = U·Uᵀ/t (GEMM),
+ * per-row stable log-sum-exp over the 2B−1 others → per-row losses, and their mean. When a
+ * gradient is needed the row kernel also writes G = ∂mean/∂S (softmax minus the positive's
+ * one-hot, over 2B), kept for the backward.
+ *
+ * Backward: S is symmetric in U, so ∂L/∂U = (G + Gᵀ)·U / t, computed per needed view as two
+ * GEMMs reading G and Gᵀ in place (no transposed copy), then through the normalisation with
+ * the loss gradient read from its buffer. A view that does not require grad (stop_grad, the
+ * SDCLR forms) costs nothing in the backward, but the other view's gradient still includes
+ * every row of the loss: all 2B rows depend on it as positives and in the denominators.
+ * @module
+ */
+import { engine, Params } from "../../src/gpu/engine.ts";
+import { record, type RuleCtx, shouldRecord } from "../../src/autodiff/tape.ts";
+import { Tensor } from "../../src/autodiff/tensor.ts";
+import { gemm } from "../linear/matmul.ts";
+
+const NORMALIZE = new URL("./ntxent_normalize.wgsl", import.meta.url);
+const SOFTMAX = new URL("./ntxent_softmax.wgsl", import.meta.url);
+const BACKWARD = new URL("./ntxent_backward.wgsl", import.meta.url);
+const REDUCE = new URL("./reduce.wgsl", import.meta.url);
+
+/** The clamp of F.normalize: u = z / max(‖z‖, EPS). */
+export const NORM_EPS = 1e-12;
+
+declare module "../../src/autodiff/tape.ts" {
+  interface SavedMap {
+    ntxent: {
+      b: number;
+      d: number;
+      temperature: number;
+      /** U = [u1; u2] [2B, d], the raw row norms [2B] and G = ∂mean/∂S [2B, 2B]. */
+      u: Tensor;
+      norms: Tensor;
+      g: Tensor;
+    };
+  }
+}
+
+/** Launcher: sum(x) · scale into a new [1] tensor (the mean of per-row losses). */
+export function sumScaled(x: Tensor, scale: number): Tensor {
+  const out = Tensor.empty([1]);
+  const e = engine();
+  const k = e.kernel(REDUCE, {}, "sum_scaled");
+  e.dispatch(k, new Params().u32(x.size).f32(scale), [x.buffer, out.buffer], [1]);
+  return out;
+}
+
+function checkPair(z1: Tensor, z2: Tensor, temperature: number): [number, number] {
+  if (z1.shape.length !== 2 || z2.shape.length !== 2 || z1.shape.join() !== z2.shape.join()) {
+    throw new Error(
+      `ntXent: z1 and z2 must both be [B, d], got [${z1.shape}] and [${z2.shape}]`,
+    );
+  }
+  if (z1.shape[0] < 1) throw new Error("ntXent: the batch is empty");
+  if (!(temperature > 0)) throw new Error(`ntXent: temperature must be > 0, got ${temperature}`);
+  return [z1.shape[0], z1.shape[1]];
+}
+
+/** The forward pieces, exported for checks and benchmarks. */
+export function ntXentForward(
+  z1: Tensor,
+  z2: Tensor,
+  temperature: number,
+  withGrad: boolean,
+): { loss: Tensor; u: Tensor; norms: Tensor; s: Tensor; g: Tensor | null; rows: Tensor } {
+  const [b, d] = checkPair(z1, z2, temperature);
+  const r = 2 * b;
+  const e = engine();
+  const u = Tensor.empty([r, d]);
+  const norms = Tensor.empty([r]);
+  const vecD = d % 4 === 0;
+  const norm = e.kernel(NORMALIZE, { VEC: vecD }, "normalize_rows");
+  const groups: [number] = [Math.ceil(b / 64)];
+  e.dispatch(
+    norm,
+    new Params().u32(b, d, 0).f32(NORM_EPS),
+    [z1.buffer, u.buffer, norms.buffer],
+    groups,
+  );
+  e.dispatch(
+    norm,
+    new Params().u32(b, d, b).f32(NORM_EPS),
+    [z2.buffer, u.buffer, norms.buffer],
+    groups,
+  );
+  const s = Tensor.empty([r, r]);
+  gemm({
+    a: u.buffer,
+    b: u.buffer,
+    c: s.buffer,
+    m: r,
+    n: r,
+    k: d,
+    transB: true,
+    alpha: 1 / temperature,
+  });
+  const rows = Tensor.empty([r]);
+  const g = withGrad ? Tensor.empty([r, r]) : null;
+  const soft = e.kernel(SOFTMAX, { VEC: r % 4 === 0, GRAD: withGrad }, "softmax_rows");
+  const bufs = g ? [s.buffer, rows.buffer, g.buffer] : [s.buffer, rows.buffer];
+  e.dispatch(soft, new Params().u32(r, b).f32(1 / r), bufs, [Math.ceil(r / 64)]);
+  const loss = sumScaled(rows, 1 / r);
+  return { loss, u, norms, s, g, rows };
+}
+
+/**
+ * NT-Xent loss (mean over the 2B rows) of the raw projections z1, z2 [B, d] (normalised
+ * inside), at temperature t. Differentiable in whichever of z1, z2 requires grad: the SimCLR
+ * form ntXent(z1, z2), and SDCLR's ntXent(f1, stopGrad(f2)) / ntXent(stopGrad(f1), f2).
+ */
+export function ntXent(z1: Tensor, z2: Tensor, temperature: number): Tensor {
+  const grad = shouldRecord([z1, z2]);
+  const f = ntXentForward(z1, z2, temperature, grad);
+  f.s.dispose();
+  f.rows.dispose();
+  if (!grad) {
+    f.u.dispose();
+    f.norms.dispose();
+    return f.loss;
+  }
+  const [b, d] = z1.shape;
+  return record("ntxent", [z1, z2], f.loss, {
+    b,
+    d,
+    temperature,
+    u: f.u,
+    norms: f.norms,
+    g: f.g!,
+  }, [f.u, f.norms, f.g!]);
+}
+
+/**
+ * ∂L/∂z_view for view 0 (z1) or 1 (z2): du = (G[view rows]·U + G[:, view cols]ᵀ·U)/t, then
+ * back through the normalisation, scaled by gy[0].
+ */
+export function ntXentViewGrad(
+  gy: Tensor,
+  saved: { b: number; d: number; temperature: number; u: Tensor; norms: Tensor; g: Tensor },
+  view: 0 | 1,
+): Tensor {
+  const { b, d, temperature, u, norms, g } = saved;
+  const r = 2 * b;
+  const du = Tensor.empty([b, d]);
+  const off = view * b;
+  const alpha = 1 / temperature;
+  // G[view rows, :] · U
+  gemm({ a: g.buffer, b: u.buffer, c: du.buffer, m: b, n: d, k: r, lda: r, offA: off * r, alpha });
+  // + (G[:, view cols])ᵀ · U: op(A)[m, k] = G[k, off + m], i.e. a transposed read at offset off
+  gemm({
+    a: g.buffer,
+    b: u.buffer,
+    c: du.buffer,
+    m: b,
+    n: d,
+    k: r,
+    transA: true,
+    lda: r,
+    offA: off,
+    alpha,
+    accumulate: true,
+  });
+  const dz = Tensor.empty([b, d]);
+  const e = engine();
+  const k = e.kernel(BACKWARD, { VEC: d % 4 === 0 }, "normalize_backward");
+  e.dispatch(
+    k,
+    new Params().u32(b, d, off, 0).f32(NORM_EPS),
+    [gy.buffer, u.buffer, norms.buffer, du.buffer, dz.buffer],
+    [Math.ceil(b / 64)],
+  );
+  du.dispose();
+  return dz;
+}
+
+/** Backward rule of "ntxent". */
+export function ntXentRule(c: RuleCtx<"ntxent">, gy: Tensor): (Tensor | null)[] {
+  return [
+    c.needsGrad[0] ? ntXentViewGrad(gy, c.saved, 0) : null,
+    c.needsGrad[1] ? ntXentViewGrad(gy, c.saved, 1) : null,
+  ];
+}

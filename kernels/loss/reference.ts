@@ -1,0 +1,123 @@
+/**
+ * CPU (f64) references of the loss family: NT-Xent (value and analytic gradient to both
+ * views) and softmax cross-entropy. Checked against finite differences in the tests.
+ * @module
+ */
+
+function normalizeRows(z: ArrayLike<number>, rows: number, d: number, eps: number) {
+  const u = new Float64Array(rows * d);
+  const norms = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += z[i * d + j] ** 2;
+    norms[i] = Math.sqrt(ss);
+    const den = Math.max(norms[i], eps);
+    for (let j = 0; j < d; j++) u[i * d + j] = z[i * d + j] / den;
+  }
+  return { u, norms };
+}
+
+/**
+ * NT-Xent of z1, z2 [b, d] at temperature t (spec §4, u = z/max(‖z‖, eps)): the mean loss
+ * over the 2b rows, and ∂loss/∂z1, ∂loss/∂z2. With one view under stop_grad the other view's
+ * gradient is the same partial derivative, so the one-sided forms use g1 or g2.
+ */
+export function ntXentRef(
+  z1: ArrayLike<number>,
+  z2: ArrayLike<number>,
+  b: number,
+  d: number,
+  t: number,
+  eps = 1e-12,
+): { loss: number; g1: Float64Array; g2: Float64Array } {
+  const r = 2 * b;
+  const z = new Float64Array(r * d);
+  for (let i = 0; i < b * d; i++) {
+    z[i] = z1[i];
+    z[b * d + i] = z2[i];
+  }
+  const { u, norms } = normalizeRows(z, r, d, eps);
+  const s = new Float64Array(r * r);
+  for (let i = 0; i < r; i++) {
+    for (let k = 0; k < r; k++) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += u[i * d + j] * u[k * d + j];
+      s[i * r + k] = dot / t;
+    }
+  }
+  // G = ∂loss/∂S
+  const g = new Float64Array(r * r);
+  let loss = 0;
+  for (let i = 0; i < r; i++) {
+    const pos = (i + b) % r;
+    let mx = -Infinity;
+    for (let k = 0; k < r; k++) if (k !== i) mx = Math.max(mx, s[i * r + k]);
+    let se = 0;
+    for (let k = 0; k < r; k++) if (k !== i) se += Math.exp(s[i * r + k] - mx);
+    const lse = mx + Math.log(se);
+    loss += lse - s[i * r + pos];
+    for (let k = 0; k < r; k++) {
+      if (k === i) continue;
+      g[i * r + k] = (Math.exp(s[i * r + k] - lse) - (k === pos ? 1 : 0)) / r;
+    }
+  }
+  loss /= r;
+  // ∂loss/∂U = (G + Gᵀ)·U / t, then through the normalisation.
+  const gz = new Float64Array(r * d);
+  for (let i = 0; i < r; i++) {
+    const du = new Float64Array(d);
+    for (let k = 0; k < r; k++) {
+      const h = (g[i * r + k] + g[k * r + i]) / t;
+      if (h === 0) continue;
+      for (let j = 0; j < d; j++) du[j] += h * u[k * d + j];
+    }
+    if (norms[i] >= eps) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += u[i * d + j] * du[j];
+      for (let j = 0; j < d; j++) gz[i * d + j] = (du[j] - u[i * d + j] * dot) / norms[i];
+    } else {
+      for (let j = 0; j < d; j++) gz[i * d + j] = du[j] / eps;
+    }
+  }
+  return { loss, g1: gz.slice(0, b * d), g2: gz.slice(b * d) };
+}
+
+/** Mean softmax cross-entropy of logits [n, c] and its gradient (as F.cross_entropy). */
+export function crossEntropyRef(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  n: number,
+  c: number,
+): { loss: number; grad: Float64Array } {
+  const grad = new Float64Array(n * c);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let mx = -Infinity;
+    for (let j = 0; j < c; j++) mx = Math.max(mx, logits[i * c + j]);
+    let se = 0;
+    for (let j = 0; j < c; j++) se += Math.exp(logits[i * c + j] - mx);
+    const lse = mx + Math.log(se);
+    loss += lse - logits[i * c + labels[i]];
+    for (let j = 0; j < c; j++) {
+      grad[i * c + j] = (Math.exp(logits[i * c + j] - lse) - (j === labels[i] ? 1 : 0)) / n;
+    }
+  }
+  return { loss: loss / n, grad };
+}
+
+/** Argmax-correct counts per class (first maximum wins, as torch.argmax). */
+export function accuracyRef(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  n: number,
+  c: number,
+): { perClassCorrect: number[]; perClassTotal: number[] } {
+  const perClassCorrect = new Array(c).fill(0), perClassTotal = new Array(c).fill(0);
+  for (let i = 0; i < n; i++) {
+    let arg = 0;
+    for (let j = 1; j < c; j++) if (logits[i * c + j] > logits[i * c + arg]) arg = j;
+    perClassTotal[labels[i]]++;
+    if (arg === labels[i]) perClassCorrect[labels[i]]++;
+  }
+  return { perClassCorrect, perClassTotal };
+}

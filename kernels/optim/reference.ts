@@ -1,0 +1,27 @@
+/**
+ * CPU (f64) reference of the SGD update (torch.optim.SGD, dampening 0, no Nesterov).
+ * @module
+ */
+
+/** One SGD step in place on f64 copies: returns the new parameter and momentum buffer. */
+export function sgdRef(
+  p: ArrayLike<number>,
+  g: ArrayLike<number>,
+  buf: ArrayLike<number> | null,
+  lr: number,
+  momentum: number,
+  weightDecay: number,
+): { p: Float64Array; buf: Float64Array | null } {
+  const np = Float64Array.from(p);
+  const nb = momentum !== 0 ? new Float64Array(p.length) : null;
+  for (let i = 0; i < p.length; i++) {
+    const d = g[i] + weightDecay * p[i];
+    if (nb) {
+      nb[i] = buf ? momentum * buf[i] + d : d;
+      np[i] = p[i] - lr * nb[i];
+    } else {
+      np[i] = p[i] - lr * d;
+    }
+  }
+  return { p: np, buf: nb };
+}

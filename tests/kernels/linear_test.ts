@@ -1,0 +1,114 @@
+import { engine, initEngine } from "../../src/gpu/engine.ts";
+import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
+import { backward } from "../../src/autodiff/backward.ts";
+import { gemm, linear, matmul } from "../../kernels/linear/mod.ts";
+import { linearBwdRef, linearRef, matmulRef } from "../../kernels/linear/reference.ts";
+import { assertClose, finiteDiff, randn } from "../../src/testing/compare.ts";
+import { loadGolden } from "../golden/golden.ts";
+
+await initEngine({ quiet: true });
+
+Deno.test("linear: forward and backward equal PyTorch (with/without bias, odd shapes)", async () => {
+  const cases = loadGolden("linear").filter((c) => c.name.startsWith("linear_"));
+  if (cases.length < 4) throw new Error("linear fixtures missing");
+  for (const c of cases) {
+    const t = c.tensors;
+    const x = Tensor.from(t.x.data, t.x.shape, { requiresGrad: true });
+    const w = Tensor.from(t.w.data, t.w.shape, { requiresGrad: true });
+    const b = t.b ? Tensor.from(t.b.data, t.b.shape, { requiresGrad: true }) : null;
+    const y = linear(x, w, b);
+    assertClose(`${c.name} y`, await y.read(), t.y.data);
+    backward(y, Tensor.from(t.gy.data, t.gy.shape));
+    assertClose(`${c.name} gx`, await x.grad!.read(), t.gx.data);
+    assertClose(`${c.name} gw`, await w.grad!.read(), t.gw.data);
+    if (b) assertClose(`${c.name} gb`, await b.grad!.read(), t.gb.data);
+    for (const z of [x, w, b, y]) z?.dispose();
+  }
+});
+
+Deno.test("matmul: all four transpose variants equal PyTorch", async () => {
+  const cases = loadGolden("linear").filter((c) => c.name.startsWith("matmul_"));
+  if (cases.length !== 8) throw new Error("matmul fixtures missing");
+  for (const c of cases) {
+    const t = c.tensors;
+    const a = Tensor.from(t.a.data, t.a.shape), b = Tensor.from(t.b.data, t.b.shape);
+    const y = matmul(a, b, {
+      transA: c.params.transA as boolean,
+      transB: c.params.transB as boolean,
+    });
+    if (y.shape.join() !== t.c.shape.join()) throw new Error(`${c.name}: shape [${y.shape}]`);
+    assertClose(c.name, await y.read(), t.c.data);
+    for (const z of [a, b, y]) z.dispose();
+  }
+});
+
+Deno.test("linear: CPU reference gradients agree with finite differences", () => {
+  const [n, i, o] = [3, 4, 2];
+  const x = Float64Array.from(randn(n * i, 1)), w = Float64Array.from(randn(o * i, 2));
+  const b = Float64Array.from(randn(o, 3)), gy = Float64Array.from(randn(n * o, 4));
+  const dot = (y: Float64Array) => y.reduce((s, v, j) => s + v * gy[j], 0);
+  const ref = linearBwdRef(x, w, gy, n, i, o);
+  assertClose("gx", ref.gx, finiteDiff((v) => dot(linearRef(v, w, b, n, i, o)), x.slice()), 1e-6);
+  assertClose("gw", ref.gw, finiteDiff((v) => dot(linearRef(x, v, b, n, i, o)), w.slice()), 1e-6);
+  assertClose("gb", ref.gb, finiteDiff((v) => dot(linearRef(x, w, v, n, i, o)), b.slice()), 1e-6);
+});
+
+Deno.test("gemm: strided views, offsets, alpha and accumulate (odd and aligned)", async () => {
+  // C[r0.., c0..] (+)= alpha · A[sub] · B[sub] inside larger row-major buffers.
+  for (const [m, n, k, vec] of [[5, 7, 9, false], [24, 20, 36, true]] as const) {
+    const lda = k + (vec ? 4 : 3), ldb = n + (vec ? 8 : 1), ldc = n + (vec ? 4 : 5);
+    const offA = vec ? 8 : 3, offB = vec ? 4 : 2, offC = vec ? 12 : 1;
+    const A = randn(offA + m * lda, 11), B = randn(offB + k * ldb, 12);
+    const C0 = randn(offC + m * ldc, 13);
+    const [ta, tb, tc] = [
+      Tensor.from(A, [A.length]),
+      Tensor.from(B, [B.length]),
+      Tensor.from(C0, [C0.length]),
+    ];
+    gemm({
+      a: ta.buffer,
+      b: tb.buffer,
+      c: tc.buffer,
+      m,
+      n,
+      k,
+      lda,
+      ldb,
+      ldc,
+      offA,
+      offB,
+      offC,
+      alpha: 0.5,
+      accumulate: true,
+    });
+    const sub = (src: Float32Array, off: number, ld: number, rows: number, cols: number) =>
+      Float64Array.from(
+        { length: rows * cols },
+        (_, j) => src[off + Math.floor(j / cols) * ld + (j % cols)],
+      );
+    const prod = matmulRef(sub(A, offA, lda, m, k), sub(B, offB, ldb, k, n), m, n, k, {
+      alpha: 0.5,
+    });
+    const want = Float64Array.from(C0);
+    for (let r = 0; r < m; r++) {
+      for (let c = 0; c < n; c++) want[offC + r * ldc + c] += prod[r * n + c];
+    }
+    assertClose(`gemm ${m}×${n}×${k} strided`, await tc.read(), want, 1e-5);
+    for (const t of [ta, tb, tc]) t.dispose();
+  }
+});
+
+Deno.test("linear: a frozen input gets no gradient work; memory returns to the pool", async () => {
+  const x = Tensor.from(randn(6 * 8, 5), [6, 8]);
+  const w = Tensor.from(randn(4 * 8, 6), [4, 8], { requiresGrad: true });
+  const before = engine().pool.liveCount;
+  tidy(() => backward(linear(x, w)));
+  if (x.grad !== null) throw new Error("x got a gradient");
+  const ref = linearBwdRef(await x.read(), await w.read(), new Float64Array(24).fill(1), 6, 8, 4);
+  assertClose("gw", await w.grad!.read(), ref.gw);
+  w.grad!.dispose();
+  w.grad = null;
+  if (engine().pool.liveCount > before) throw new Error("leaked buffers");
+  x.dispose();
+  w.dispose();
+});

@@ -1,0 +1,147 @@
+import { engine, initEngine } from "../../src/gpu/engine.ts";
+import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
+import { backward } from "../../src/autodiff/backward.ts";
+import { noGrad } from "../../src/autodiff/tape.ts";
+import { detach } from "../../kernels/elementwise/mod.ts";
+import { AccuracyCounter, countCorrect, crossEntropy, ntXent } from "../../kernels/loss/mod.ts";
+import { accuracyRef, crossEntropyRef, ntXentRef } from "../../kernels/loss/reference.ts";
+import { assertClose, finiteDiff, randn, seededRandom } from "../../src/testing/compare.ts";
+import { loadGolden } from "../golden/golden.ts";
+
+await initEngine({ quiet: true });
+
+const ntCases = () => loadGolden("loss").filter((c) => c.name.startsWith("ntxent_"));
+
+Deno.test("ntXent: symmetric SimCLR form equals PyTorch (loss, ∂z1, ∂z2)", async () => {
+  const cases = ntCases();
+  if (cases.length !== 4) throw new Error("ntxent fixtures missing");
+  for (const c of cases) {
+    const t = c.tensors, temp = c.params.temperature as number;
+    const z1 = Tensor.from(t.z1.data, t.z1.shape, { requiresGrad: true });
+    const z2 = Tensor.from(t.z2.data, t.z2.shape, { requiresGrad: true });
+    const loss = ntXent(z1, z2, temp);
+    assertClose(`${c.name} loss`, await loss.read(), t.loss.data);
+    backward(loss, Tensor.fill([1], c.params.gy as number));
+    assertClose(`${c.name} g1`, await z1.grad!.read(), t.g1.data);
+    assertClose(`${c.name} g2`, await z2.grad!.read(), t.g2.data);
+    for (const x of [z1, z2, loss]) x.dispose();
+  }
+});
+
+Deno.test("ntXent: SDCLR one-sided forms equal PyTorch with the other view detached", async () => {
+  for (const c of ntCases()) {
+    const t = c.tensors, temp = c.params.temperature as number, gy = c.params.gy as number;
+    // L1 = NT-Xent(f1, stop_grad(f2)): only f1 gets a gradient, through all 2B rows.
+    const f1 = Tensor.from(t.z1.data, t.z1.shape, { requiresGrad: true });
+    const f2 = Tensor.from(t.z2.data, t.z2.shape, { requiresGrad: true });
+    const l1 = ntXent(f1, detach(f2), temp);
+    assertClose(`${c.name} L1`, await l1.read(), t.loss.data);
+    backward(l1, Tensor.fill([1], gy));
+    assertClose(`${c.name} g1_only`, await f1.grad!.read(), t.g1_only.data);
+    if (f2.grad) throw new Error("stop_grad view received a gradient");
+    // L2 = NT-Xent(stop_grad(f1), f2)
+    const f1d = tidy(() => detach(f1));
+    const l2 = ntXent(f1d, f2, temp);
+    backward(l2, Tensor.fill([1], gy));
+    assertClose(`${c.name} g2_only`, await f2.grad!.read(), t.g2_only.data);
+    for (const x of [f1, f2, f1d, l1, l2]) x.dispose();
+  }
+});
+
+Deno.test("ntXent: CPU reference agrees with finite differences in both views", () => {
+  const [b, d, t] = [3, 4, 0.3];
+  const z1 = Float64Array.from(randn(b * d, 21, 1.5)), z2 = Float64Array.from(randn(b * d, 22));
+  const ref = ntXentRef(z1, z2, b, d, t);
+  // ∂/∂z1 with z2 held fixed is the gradient of ntXent(z1, stop_grad(z2)), and vice versa.
+  const fd1 = finiteDiff((v) => ntXentRef(v, z2, b, d, t).loss, z1.slice());
+  const fd2 = finiteDiff((v) => ntXentRef(z1, v, b, d, t).loss, z2.slice());
+  assertClose("∂L/∂z1", ref.g1, fd1, 1e-6);
+  assertClose("∂L/∂z2", ref.g2, fd2, 1e-6);
+});
+
+Deno.test("ntXent: stable at a tiny temperature (|S| up to 200) and B = 64", async () => {
+  const [b, d, t] = [64, 32, 0.005];
+  const a = randn(b * d, 31), c = randn(b * d, 32);
+  const z1 = Tensor.from(a, [b, d], { requiresGrad: true }), z2 = Tensor.from(c, [b, d]);
+  const loss = ntXent(z1, z2, t);
+  const ref = ntXentRef(a, c, b, d, t);
+  const got = await loss.read();
+  if (!Number.isFinite(got[0])) throw new Error(`loss is ${got[0]}`);
+  assertClose("loss", got, [ref.loss]);
+  backward(loss);
+  assertClose("g1", await z1.grad!.read(), ref.g1);
+  for (const x of [z1, z2, loss]) x.dispose();
+});
+
+Deno.test("ntXent: no tape without grad; backward frees its saved buffers", async () => {
+  const a = randn(40, 41), c = randn(40, 42);
+  const z1 = Tensor.from(a, [8, 5], { requiresGrad: true });
+  const z2 = Tensor.from(c, [8, 5], { requiresGrad: true });
+  const before = engine().pool.liveCount;
+  const l = noGrad(() => ntXent(z1, z2, 0.5));
+  if (l.node !== null || l.requiresGrad) throw new Error("recorded under noGrad");
+  l.dispose();
+  if (engine().pool.liveCount !== before) throw new Error("noGrad forward leaked");
+  tidy(() => backward(ntXent(z1, z2, 0.5)));
+  const ref = ntXentRef(a, c, 8, 5, 0.5);
+  assertClose("g1", await z1.grad!.read(), ref.g1);
+  assertClose("g2", await z2.grad!.read(), ref.g2);
+  for (const z of [z1, z2]) {
+    z.grad!.dispose();
+    z.grad = null;
+  }
+  if (engine().pool.liveCount > before) {
+    throw new Error(`leak: ${engine().pool.liveCount - before} buffers`);
+  }
+  z1.dispose();
+  z2.dispose();
+});
+
+Deno.test("crossEntropy: loss and ∂logits equal PyTorch", async () => {
+  const cases = loadGolden("loss").filter((c) => c.name.startsWith("cross_entropy_"));
+  if (cases.length !== 3) throw new Error("cross-entropy fixtures missing");
+  for (const c of cases) {
+    const t = c.tensors;
+    const x = Tensor.from(t.logits.data, t.logits.shape, { requiresGrad: true });
+    const y = Tensor.from(Uint32Array.from(t.labels.data), [t.labels.shape[0]]);
+    const loss = crossEntropy(x, y);
+    assertClose(`${c.name} loss`, await loss.read(), t.loss.data);
+    backward(loss, Tensor.fill([1], c.params.gy as number));
+    assertClose(`${c.name} gx`, await x.grad!.read(), t.gx.data);
+    for (const z of [x, y, loss]) z.dispose();
+  }
+});
+
+Deno.test("crossEntropy: CPU reference agrees with finite differences", () => {
+  const [n, c] = [4, 5];
+  const x = Float64Array.from(randn(n * c, 51, 2));
+  const labels = [0, 4, 2, 2];
+  const fd = finiteDiff((v) => crossEntropyRef(v, labels, n, c).loss, x.slice());
+  assertClose("∂L/∂logits", crossEntropyRef(x, labels, n, c).grad, fd, 1e-6);
+});
+
+Deno.test("accuracy: per-class correct counts accumulate on the GPU and reset", async () => {
+  const [n, c] = [50, 7];
+  const r = seededRandom(61);
+  const logits = randn(n * c, 62);
+  const labels = Uint32Array.from({ length: n }, () => Math.floor(r.uniform() * c));
+  // Make some rows certainly right so the check is not vacuous.
+  for (let i = 0; i < n; i += 3) logits[i * c + labels[i]] = 10;
+  const x = Tensor.from(logits, [n, c]), y = Tensor.from(labels, [n]);
+  const want = accuracyRef(logits, labels, n, c);
+  const one = await countCorrect(x, y);
+  assertClose("per-class correct", one.perClassCorrect, want.perClassCorrect, 0);
+  assertClose("per-class total", one.perClassTotal, want.perClassTotal, 0);
+  if (one.total !== n || one.correct < Math.ceil(n / 3)) throw new Error(JSON.stringify(one));
+  const acc = new AccuracyCounter(c);
+  acc.add(x, y);
+  acc.add(x, y);
+  const two = await acc.read();
+  if (two.correct !== 2 * one.correct || two.total !== 2 * n) throw new Error("no accumulation");
+  acc.reset();
+  acc.add(x, y);
+  if ((await acc.read()).correct !== one.correct) throw new Error("reset did not clear");
+  acc.dispose();
+  x.dispose();
+  y.dispose();
+});

@@ -1,0 +1,28 @@
+/**
+ * Test images: smooth random colour fields, so augmented views of one image resemble each
+ * other and a contrastive loss can fall within a few epochs.
+ * @module
+ */
+import { Rng } from "../../src/train/rng.ts";
+
+/** Smooth random colour fields, so augmented views of one image resemble each other. */
+export function syntheticImages(n: number, size: number, seed: number): Uint8Array {
+  const r = new Rng(seed);
+  const out = new Uint8Array(n * size * size * 3);
+  for (let i = 0; i < n; i++) {
+    const c = Array.from({ length: 9 }, () => r.uniform());
+    const fx = 1 + r.int(3), fy = 1 + r.int(3);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const s = Math.sin((fx * x) / size * Math.PI * 2 + c[7] * 6);
+        const t = Math.cos((fy * y) / size * Math.PI * 2 + c[8] * 6);
+        for (let ch = 0; ch < 3; ch++) {
+          const v = c[ch] + 0.35 * c[ch + 3] * s + 0.35 * c[(ch + 5) % 7] * t;
+          out[((i * size + y) * size + x) * 3 + ch] = Math.max(0, Math.min(255, v * 200));
+        }
+      }
+    }
+  }
+  return out;
+}
+

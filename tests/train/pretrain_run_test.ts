@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { loadCheckpoint, loadStateDict } from "../../src/io/checkpoint.ts";
+import { readNpy, writeNpy } from "../../src/io/npy.ts";
+import { inferArch } from "../../src/nn/state_dict.ts";
+import { syntheticImages } from "./_synthetic.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+async function deno(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...args],
+    cwd: ROOT,
+    env: { XDG_RUNTIME_DIR: "/tmp" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  return { code: out.code, text };
+}
+
+Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run folder complete", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pretrain_run_" });
+  try {
+    const n = 192;
+    await writeNpy(`${dir}/x.npy`, syntheticImages(n, 16, 3), [n, 16, 16, 3]);
+    const run = `${dir}/run`;
+    const args = [
+      "scripts/pretrain.ts",
+      "--data",
+      `${dir}/x.npy`,
+      "--method",
+      "sdclr",
+      "--model",
+      "res18",
+      "--width",
+      "8",
+      "--epochs",
+      "4",
+      "--batch-size",
+      "32",
+      "--lr",
+      "0.5",
+      "--warmup-epochs",
+      "1",
+      "--save-every",
+      "2",
+      "--out",
+      run,
+      "--quiet",
+    ];
+    const r = await deno(args);
+    assert.equal(r.code, 0, r.text);
+    for (const f of ["config.json", "train.log", "metrics.csv", "checkpoint_last.pt"]) {
+      assert.ok((await Deno.stat(`${run}/${f}`)).isFile, f);
+    }
+    for (const e of [2, 4]) await Deno.stat(`${run}/checkpoint_epoch${e}.pt`);
+    await assert.rejects(() => Deno.stat(`${run}/checkpoint_epoch1.pt`));
+    const cfg = JSON.parse(await Deno.readTextFile(`${run}/config.json`));
+    assert.equal(cfg.arch.depth, 18);
+    assert.equal(cfg.imageSize, 16);
+    const lines = (await Deno.readTextFile(`${run}/metrics.csv`)).trim().split("\n");
+    assert.equal(lines[0], "epoch,step,loss,lr,sparsity,time");
+    const rows = lines.slice(1).map((l) => l.split(",").map(Number));
+    const mean = (e: number) => {
+      const rs = rows.filter((x) => x[0] === e);
+      return rs.reduce((a, x) => a + x[2], 0) / rs.length;
+    };
+    assert.ok(mean(4) < mean(1) - 0.05, `loss did not fall: epoch 1 ${mean(1)}, epoch 4 ${mean(4)}`);
+    assert.ok(rows.every((x) => Math.abs(x[4] - 0.9) < 0.01), "sparsity logged ≈ 0.9");
+    const log = await Deno.readTextFile(`${run}/train.log`);
+    assert.match(log, /epoch 4\/4 done/);
+    const ck = await loadCheckpoint(`${run}/checkpoint_last.pt`);
+    assert.equal(ck.step, 4 * Math.floor(n / 32));
+    assert.ok(ck.masks.has("layer4.1.conv2") && ck.momentum.has("fc.fc3.weight"));
+    const sd = await loadStateDict(`${run}/checkpoint_epoch4.pt`);
+    assert.deepEqual(inferArch(sd), {
+      depth: 18,
+      width: 8,
+      stem: "cifar",
+      dualBn: true,
+      headLayers: 3,
+      projDim: 128,
+    });
+    // The embed CLI on the run's checkpoint, pruned branch with its stored masks.
+    const e = await deno([
+      "scripts/embed.ts",
+      "--checkpoint",
+      `${run}/checkpoint_last.pt`,
+      "--input",
+      `${dir}/x.npy`,
+      "--out",
+      `${dir}/f.npy`,
+      "--branch",
+      "pruned",
+      "--quiet",
+    ]);
+    assert.equal(e.code, 0, e.text);
+    const f = await readNpy(`${dir}/f.npy`);
+    assert.deepEqual(f.shape, [n, 64]);
+    assert.ok((f.data as Float32Array).every(Number.isFinite));
+    // A second plain run into the same folder is refused with a one-line error.
+    const again = await deno(args);
+    assert.equal(again.code, 1);
+    assert.match(again.text, /^error: .*--resume/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { initEngine } from "../../src/gpu/engine.ts";
+import { loadCheckpoint } from "../../src/io/checkpoint.ts";
+import { writeNpy } from "../../src/io/npy.ts";
+import { type PretrainConfig, pretrain } from "../../src/train/pretrain.ts";
+import { syntheticImages } from "./_synthetic.ts";
+import { errors } from "../../src/testing/compare.ts";
+
+await initEngine({ quiet: true });
+
+function config(data: string, method: "sdclr" | "simclr"): PretrainConfig {
+  const dual = method === "sdclr";
+  return {
+    method,
+    arch: { depth: 10, width: 8, stem: "cifar", dualBn: dual, headLayers: dual ? 3 : 2, projDim: 128 },
+    dataset: null,
+    data,
+    split: null,
+    epochs: 3,
+    batchSize: 8,
+    lr: 0.5,
+    temperature: 0.2,
+    prunePercent: 0.9,
+    seed: 5,
+    augment: "simclr",
+    imageSize: 16,
+    saveEvery: 1,
+    logEvery: 1,
+    warmupEpochs: 1,
+    minLr: 1e-6,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    init: null,
+  };
+}
+
+async function compareRuns(a: string, b: string) {
+  const ca = await loadCheckpoint(`${a}/checkpoint_last.pt`);
+  const cb = await loadCheckpoint(`${b}/checkpoint_last.pt`);
+  assert.equal(ca.step, cb.step);
+  assert.deepEqual([...ca.stateDict.keys()], [...cb.stateDict.keys()]);
+  for (const [k, t] of ca.stateDict) {
+    const { maxRel } = errors(Array.from(cb.stateDict.get(k)!.data, Number), Array.from(t.data, Number));
+    assert.ok(maxRel <= 1e-6, `${k}: resumed differs by ${maxRel}`);
+  }
+  for (const [k, t] of ca.momentum) {
+    const { maxRel } = errors(cb.momentum.get(k)!.data as Float32Array, t.data as Float32Array);
+    assert.ok(maxRel <= 1e-6, `momentum ${k}: resumed differs by ${maxRel}`);
+  }
+  assert.deepEqual([...ca.masks.keys()], [...cb.masks.keys()]);
+  for (const [k, t] of ca.masks) assert.deepEqual(cb.masks.get(k)!.data, t.data, `mask ${k}`);
+}
+
+for (const method of ["sdclr", "simclr"] as const) {
+  Deno.test(`resume (${method}): 4 steps straight = 2 steps + --resume + 2 steps`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "resume_test_" });
+    try {
+      await writeNpy(`${dir}/x.npy`, syntheticImages(24, 16, 1), [24, 16, 16, 3]);
+      const cfg = config(`${dir}/x.npy`, method);
+      const straight = await pretrain(cfg, { out: `${dir}/a`, resume: false, maxSteps: 4, quiet: true });
+      const first = await pretrain(cfg, { out: `${dir}/b`, resume: false, maxSteps: 2, quiet: true });
+      const rest = await pretrain(cfg, { out: `${dir}/b`, resume: true, maxSteps: 4, quiet: true });
+      assert.equal(straight.step, 4);
+      assert.equal(rest.step, 4);
+      assert.deepEqual([...first.losses, ...rest.losses], straight.losses);
+      await compareRuns(`${dir}/a`, `${dir}/b`);
+      const rows = (await Deno.readTextFile(`${dir}/b/metrics.csv`)).trim().split("\n");
+      assert.equal(rows.length, 5, "one metrics row per step after the header, none twice");
+      await assert.rejects(
+        () => pretrain(cfg, { out: `${dir}/a`, resume: false, maxSteps: 1, quiet: true }),
+        /already holds a run/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
