@@ -17,6 +17,7 @@ import { outSize } from "./reference.ts";
 const MAX_GROUPS = 65535;
 /** Invocations per workgroup: one lavapipe subgroup. */
 const WGS = 8;
+const LIMIT = Number(Deno.env.get("CONV_LIMIT") ?? 2600);
 
 /** A planned dispatch of the direct kernel. */
 export interface DirectLaunch {
@@ -65,7 +66,7 @@ function directTile(ga: number, gb: number, cout: number, taps: number, CG: numb
   const BH = Math.min(4, ga);
   let TM = Math.min(16, Math.ceil(cout / 4) * 4);
   // Keep the unrolled step under ~2600 vec4 FMAs: compile time grows with it.
-  while (TM > 4 && TM * BH * (BW / 4) * taps * CG > 2600) TM -= 4;
+  while (TM > 4 && TM * BH * (BW / 4) * taps * CG > LIMIT) TM -= 4;
   return { TM, BH, BW };
 }
 

@@ -54,10 +54,19 @@ const LOAD_COST = 70;
 /**
  * Picks the tile with the least estimated time: padded work (rows/columns past M/N still
  * compute) with loads weighted by LOAD_COST, divided by the workgroups that can run at once.
- * Big products get 16×16 register tiles; thin ones (N = 10 classes) get narrow tiles with the
- * 8 invocations of a workgroup laid along M instead of N.
+ * Big products get 16×16 register tiles; thin ones (N = 10 classes) lay the 8 invocations of
+ * a workgroup along M instead of N. `software` false (a hardware GPU) skips the model.
  */
-export function gemmTile(m: number, n: number, vecA = true, vecB = true): GemmTile {
+export function gemmTile(
+  m: number,
+  n: number,
+  vecA = true,
+  vecB = true,
+  software = true,
+): GemmTile {
+  // A hardware GPU wants many invocations with few registers each (untested: the cost model
+  // below is lavapipe's, where this suite runs).
+  if (!software) return { rows: 4, cols: 4, wgx: 16, wgy: 4 };
   const threads = Math.max(1, navigator.hardwareConcurrency ?? 2);
   let best: GemmTile = { rows: 4, cols: 4, wgx: 8, wgy: 1 };
   let bestCost = Infinity;
@@ -117,20 +126,31 @@ export function gemm(g: GemmArgs, tile?: GemmTile): void {
   if (m === 0 || n === 0) return;
   // vec4 along the contiguous dimension needs every vec4 to start on a multiple of 4.
   const vecA = aligned(lda, offA), vecB = aligned(ldb, offB), vecC = aligned(n, ldc, offC);
-  const t = tile ?? gemmTile(m, n, vecA, vecB);
+  const e = engine();
+  const t = tile ?? gemmTile(m, n, vecA, vecB, e.gpu.isSoftware);
   const defines = gemmDefines(
     t,
     { transA, transB, vecA, vecB, vecC },
     g.bias !== undefined,
     g.accumulate ?? false,
   );
-  const e = engine();
   const kern = e.kernel(WGSL, defines, "main");
-  const params = new Params().u32(m, n, k, lda, ldb, ldc, offA, offB, offC).f32(g.alpha ?? 1);
   const bufs = [g.a, g.b, g.c];
   if (g.bias) bufs.push(g.bias);
-  const gx = Math.ceil(n / (t.cols * t.wgx)), gy = Math.ceil(m / (t.rows * t.wgy));
-  e.dispatch(kern, params, bufs, [gx, gy]);
+  const max = e.device.limits.maxComputeWorkgroupsPerDimension;
+  const gx = Math.ceil(n / (t.cols * t.wgx));
+  if (gx > max) {
+    throw new Error(`gemm: N = ${n} needs ${gx} workgroups along x, more than the ${max} allowed`);
+  }
+  // Tall products run as several dispatches over row bands (offsets move A and C down).
+  const band = max * t.rows * t.wgy;
+  for (let r0 = 0; r0 < m; r0 += band) {
+    const rows = Math.min(band, m - r0);
+    const params = new Params()
+      .u32(rows, n, k, lda, ldb, ldc, offA + r0 * (transA ? 1 : lda), offB, offC + r0 * ldc)
+      .f32(g.alpha ?? 1);
+    e.dispatch(kern, params, bufs, [gx, Math.ceil(rows / (t.rows * t.wgy))]);
+  }
 }
 
 /** Options of `matmul`. */

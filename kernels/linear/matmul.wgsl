@@ -11,7 +11,8 @@
 // only add loads and barriers; what pays is many FMAs per load. Each invocation keeps a
 // ROWS×COLS register tile (up to 16×16) as 4×4 blocks in mat4x4 accumulators and walks K four
 // at a time: per step it loads ROWS + COLS vec4s and does ROWS·COLS·4 FMAs (one mat4x4 product
-// per block). Loops are unrolled by hand with preprocessor conditionals because the compiler does not unroll them.
+// per block). The block loops are unrolled by hand (preprocessor conditionals select ROWS and
+// COLS): the compiler leaves loops over private arrays rolled, which measured 2–3× slower.
 //
 // Block conventions (WGSL matrices are arrays of columns):
 //   a_block(m, k) column r = op(A)[m + r, k .. k+3]      (a row of A over 4 k's)

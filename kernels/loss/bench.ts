@@ -7,8 +7,9 @@
  */
 import type { BenchCase } from "../types.ts";
 import type * as TF from "@tensorflow/tfjs-core";
-// tfjs-core alone registers no gradients; tf.grads below needs them (idempotent).
-import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
+// tfjs-core registers no gradients (its ESM gradient files are not loadable here); the union
+// package's bundle registers them into the same tfjs-core instance, which tf.grads needs.
+import "@tensorflow/tfjs";
 import { Tensor } from "../../src/autodiff/tensor.ts";
 import { backward } from "../../src/autodiff/backward.ts";
 import { randn, seededRandom } from "../../src/testing/compare.ts";

@@ -5,7 +5,6 @@
  * @module
  */
 import type { BenchCase } from "../types.ts";
-import type * as TF from "@tensorflow/tfjs-core";
 import { Tensor } from "../../src/autodiff/tensor.ts";
 import { randn } from "../../src/testing/compare.ts";
 import { Sgd } from "./mod.ts";

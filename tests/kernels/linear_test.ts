@@ -112,3 +112,20 @@ Deno.test("linear: a frozen input gets no gradient work; memory returns to the p
   x.dispose();
   w.dispose();
 });
+
+Deno.test("gemm: more rows than one dispatch can cover run as row bands", async () => {
+  // A 4×4 tile with 8 invocations covers 65535·4 rows per dispatch; go past it.
+  const [m, n, k] = [65535 * 4 + 9, 3, 2];
+  const A = randn(m * k, 91), B = randn(k * n, 92);
+  const ta = Tensor.from(A, [m, k]), tb = Tensor.from(B, [k, n]), tc = Tensor.empty([m, n]);
+  const before = engine().dispatchCount;
+  gemm({ a: ta.buffer, b: tb.buffer, c: tc.buffer, m, n, k }, { rows: 4, cols: 4, wgx: 8, wgy: 1 });
+  if (engine().dispatchCount - before !== 2) throw new Error("expected two row bands");
+  const out = await tc.read();
+  const rows = [0, 1, 65535 * 4 - 1, 65535 * 4, m - 1];
+  const pick = (src: ArrayLike<number>, w: number) =>
+    rows.flatMap((r) => Array.from({ length: w }, (_, j) => src[r * w + j]));
+  const want = matmulRef(pick(A, k), B, rows.length, n, k);
+  assertClose("band edges", pick(out, n), want, 1e-6);
+  for (const t of [ta, tb, tc]) t.dispose();
+});
