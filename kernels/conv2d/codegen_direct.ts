@@ -68,6 +68,21 @@ function weightRef(cfg: DirectConfig, i: number, cg: number, t: Tap): string {
   return `w${owner}_${Math.floor(flat / 4)}[${flat % 4}]`;
 }
 
+/** Hoisted weight offsets of the tile's output channels (clamped into range). */
+function weightPre(cfg: DirectConfig): string[] {
+  const out: string[] = [];
+  if (cfg.vecW && cfg.pass === "dgrad") {
+    for (let g = 0; g < cfg.TM / 4; g++) out.push(`let ow${g} = min(oc0 + ${4 * g}u, cout - 4u) / 4u;`);
+  } else if (cfg.vecW) {
+    for (let i = 0; i < cfg.TM; i++) out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u) * wc / 4u;`);
+  } else if (cfg.pass === "fwd") {
+    for (let i = 0; i < cfg.TM; i++) out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u) * wc;`);
+  } else {
+    for (let i = 0; i < cfg.TM; i++) out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u);`);
+  }
+  return out;
+}
+
 /** Loads of the weights for one reduction step (CG channels starting at c). */
 function weightLoads(cfg: DirectConfig, cg: number): string[] {
   const KK = cfg.KH * cfg.KW, TM = cfg.TM;
@@ -79,7 +94,7 @@ function weightLoads(cfg: DirectConfig, cg: number): string[] {
     if (cfg.pass === "fwd") {
       // w[oc, c..c+3, :, :] is 4·KK contiguous floats, vec4-aligned since C % 4 == 0.
       for (let i = 0; i < TM; i++) {
-        out.push(`let wb${i} = ((min(oc0 + ${i}u, p.cout - 1u) * p.wc + c) / 4u) * ${KK}u;`);
+        out.push(`let wb${i} = (ow${i} + c / 4u) * ${KK}u;`);
         for (let j = 0; j < KK; j++) {
           // skip vec4s none of whose 4 floats (4 channels × taps) is a used tap
           const any = [0, 1, 2, 3].some((u) => used.has((4 * j + u) % KK));
@@ -89,7 +104,7 @@ function weightLoads(cfg: DirectConfig, cg: number): string[] {
     } else {
       // w[c, oc..oc+3, :, :]: 4·KK contiguous floats for 4 output channels of the tile.
       for (let g = 0; g < TM / 4; g++) {
-        out.push(`let wb${g} = ((c * p.wc + min(oc0 + ${4 * g}u, p.cout - 4u)) / 4u) * ${KK}u;`);
+        out.push(`let wb${g} = (c * wc / 4u + ow${g}) * ${KK}u;`);
         for (let j = 0; j < KK; j++) {
           const any = [0, 1, 2, 3].some((u) => used.has((4 * j + u) % KK));
           if (any) out.push(`let w${g}_${j} = ${m(`wb${g} + ${j}u`)};`);
@@ -99,56 +114,95 @@ function weightLoads(cfg: DirectConfig, cg: number): string[] {
     return out;
   }
   for (let i = 0; i < TM; i++) {
-    const oc = `min(oc0 + ${i}u, p.cout - 1u)`;
     const base = cfg.pass === "fwd"
-      ? `(${oc} * p.wc + c + ${cg}u) * ${KK}u`
-      : `((c + ${cg}u) * p.wc + ${oc}) * ${KK}u`;
+      ? `(ow${i} + c + ${cg}u) * ${KK}u`
+      : `((c + ${cg}u) * wc + ow${i}) * ${KK}u`;
     out.push(`let wb${i}_${cg} = ${base};`);
     for (const tap of used) out.push(`let w${i}_${cg}_${tap} = ${m(`wb${i}_${cg} + ${tap}u`)};`);
   }
   return out;
 }
 
-/** Patch loads of one input channel; defines x{row}_{col} scalars (row/col from the range). */
+/**
+ * Channel-independent part of the patch addressing, hoisted out of the reduction loop: row
+ * and column offsets (clamped to 0 outside the image) and their validity.
+ */
+function patchPre(cfg: DirectConfig): string[] {
+  const { rlo, rhi, clo, chi } = patchRange(cfg);
+  const need = neededCells(cfg);
+  const vec = cfg.vecIn;
+  const unit = vec ? "iw4" : "iw";
+  const out = [
+    vec ? "let iw4 = iw / 4u;" : "",
+    `let plb = n * cin * ${vec ? "hw4" : "hw"};`,
+    `let pr = i32(${cfg.IS}u * a0) + ${f(rlo)};`,
+  ];
+  for (let k = 0; k <= rhi - rlo; k++) {
+    out.push(
+      `let rk${k} = pr + ${k} >= 0 && pr + ${k} < i32(ih);`,
+      `let ro${k} = u32(select(0, pr + ${k}, rk${k})) * ${unit};`,
+    );
+  }
+  if (vec) {
+    const al = Math.floor(clo / 4) * 4, nv = Math.ceil((chi + 1 - al) / 4);
+    out.push(`let pc = i32(${cfg.IS}u * b0 / 4u) + ${f(al / 4)};`);
+    for (let q = 0; q < nv; q++) {
+      out.push(
+        `let ck${q} = pc + ${q} >= 0 && pc + ${q} < i32(iw4);`,
+        `let co${q} = u32(select(0, pc + ${q}, ck${q}));`,
+      );
+    }
+    for (let k = 0; k <= rhi - rlo; k++) {
+      for (let q = 0; q < nv; q++) {
+        if (!vecNeeded(need, k, q, clo - al)) continue;
+        out.push(`let ok${k}_${q} = rk${k} && ck${q}; let of${k}_${q} = ro${k} + co${q};`);
+      }
+    }
+    return out;
+  }
+  out.push(`let pc = i32(${cfg.IS}u * b0) + ${f(clo)};`);
+  for (let j = 0; j <= chi - clo; j++) {
+    out.push(
+      `let ck${j} = pc + ${j} >= 0 && pc + ${j} < i32(iw);`,
+      `let co${j} = u32(select(0, pc + ${j}, ck${j}));`,
+    );
+  }
+  for (let k = 0; k <= rhi - rlo; k++) {
+    for (let j = 0; j <= chi - clo; j++) {
+      if (!need.has(`${k},${j}`)) continue;
+      out.push(`let ok${k}_${j} = rk${k} && ck${j}; let of${k}_${j} = ro${k} + co${j};`);
+    }
+  }
+  return out;
+}
+
+/** Whether vec4 q of patch row k holds a cell some FMA reads (shift: clo − aligned start). */
+function vecNeeded(need: Set<string>, k: number, q: number, shift: number): boolean {
+  return [0, 1, 2, 3].some((u) => need.has(`${k},${4 * q + u - shift}`));
+}
+
+/** Patch loads of one input channel: v{cg}_{row}_{vec} (vec4 path) or s{cg}_{row}_{col}. */
 function patchLoads(cfg: DirectConfig, cg: number): string[] {
   const { rlo, rhi, clo, chi } = patchRange(cfg);
-  const out = [
-    `let plane${cg} = (n * p.cin + c + ${cg}u) * p.ih * p.iw;`,
-    `let pr${cg} = i32(${cfg.IS}u * a0) + ${f(rlo)};`,
-  ];
-  if (cfg.vecIn) {
+  const need = neededCells(cfg);
+  const vec = cfg.vecIn;
+  const out = [`let pl${cg} = plb + (c + ${cg}u) * ${vec ? "hw4" : "hw"};`];
+  if (vec) {
     const al = Math.floor(clo / 4) * 4, nv = Math.ceil((chi + 1 - al) / 4);
-    out.push(`let pc${cg} = i32(${cfg.IS}u * b0) + ${f(al)};`);
     for (let k = 0; k <= rhi - rlo; k++) {
-      out.push(
-        `let ri${cg}_${k} = pr${cg} + ${k}; let rk${cg}_${k} = ri${cg}_${k} >= 0 && ` +
-          `ri${cg}_${k} < i32(p.ih);`,
-        `let rb${cg}_${k} = plane${cg} + u32(select(0, ri${cg}_${k}, rk${cg}_${k})) * p.iw;`,
-      );
       for (let q = 0; q < nv; q++) {
-        const ci = `pc${cg} + ${4 * q}`;
-        const ok = `rk${cg}_${k} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
+        if (!vecNeeded(need, k, q, clo - al)) continue;
         out.push(
-          `let v${cg}_${k}_${q} = select(vec4f(0.0), xin[(rb${cg}_${k} + u32(select(0, ${ci}, ${ok}))) / 4u], ${ok});`,
+          `let v${cg}_${k}_${q} = select(vec4f(0.0), xin[pl${cg} + of${k}_${q}], ok${k}_${q});`,
         );
       }
     }
     return out;
   }
-  out.push(`let pc${cg} = i32(${cfg.IS}u * b0) + ${f(clo)};`);
-  const need = neededCells(cfg);
   for (let k = 0; k <= rhi - rlo; k++) {
-    out.push(
-      `let ri${cg}_${k} = pr${cg} + ${k}; let rk${cg}_${k} = ri${cg}_${k} >= 0 && ri${cg}_${k} < i32(p.ih);`,
-      `let rb${cg}_${k} = plane${cg} + u32(select(0, ri${cg}_${k}, rk${cg}_${k})) * p.iw;`,
-    );
     for (let j = 0; j <= chi - clo; j++) {
       if (!need.has(`${k},${j}`)) continue;
-      const ci = `pc${cg} + ${j}`;
-      const ok = `rk${cg}_${k} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
-      out.push(
-        `let s${cg}_${k}_${j} = select(0.0, xin[rb${cg}_${k} + u32(select(0, ${ci}, ${ok}))], ${ok});`,
-      );
+      out.push(`let s${cg}_${k}_${j} = select(0.0, xin[pl${cg} + of${k}_${j}], ok${k}_${j});`);
     }
   }
   return out;
@@ -206,11 +260,11 @@ function stores(cfg: DirectConfig): string[] {
   for (let i = 0; i < cfg.TM; i++) {
     out.push(`let oc${i} = oc0 + ${i}u;`);
     for (let r = 0; r < cfg.BH; r++) {
-      const row = `((n * p.cout + oc${i}) * p.oh + ${cfg.OS}u * (a0 + ${r}u) + ${cfg.OY}u) * p.ow`;
+      const row = `((n * cout + oc${i}) * p.oh + ${cfg.OS}u * (a0 + ${r}u) + ${cfg.OY}u) * p.ow`;
       for (let q = 0; q < cfg.BW / 4; q++) {
         const acc = `a${i}_${r}_${q}`;
         const b = `b0 + ${4 * q}u`;
-        const guard = `oc${i} < p.cout && a0 + ${r}u < p.ga`;
+        const guard = `oc${i} < cout && a0 + ${r}u < p.ga`;
         if (cfg.vecOut) {
           out.push(`if (${guard} && ${b} < p.gb) { yout[(${row} + ${b}) / 4u] = ${acc}; }`);
         } else {
@@ -253,7 +307,9 @@ export function directDefines(cfg: DirectConfig): Defines {
     BH: cfg.BH,
     BW: cfg.BW,
     CG,
-    DECLS: decls.join("\n  "),
+    DECLS: [...decls, ...(cfg.taps.length ? [...patchPre(cfg), ...weightPre(cfg)] : [])].join(
+      "\n  ",
+    ),
     STEP: step.join("\n    "),
     STORE: stores(cfg).join("\n    "),
   };

@@ -31,18 +31,18 @@ const f = (v: number) => (v < 0 ? `(${v})` : `${v}`);
 function dyLoads(cfg: WgradConfig): string[] {
   const out: string[] = [];
   for (let i = 0; i < cfg.TO; i++) {
-    out.push(`let db${i} = ((n * p.cout + min(o0 + ${i}u, p.cout - 1u)) * p.oh + a) * p.ow + b0;`);
+    out.push(`let db${i} = ((n * cout + min(o0 + ${i}u, cout - 1u)) * oh + a) * ow + b0;`);
     if (cfg.vecDy) {
       for (let q = 0; q < cfg.BW / 4; q++) {
         out.push(
-          `let d${i}_${q} = select(vec4f(0.0), dy[db${i} / 4u + ${q}u], b0 + ${4 * q}u < p.ow);`,
+          `let d${i}_${q} = select(vec4f(0.0), dy[db${i} / 4u + ${q}u], b0 + ${4 * q}u < ow);`,
         );
       }
     } else {
       for (let q = 0; q < cfg.BW / 4; q++) {
         const comps = [0, 1, 2, 3].map((u) => {
           const j = 4 * q + u;
-          return `select(0.0, dy[db${i} + min(${j}u, p.ow - 1u - b0)], b0 + ${j}u < p.ow)`;
+          return `select(0.0, dy[db${i} + min(${j}u, ow - 1u - b0)], b0 + ${j}u < ow)`;
         });
         out.push(`let d${i}_${q} = vec4f(${comps.join(", ")});`);
       }
@@ -62,17 +62,17 @@ function patchLoads(cfg: WgradConfig): string[] {
     cfg.vecIn ? `let pc = i32(${cfg.S}u * b0) + ${f(al)};` : `let pc = i32(${cfg.S}u * b0) - ${cfg.P};`,
   );
   for (let kh = 0; kh < cfg.KH; kh++) {
-    out.push(`let ri${kh} = pr + ${kh}; let rk${kh} = ri${kh} >= 0 && ri${kh} < i32(p.ih);`);
+    out.push(`let ri${kh} = pr + ${kh}; let rk${kh} = ri${kh} >= 0 && ri${kh} < i32(ih);`);
   }
   for (let j = 0; j < cfg.TC; j++) {
-    out.push(`let plane${j} = (n * p.cin + min(c0 + ${j}u, p.cin - 1u)) * p.ih * p.iw;`);
+    out.push(`let plane${j} = (n * cin + min(c0 + ${j}u, cin - 1u)) * ih * iw;`);
     for (let kh = 0; kh < cfg.KH; kh++) {
       const rb = `rb${j}_${kh}`;
-      out.push(`let ${rb} = plane${j} + u32(select(0, ri${kh}, rk${kh})) * p.iw;`);
+      out.push(`let ${rb} = plane${j} + u32(select(0, ri${kh}, rk${kh})) * iw;`);
       if (cfg.vecIn) {
         for (let q = 0; q < nv; q++) {
           const ci = `pc + ${4 * q}`;
-          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
+          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(iw)`;
           out.push(
             `let v${j}_${kh}_${q} = select(vec4f(0.0), xin[(${rb} + u32(select(0, ${ci}, ${ok}))) / 4u], ${ok});`,
           );
@@ -80,7 +80,7 @@ function patchLoads(cfg: WgradConfig): string[] {
       } else {
         for (let col = 0; col < width; col++) {
           const ci = `pc + ${col}`;
-          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(p.iw)`;
+          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(iw)`;
           out.push(
             `let s${j}_${kh}_${col} = select(0.0, xin[${rb} + u32(select(0, ${ci}, ${ok}))], ${ok});`,
           );
@@ -127,8 +127,8 @@ function stores(cfg: WgradConfig): string[] {
   for (let i = 0; i < cfg.TO; i++) {
     for (let j = 0; j < cfg.TC; j++) {
       out.push(
-        `if (o0 + ${i}u < p.cout && c0 + ${j}u < p.cin) {`,
-        `  let wi = ((o0 + ${i}u) * p.cin + c0 + ${j}u) * ${KK}u;`,
+        `if (o0 + ${i}u < cout && c0 + ${j}u < cin) {`,
+        `  let wi = ((o0 + ${i}u) * cin + c0 + ${j}u) * ${KK}u;`,
       );
       for (let t = 0; t < KK; t++) {
         const v = cfg.maskInStore ? `g${i}_${j}_${t} * wm[wi + ${t}u]` : `g${i}_${j}_${t}`;

@@ -47,6 +47,14 @@ struct Params {
 
 @compute @workgroup_size(${WGS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane: u32) {
+  // Parameters are copied to locals once: a uniform read inside the loop is a load each time.
+  let cin = p.cin;
+  let cout = p.cout;
+  let ih = p.ih;
+  let iw = p.iw;
+  let wc = p.wc;
+  let hw = ih * iw;
+  let hw4 = hw / 4u;
   let blk = (wg.z * p.nwx + wg.x) * ${WGS}u + lane;
   let live = blk < p.nb;
   let bk = min(blk, p.nb - 1u);
@@ -57,7 +65,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   let oc0 = wg.y * ${TM}u;
   ${DECLS}
 #if ${HAS_TAPS}
-  for (var c = 0u; c < p.cin; c += ${CG}u) {
+  for (var c = 0u; c < cin; c += ${CG}u) {
     ${STEP}
   }
 #else

@@ -35,6 +35,13 @@ struct Params {
 
 @compute @workgroup_size(${WGS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane: u32) {
+  // Parameters are copied to locals once: a uniform read inside the loop is a load each time.
+  let cin = p.cin;
+  let cout = p.cout;
+  let ih = p.ih;
+  let iw = p.iw;
+  let oh = p.oh;
+  let ow = p.ow;
   let c0 = (wg.x * ${WGS}u + lane) * ${TC}u;
   let o0 = wg.y * ${TO}u;
   let z = wg.z;
@@ -42,9 +49,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   let r1 = min(r0 + p.rps, p.rows);
   ${DECLS}
   for (var r = r0; r < r1; r++) {
-    let n = r / p.oh;
-    let a = r % p.oh;
-    for (var b0 = 0u; b0 < p.ow; b0 += ${BW}u) {
+    let n = r / oh;
+    let a = r % oh;
+    for (var b0 = 0u; b0 < ow; b0 += ${BW}u) {
       ${STEP}
     }
   }

@@ -154,6 +154,13 @@ export async function runProbeStage(o: ProbeStageOptions): Promise<ProbeStageRes
     const done = await finished(o);
     if (done) return { skipped: true, results: done, path };
   }
+  try {
+    await Deno.stat(o.checkpoint);
+  } catch {
+    throw new UserError(
+      `--checkpoint ${o.checkpoint}: file not found; pretrain first or fix the path`,
+    );
+  }
   const inputs = loadProbeInputs(o);
   await initEngine({ quiet: o.quiet });
   const loaded = await loadForInference(o.checkpoint);
@@ -261,9 +268,9 @@ export async function runProbeWith(
     b.dispose();
     const empty = acc.counts.flatMap((n, c) => (n === 0 ? [c] : []));
     if (empty.length) {
-      await log.line(
-        `warning: classes without test images (accuracy 0 reported): ${empty.join(", ")}`,
-      );
+      const shown = empty.slice(0, 10).join(", ") +
+        (empty.length > 10 ? ` … (${empty.length} classes)` : "");
+      await log.line(`warning: classes without test images (accuracy 0 reported): ${shown}`);
     }
     const results: Results & Record<string, unknown> = {
       schema: RESULTS_SCHEMA,

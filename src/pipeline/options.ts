@@ -247,6 +247,12 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     throw new UserError(`--model must be one of ${MODELS.join(", ")}, got "${model}"`);
   }
   const cachedFeatures = v["cached-features"] === true;
+  if (cachedFeatures) {
+    notes.push(
+      "--cached-features: the probes train on features computed once without augmentation; " +
+        "fast, but NOT the paper's protocol",
+    );
+  }
 
   const flag = (k: string) => s(k) !== undefined && authorsBool(k, s(k));
   const testOnly = flag("test_only");
@@ -274,7 +280,6 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   }
   const method = prune ? "sdclr" : "simclr";
   const suffix = (width !== undefined ? `_w${width}` : "") +
-    (model !== p.model ? `_${model}` : "") +
     (maxSteps !== undefined ? `_steps${maxSteps}` : "");
   const fewShotOverride = s("few_shot_split");
   const jobs = pairs.map(([k, sp]): SplitJob => {
@@ -291,7 +296,9 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
       randomPrunePercent: random,
     };
     const fewShot = fewShotOverride?.replace(/\.txt$/, "") ?? p.fewShotSplit(k);
-    return { k, split: sp, fewShot, runName: p.runName(nv) + suffix };
+    // Another backbone takes the place of the authors' res18 / res50 token in the name.
+    const runName = p.runName(nv).replace(p.model, model) + suffix;
+    return { k, split: sp, fewShot, runName };
   });
 
   // The label names the configuration, not the split: everything that differs from the

@@ -22,7 +22,7 @@ import {
 } from "../../src/eval/linear_probe.ts";
 import { type Extractor, imagesFromSet } from "../../src/eval/probe_data.ts";
 import type { ProbeInputs } from "../../src/eval/probe_inputs.ts";
-import { type ProbeStageOptions, runProbeWith } from "../../src/eval/probe_stage.ts";
+import { type ProbeStageOptions, runProbeStage, runProbeWith } from "../../src/eval/probe_stage.ts";
 import { KnnMonitor } from "../../src/eval/knn_monitor.ts";
 import type { ResNet } from "../../src/nn/resnet.ts";
 
@@ -214,6 +214,15 @@ Deno.test("probe stage: results.json, per-class accuracies, files, test-only, sk
     );
     assert.equal(paper.results.protocol, "paper");
     assert.equal(paper.results.per_class_acc.length, 4);
+    // Complete results for the same protocol: the stage is skipped before anything loads.
+    const none = "/nonexistent/checkpoint.pt";
+    assert.equal((await runProbeStage({ ...o, checkpoint: none })).skipped, true);
+    for (const other of [{ cachedFeatures: false }, { force: true }]) {
+      await assert.rejects(
+        () => runProbeStage({ ...o, ...other, checkpoint: none }),
+        /checkpoint.*file not found/,
+      );
+    }
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -28,7 +28,7 @@ DEPTHS = {10: ([1, 1, 1, 1], False), 18: ([2, 2, 2, 2], False), 34: ([3, 4, 6, 3
           50: ([3, 4, 6, 3], True)}
 
 # Run configuration shared with tests/train/steps_test.ts.
-CFG = {"depth": 10, "width": 8, "batch": 8, "size": 16, "steps": 3, "lr": 0.5,
+CFG = {"depth": 10, "width": 8, "batch": 8, "size": 16, "steps": 3, "lr": 0.1,
        "temperature": 0.2, "prune": 0.9, "epochs": 3, "iters_per_epoch": 2,
        "warmup_epochs": 1, "min_lr": 1e-6, "momentum": 0.9, "weight_decay": 1e-4}
 
@@ -212,7 +212,7 @@ def f32_state(model, prefix=""):
 
 
 def train(model, method, x1s, x2s):
-    """Runs CFG['steps'] steps; returns (losses, lrs, states after 1 and 3, masks)."""
+    """Runs CFG['steps'] steps; returns (losses, lrs, states and momenta after each, masks)."""
     c = CFG
     model.double().train()
     opt = torch.optim.SGD(model.parameters(), lr=c["lr"], momentum=c["momentum"],
@@ -220,7 +220,8 @@ def train(model, method, x1s, x2s):
     ipe = c["iters_per_epoch"]
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(
         s, c["epochs"] * ipe, c["warmup_epochs"] * ipe, c["min_lr"] / c["lr"]))
-    losses, lrs, states, masks = [], [], {}, {}
+    losses, lrs, states, masks, momenta = [], [], {}, {}, {}
+    names = {p: n for n, p in model.named_parameters()}
     for it in range(c["steps"]):
         if method == "sdclr" and it % ipe == 0:
             m, theta = prune(model, c["prune"])
@@ -243,12 +244,15 @@ def train(model, method, x1s, x2s):
             loss.backward()
         opt.step()
         losses.append(loss.item())
+        states[it + 1] = f32_state(model)
+        momenta[it + 1] = OrderedDict(
+            (names[p], opt.state[p]["momentum_buffer"].float().clone())
+            for p in model.parameters() if "momentum_buffer" in opt.state[p])
         if it + 1 in (1, 3):
-            states[it + 1] = f32_state(model)
             if method == "sdclr":
                 masks[f"step{it + 1}"] = m
                 masks[f"theta{it + 1}"] = torch.tensor(theta, dtype=torch.float32)
-    return losses, lrs, states, masks
+    return losses, lrs, states, momenta, masks
 
 
 def keys_case(depth, width, dual, head_layers, imagenet):
@@ -276,10 +280,13 @@ def main():
         torch.manual_seed(7 if method == "sdclr" else 8)
         net = Net(c["depth"], c["width"], dual, head)
         torch.save(f32_state(net), os.path.join(OUT, f"{method}_init.pt"))
-        losses, lrs, states, masks = train(net, method, x1s, x2s)
-        # Step 1 as the authors save it (DDP prefix, wrapped), step 3 in the legacy format.
+        losses, lrs, states, momenta, masks = train(net, method, x1s, x2s)
+        # Steps 1 and 2 as the authors save them (DDP prefix, wrapped), step 2 with the
+        # momentum buffers (the test restarts step 3 from there), step 3 in the legacy format.
         torch.save({"epoch": 1, "state_dict": f32_state_from(states[1], "module.")},
                    os.path.join(OUT, f"{method}_step1.pt"))
+        torch.save({"epoch": 2, "state_dict": f32_state_from(states[2], "module."),
+                    "momentum": momenta[2]}, os.path.join(OUT, f"{method}_step2.pt"))
         torch.save(states[3], os.path.join(OUT, f"{method}_step3.pt"),
                    _use_new_zipfile_serialization=False)
         tensors[f"{method}_loss"] = torch.tensor(losses)

@@ -143,6 +143,11 @@ Deno.test("cifar10-lt: --splits runs a row; small-run options reach the stages",
   );
   assert.equal(arg(ps[0].linear, "--max-train"), "50");
   assert.equal(arg(ps[0].linear, "--data"), `${CWD}/d`);
+  const r10 = parse("cifar10-lt", ["--model", "res10"]);
+  assert.ok(r10.jobs[0].runName.startsWith("res10_scheduling_sgd_"));
+  assert.equal(r10.label, "simclr-res10");
+  const i18 = parse("imagenet100-lt", ["--data", "/d", "--model", "res18"]);
+  assert.match(i18.jobs[0].runName, /^imageNet_100_LT_train_res18_scheduling_/);
 });
 
 Deno.test("cifar10-lt: stage selection flags", () => {

@@ -1,4 +1,4 @@
 import { rules } from "../../src/autodiff/rules.ts";
 import { convRules } from "../../kernels/conv2d/mod.ts";
 Object.assign(rules, convRules);
-import "./steps_test.ts";
+import "./resume_test.ts";

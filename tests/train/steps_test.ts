@@ -8,7 +8,7 @@ import { allConvs, buildArch } from "../../src/nn/arch.ts";
 import { pruneModel } from "../../src/nn/prune.ts";
 import { ResNet } from "../../src/nn/resnet.ts";
 import { inferArch, torchToHost } from "../../src/nn/state_dict.ts";
-import { makeSgd } from "../../src/train/optim_ops.ts";
+import { makeSgd, type TrainOptimizer } from "../../src/train/optim_ops.ts";
 import { lrAt } from "../../src/train/schedule.ts";
 import { type Method, trainStep } from "../../src/train/steps.ts";
 import { errors } from "../../src/testing/compare.ts";
@@ -20,7 +20,7 @@ const FIX = new URL("../golden/fixtures/sdclr_steps/", import.meta.url).pathname
 const golden = loadGolden("sdclr_steps")[0];
 const C = golden.params.config as Record<string, number>;
 
-async function compareState(model: ResNet, refPath: string, label: string) {
+async function compareState(model: ResNet, refPath: string, label: string, tol: number) {
   const ref = await loadStateDict(refPath);
   const refHost = torchToHost(model.arch, ref);
   const ours = await model.toHost();
@@ -28,7 +28,7 @@ async function compareState(model: ResNet, refPath: string, label: string) {
   for (const [k, r] of refHost.tensors) {
     const { maxRel } = errors(ours.tensors.get(k)!.data, r.data);
     if (maxRel > worst.rel) worst = { key: k, rel: maxRel };
-    assert.ok(maxRel <= 1e-3, `${label} ${k}: max|ours−ref|/max|ref| = ${maxRel.toExponential(3)}`);
+    assert.ok(maxRel <= tol, `${label} ${k}: max|ours−ref|/max|ref| = ${maxRel.toExponential(3)}`);
   }
   for (const [k, n] of refHost.counters) assert.equal(ours.counters.get(k), n, `${label} ${k}`);
   return worst;
@@ -63,60 +63,104 @@ function compareMasks(
   return flips;
 }
 
-async function runGolden(method: Method) {
-  const sd = await loadStateDict(`${FIX}${method}_init.pt`);
-  const cfg = inferArch(sd);
-  const model = new ResNet(cfg, torchToHost(buildArch(cfg), sd));
-  const opt = makeSgd(model.namedParameters(), C.momentum, C.weight_decay);
-  const refMasks = method === "sdclr"
-    ? await loadTorch(`${FIX}sdclr_masks.pt`) as Map<string, unknown>
-    : null;
-  const sched = {
+function schedule() {
+  return {
     lr: C.lr,
     epochs: C.epochs,
     itersPerEpoch: C.iters_per_epoch,
     warmupEpochs: C.warmup_epochs,
     minLr: C.min_lr,
   };
+}
+
+/** The views of step `it` (0-based). */
+function views(it: number): [Tensor, Tensor] {
   const per = C.batch * 3 * C.size * C.size;
   const shape = [C.batch, 3, C.size, C.size];
+  return [
+    Tensor.from(golden.tensors.x1.data.slice(it * per, (it + 1) * per), shape),
+    Tensor.from(golden.tensors.x2.data.slice(it * per, (it + 1) * per), shape),
+  ];
+}
+
+/** Runs step `it` (pruning first at an epoch start) and checks lr, loss and masks. */
+async function step(
+  method: Method,
+  model: ResNet,
+  opt: TrainOptimizer,
+  it: number,
+  report: string[],
+) {
+  if (method === "sdclr" && it % C.iters_per_epoch === 0) {
+    const weights = new Map<string, Float32Array>();
+    for (const c of allConvs(model.arch)) {
+      weights.set(c.name, await model.weights.get(`${c.name}.weight`)!.read());
+    }
+    const r = await pruneModel(model, C.prune);
+    const refMasks = await loadTorch(`${FIX}sdclr_masks.pt`) as Map<string, unknown>;
+    const tag = `step${it + 1}`;
+    const theta = (refMasks.get(`theta${it + 1}`) as TorchTensor).data[0] as number;
+    assert.ok(Math.abs(r.threshold - theta) <= 1e-5 * theta, `${tag} θ ${r.threshold} vs ${theta}`);
+    const ref = refMasks.get(tag) as Map<string, TorchTensor>;
+    const flips = compareMasks(model, r.byName, ref, weights, theta, tag);
+    report.push(`${tag}: θ ${r.threshold === theta ? "identical" : "≈"}, ${flips} mask flips`);
+  }
+  const lr = lrAt(it, schedule());
+  const refLr = golden.tensors[`${method}_lr`].data[it];
+  assert.ok(Math.abs(lr - refLr) <= 1e-6 * refLr, `lr ${lr} vs ${refLr}`);
+  const [x1, x2] = views(it);
+  const loss = trainStep(method, model, opt, x1, x2, lr, C.temperature);
+  const v = (await loss.read())[0];
+  const ref = golden.tensors[`${method}_loss`].data[it];
+  const rel = Math.abs(v - ref) / Math.abs(ref);
+  assert.ok(rel <= 1e-4, `${method} step ${it + 1} loss ${v} vs ${ref}`);
+  report.push(`loss ${it + 1} rel ${rel.toExponential(1)}`);
+  for (const t of [loss, x1, x2]) t.dispose();
+}
+
+/** Three steps from the PyTorch init, checked after every step. */
+async function trajectory(method: Method) {
+  const sd = await loadStateDict(`${FIX}${method}_init.pt`);
+  const cfg = inferArch(sd);
+  const model = new ResNet(cfg, torchToHost(buildArch(cfg), sd));
+  const opt = makeSgd(model.namedParameters(), C.momentum, C.weight_decay);
   const report: string[] = [];
   for (let it = 0; it < C.steps; it++) {
-    if (method === "sdclr" && it % C.iters_per_epoch === 0) {
-      const weights = new Map<string, Float32Array>();
-      for (const c of allConvs(model.arch)) {
-        weights.set(c.name, await model.weights.get(`${c.name}.weight`)!.read());
-      }
-      const r = await pruneModel(model, C.prune);
-      const tag = `step${it + 1}`;
-      const theta = (refMasks!.get(`theta${it + 1}`) as TorchTensor).data[0] as number;
-      assert.ok(Math.abs(r.threshold - theta) <= 1e-5 * theta, `${tag} θ ${r.threshold} vs ${theta}`);
-      const ref = refMasks!.get(tag) as Map<string, TorchTensor>;
-      const flips = compareMasks(model, r.byName, ref, weights, theta, tag);
-      report.push(`${tag} mask flips at θ: ${flips}`);
-    }
-    const lr = lrAt(it, sched);
-    const refLr = golden.tensors[`${method}_lr`].data[it];
-    assert.ok(Math.abs(lr - refLr) <= 1e-6 * refLr, `lr ${lr} vs ${refLr}`);
-    const x1 = Tensor.from(golden.tensors.x1.data.slice(it * per, (it + 1) * per), shape);
-    const x2 = Tensor.from(golden.tensors.x2.data.slice(it * per, (it + 1) * per), shape);
-    const loss = trainStep(method, model, opt, x1, x2, lr, C.temperature);
-    const v = (await loss.read())[0];
-    const ref = golden.tensors[`${method}_loss`].data[it];
-    assert.ok(Math.abs(v - ref) <= 1e-4 * Math.abs(ref), `${method} step ${it + 1} loss ${v} vs ${ref}`);
-    for (const t of [loss, x1, x2]) t.dispose();
-    if (it === 0 || it === 2) {
-      const w = await compareState(model, `${FIX}${method}_step${it + 1}.pt`, `${method} step ${it + 1}`);
-      report.push(`after step ${it + 1}: worst ${w.key} ${w.rel.toExponential(2)}`);
-    }
+    await step(method, model, opt, it, report);
+    // After 3 free-running steps f32 noise can move a pre-activation across a ReLU kink and
+    // change a few gradient terms (PyTorch's own f32 run does the same), hence the looser
+    // bound there; the exact check of step 3 restarts from the reference (below).
+    const tol = it < 2 ? 1e-3 : 1e-2;
+    const w = await compareState(model, `${FIX}${method}_step${it + 1}.pt`, `step ${it + 1}`, tol);
+    report.push(`state ${it + 1} worst ${w.key} ${w.rel.toExponential(1)}`);
   }
   model.dispose();
   opt.dispose();
   console.log(`${method}: ${report.join("; ")}`);
 }
 
-Deno.test("SDCLR: 1 and 3 steps equal the PyTorch reference (loss, params, BN stats, masks)", () =>
-  runGolden("sdclr"));
+/** Step 3 restarted from the reference state and momentum after step 2. */
+async function restartedStep3(method: Method) {
+  const file = `${FIX}${method}_step2.pt`;
+  const sd = await loadStateDict(file);
+  const cfg = inferArch(sd);
+  const model = new ResNet(cfg, torchToHost(buildArch(cfg), sd));
+  const opt = makeSgd(model.namedParameters(), C.momentum, C.weight_decay);
+  const top = await loadTorch(file) as Map<string, unknown>;
+  opt.loadMomentum(top.get("momentum") as Map<string, TorchTensor>);
+  const report: string[] = [];
+  await step(method, model, opt, 2, report);
+  const w = await compareState(model, `${FIX}${method}_step3.pt`, "step 3", 1e-3);
+  report.push(`state 3 worst ${w.key} ${w.rel.toExponential(1)}`);
+  model.dispose();
+  opt.dispose();
+  console.log(`${method} restarted: ${report.join("; ")}`);
+}
 
-Deno.test("SimCLR: 1 and 3 steps equal the PyTorch reference (loss, params, BN stats)", () =>
-  runGolden("simclr"));
+for (const method of ["sdclr", "simclr"] as const) {
+  const what = method === "sdclr" ? "loss, params, BN stats, masks" : "loss, params, BN stats";
+  Deno.test(`${method}: steps 1–3 from the PyTorch init track the reference (${what})`, () =>
+    trajectory(method));
+  Deno.test(`${method}: step 3 from the reference step-2 state equals PyTorch (≤1e-3)`, () =>
+    restartedStep3(method));
+}

@@ -1,0 +1,44 @@
+import { rules } from "../../src/autodiff/rules.ts";
+import { convRules } from "../../kernels/conv2d/mod.ts";
+Object.assign(rules, convRules);
+import { initEngine } from "../../src/gpu/engine.ts";
+import { Tensor } from "../../src/autodiff/tensor.ts";
+import { noGrad } from "../../src/autodiff/tape.ts";
+import { backward } from "../../src/autodiff/backward.ts";
+import { loadStateDict } from "../../src/io/checkpoint.ts";
+import { loadTorch } from "../../src/io/torch_file.ts";
+import type { TorchTensor } from "../../src/io/torch_types.ts";
+import { buildArch } from "../../src/nn/arch.ts";
+import { pruneModel } from "../../src/nn/prune.ts";
+import { ResNet } from "../../src/nn/resnet.ts";
+import { inferArch, torchToHost } from "../../src/nn/state_dict.ts";
+import { ntXentOp } from "../../src/train/loss_ops.ts";
+import { errors } from "../../src/testing/compare.ts";
+import { loadGolden } from "../golden/golden.ts";
+await initEngine({ quiet: true });
+const golden = loadGolden("sdclr_steps")[0];
+const C = golden.params.config as Record<string, number>;
+Deno.test("grad diag", async () => {
+  const sd = await loadStateDict("/tmp/sdclr_step2.pt");
+  const cfg = inferArch(sd);
+  const model = new ResNet(cfg, torchToHost(buildArch(cfg), sd));
+  await pruneModel(model, C.prune);
+  const per = C.batch * 3 * C.size * C.size;
+  const shape = [C.batch, 3, C.size, C.size];
+  const it = 2;
+  const x1 = Tensor.from(golden.tensors.x1.data.slice(it * per, (it + 1) * per), shape);
+  const x2 = Tensor.from(golden.tensors.x2.data.slice(it * per, (it + 1) * per), shape);
+  const f2 = noGrad(() => model.forward(x2, { branch: "pruned", training: true }));
+  const f1 = model.forward(x1, { branch: "dense", training: true });
+  const l1 = ntXentOp(f1, f2, C.temperature);
+  console.log("loss", (await l1.read())[0]);
+  backward(l1);
+  const ref = await loadTorch("/tmp/grad3_l1.pt") as Map<string, TorchTensor>;
+  const rows: [string, number][] = [];
+  for (const [k, t] of model.namedParameters()) {
+    const r = ref.get(k);
+    if (!r || !t.grad) continue;
+    rows.push([k, errors(await t.grad.read(), r.data as Float32Array).maxRel]);
+  }
+  console.log(rows.map(([k, v]) => `${k} ${v.toExponential(2)}`).join("\n"));
+});
