@@ -12,6 +12,7 @@ import { normalizeKernels } from "./normalize/check.ts";
 import { linearKernels } from "./linear/check.ts";
 import { lossKernels } from "./loss/check.ts";
 import { optimKernels } from "./optim/check.ts";
+import { conv2dKernels } from "./conv2d/check.ts";
 
 /** All kernels. */
 export const allKernels: KernelInfo[] = [
@@ -23,4 +24,5 @@ export const allKernels: KernelInfo[] = [
   ...linearKernels,
   ...lossKernels,
   ...optimKernels,
+  ...conv2dKernels,
 ];

@@ -15,7 +15,10 @@ const spec: CommandSpec = {
     "PyTorch layout; architecture inferred from the keys) and writes them as float32 .npy [N, D].",
   options: {
     checkpoint: { type: "string", help: "checkpoint .pt (required)" },
-    input: { type: "string", help: "images .npy: uint8 [N,H,W,C] or float32 [N,3,H,W] in [0,1] (required)" },
+    input: {
+      type: "string",
+      help: "images .npy: uint8 [N,H,W,C] or float32 [N,3,H,W] in [0,1] (required)",
+    },
     out: { type: "string", help: "output .npy (required)" },
     branch: {
       type: "string",
@@ -54,6 +57,7 @@ async function main() {
     const branch = p.branch as "dense" | "pruned";
     if (branch === "pruned") {
       const pp = p["prune-percent"] === undefined ? null : num(p, "prune-percent", { min: 0 });
+      if (pp !== null && pp >= 1) throw new UserError(`--prune-percent must be below 1, got ${pp}`);
       say(await preparePruned(loaded, pp, ckPath));
     }
     const output = p.output as "backbone" | "head";

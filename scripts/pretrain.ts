@@ -5,7 +5,9 @@
 import { type CommandSpec, num, parseCommand, runMain, UserError } from "../src/cli.ts";
 import { initEngine } from "../src/gpu/engine.ts";
 import type { ArchConfig, Depth } from "../src/nn/arch.ts";
-import { type PretrainConfig, pretrain } from "../src/train/pretrain.ts";
+import { pretrain, type PretrainConfig, type RunOptions } from "../src/train/pretrain.ts";
+import { KnnMonitor } from "../src/eval/knn_monitor.ts";
+import type { DatasetName } from "../src/data/readers/load_dataset.ts";
 
 const spec: CommandSpec = {
   name: "pretrain",
@@ -19,7 +21,11 @@ const spec: CommandSpec = {
       type: "string",
       help: "images as .npy (uint8 [N,H,W,C]), or the dataset's folder with --dataset",
     },
-    split: { type: "string", help: "split file (.npy indices) selecting the pretraining images" },
+    split: {
+      type: "string",
+      help:
+        "pretraining images: a split file (.npy indices), or with --dataset a name (split1_D_i)",
+    },
     method: { type: "string", default: "sdclr", choices: ["sdclr", "simclr"], help: "method" },
     model: {
       type: "string",
@@ -34,10 +40,16 @@ const spec: CommandSpec = {
     temperature: { type: "string", default: "0.2", help: "NT-Xent temperature" },
     "prune-percent": { type: "string", default: "0.9", help: "SDCLR prune fraction" },
     "dual-bn": { type: "boolean", help: "dual BN (default: on for sdclr, off for simclr)" },
-    "head-layers": { type: "string", help: "projection head depth 2 or 3 (default: 3 with dual BN, else 2)" },
+    "head-layers": {
+      type: "string",
+      help: "projection head depth 2 or 3 (default: 3 with dual BN, else 2)",
+    },
     seed: { type: "string", default: "1", help: "random seed" },
     out: { type: "string", help: "run folder [default: runs/<method>-<model>-<timestamp>]" },
-    resume: { type: "boolean", help: "continue the run in --out from its checkpoint_last.pt" },
+    resume: {
+      type: "boolean",
+      help: "continue the run in --out from its checkpoint_last.pt (with its saved settings)",
+    },
     init: { type: "string", help: "initial weights (.pt of this suite or PyTorch)" },
     "max-steps": { type: "string", help: "stop after this many optimizer steps in total" },
     augment: {
@@ -46,7 +58,11 @@ const spec: CommandSpec = {
       choices: ["simclr", "none"],
       help: "views: the spec's SimCLR augmentation, or the images as they are",
     },
-    "save-every": { type: "string", default: "100", help: "keep checkpoint_epoch<N>.pt every N epochs" },
+    "save-every": {
+      type: "string",
+      default: "100",
+      help: "keep checkpoint_epoch<N>.pt every N epochs",
+    },
     "image-size": { type: "string", help: "view size [default: the images' size]" },
     stem: {
       type: "string",
@@ -55,6 +71,11 @@ const spec: CommandSpec = {
     },
     "warmup-epochs": { type: "string", default: "10", help: "linear warm-up epochs" },
     "log-every": { type: "string", default: "10", help: "read the loss every N steps" },
+    "knn-every": {
+      type: "string",
+      help: "k-NN accuracy of the dense backbone every N epochs into knn.csv (needs --dataset)",
+    },
+    "knn-max-train": { type: "string", help: "k-NN: use at most this many train-list images" },
     quiet: { type: "boolean", help: "no console output (the log files are still written)" },
   },
   epilog: "Example: deno task pretrain --data imgs.npy --model res18 --width 16 --epochs 5 " +
@@ -65,10 +86,14 @@ async function main() {
   const p = parseCommand(spec);
   const method = p.method as "sdclr" | "simclr";
   const dualBn = typeof p["dual-bn"] === "boolean" ? p["dual-bn"] : method === "sdclr";
-  const headLayers = p["head-layers"] === undefined ? (dualBn ? 3 : 2) : num(p, "head-layers", { int: true });
+  const headLayers = p["head-layers"] === undefined
+    ? (dualBn ? 3 : 2)
+    : num(p, "head-layers", { int: true });
   if (headLayers !== 2 && headLayers !== 3) throw new UserError("--head-layers must be 2 or 3");
   const prune = num(p, "prune-percent");
-  if (prune < 0 || prune >= 1) throw new UserError(`--prune-percent must be in [0, 1), got ${prune}`);
+  if (prune < 0 || prune >= 1) {
+    throw new UserError(`--prune-percent must be in [0, 1), got ${prune}`);
+  }
   const imageSize = p["image-size"] === undefined ? 0 : num(p, "image-size", { int: true, min: 8 });
   const arch: ArchConfig = {
     depth: Number(String(p.model).slice(3)) as Depth,
@@ -105,12 +130,31 @@ async function main() {
     `runs/${method}-${p.model}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`;
   if (p.resume && p.out === undefined) throw new UserError("--resume needs --out RUN_FOLDER");
   await initEngine({ quiet: Boolean(p.quiet) });
+  let onEpochEnd: RunOptions["onEpochEnd"];
+  if (p["knn-every"] !== undefined) {
+    if (!cfg.dataset) throw new UserError("--knn-every needs --dataset (its train/val lists)");
+    const monitor = KnnMonitor.fromDataset({
+      dataset: cfg.dataset as DatasetName,
+      data: cfg.data && !cfg.data.endsWith(".npy") ? cfg.data : undefined,
+      every: num(p, "knn-every", { int: true, min: 1 }),
+      maxTrain: p["knn-max-train"] === undefined
+        ? undefined
+        : num(p, "knn-max-train", { int: true, min: 1 }),
+      seed: cfg.seed,
+    });
+    onEpochEnd = async (model, epoch, step, dir) => {
+      if (!monitor.due(epoch, cfg.epochs)) return;
+      const acc = await monitor.record(model, dir, epoch, step);
+      return `epoch ${epoch}: k-NN accuracy ${acc.toFixed(2)}%`;
+    };
+  }
   const r = await pretrain(cfg, {
     out,
     resume: Boolean(p.resume),
     maxSteps: p["max-steps"] === undefined ? null : num(p, "max-steps", { int: true, min: 1 }),
     quiet: Boolean(p.quiet),
     autoStem: p.stem === undefined && imageSize === 0,
+    onEpochEnd,
   });
   if (!p.quiet) console.log(`run folder: ${r.dir}`);
 }

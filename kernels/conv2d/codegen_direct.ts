@@ -44,6 +44,10 @@ export interface DirectConfig {
   /** Weights as aligned vec4 blocks of 4 channels (C % 4 == 0; dgrad also TM % 4 == 0). */
   vecW: boolean;
   masked: boolean;
+  /** The tile grid covers cout / the grid rows / the grid columns exactly (no store guard). */
+  fullC: boolean;
+  fullA: boolean;
+  fullB: boolean;
 }
 
 const f = (v: number) => (v < 0 ? `(${v})` : `${v}`);
@@ -62,6 +66,7 @@ function patchRange(cfg: DirectConfig): { rlo: number; rhi: number; clo: number;
 /** Weight expression (a scalar WGSL expression) for tile channel i, channel-group slot cg, tap. */
 function weightRef(cfg: DirectConfig, i: number, cg: number, t: Tap): string {
   const KK = cfg.KH * cfg.KW, tap = t.kh * cfg.KW + t.kw;
+  if (innerLoop(cfg)) return `ws${i}_${tap}`;
   if (!cfg.vecW) return `w${i}_${cg}_${tap}`;
   const flat = cfg.pass === "fwd" ? cg * KK + tap : (i % 4) * KK + tap;
   const owner = cfg.pass === "fwd" ? i : Math.floor(i / 4);
@@ -72,9 +77,13 @@ function weightRef(cfg: DirectConfig, i: number, cg: number, t: Tap): string {
 function weightPre(cfg: DirectConfig): string[] {
   const out: string[] = [];
   if (cfg.vecW && cfg.pass === "dgrad") {
-    for (let g = 0; g < cfg.TM / 4; g++) out.push(`let ow${g} = min(oc0 + ${4 * g}u, cout - 4u) / 4u;`);
+    for (let g = 0; g < cfg.TM / 4; g++) {
+      out.push(`let ow${g} = min(oc0 + ${4 * g}u, cout - 4u) / 4u;`);
+    }
   } else if (cfg.vecW) {
-    for (let i = 0; i < cfg.TM; i++) out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u) * wc / 4u;`);
+    for (let i = 0; i < cfg.TM; i++) {
+      out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u) * wc / 4u;`);
+    }
   } else if (cfg.pass === "fwd") {
     for (let i = 0; i < cfg.TM; i++) out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u) * wc;`);
   } else {
@@ -182,11 +191,11 @@ function vecNeeded(need: Set<string>, k: number, q: number, shift: number): bool
 }
 
 /** Patch loads of one input channel: v{cg}_{row}_{vec} (vec4 path) or s{cg}_{row}_{col}. */
-function patchLoads(cfg: DirectConfig, cg: number): string[] {
+function patchLoads(cfg: DirectConfig, cg: number, chan = `c + ${cg}u`): string[] {
   const { rlo, rhi, clo, chi } = patchRange(cfg);
   const need = neededCells(cfg);
   const vec = cfg.vecIn;
-  const out = [`let pl${cg} = plb + (c + ${cg}u) * ${vec ? "hw4" : "hw"};`];
+  const out = [`let pl${cg} = plb + (${chan}) * ${vec ? "hw4" : "hw"};`];
   if (vec) {
     const al = Math.floor(clo / 4) * 4, nv = Math.ceil((chi + 1 - al) / 4);
     for (let k = 0; k <= rhi - rlo; k++) {
@@ -232,17 +241,26 @@ function cell(cfg: DirectConfig, cg: number, r: number, b: number, t: Tap): stri
   return `v${cg}_${k}_${Math.floor(j / 4)}[${j % 4}]`;
 }
 
-/** The FMAs of one input channel. */
+/**
+ * The FMAs of one input channel, ordered for the register allocator: a block of IB output
+ * channels × one vec4 of positions stays in registers across all taps (each accumulator is
+ * loaded and stored once per channel instead of once per tap), and the input vector of a tap
+ * is shared by the IB consecutive statements.
+ */
 function fmas(cfg: DirectConfig, cg: number): string[] {
   const out: string[] = [];
-  for (const t of cfg.taps) {
-    for (let i = 0; i < cfg.TM; i++) {
-      const w = `vec4f(${weightRef(cfg, i, cg, t)})`;
-      for (let r = 0; r < cfg.BH; r++) {
-        for (let q = 0; q < cfg.BW / 4; q++) {
+  const IB = 4;
+  for (let i0 = 0; i0 < cfg.TM; i0 += IB) {
+    for (let r = 0; r < cfg.BH; r++) {
+      for (let q = 0; q < cfg.BW / 4; q++) {
+        for (const t of cfg.taps) {
           const xs = [0, 1, 2, 3].map((u) => cell(cfg, cg, r, 4 * q + u, t));
-          const acc = `a${i}_${r}_${q}`;
-          out.push(`${acc} = fma(${w}, vec4f(${xs.join(", ")}), ${acc});`);
+          for (let i = i0; i < Math.min(cfg.TM, i0 + IB); i++) {
+            const acc = `a${i}_${r}_${q}`;
+            out.push(
+              `${acc} = fma(vec4f(${weightRef(cfg, i, cg, t)}), vec4f(${xs.join(", ")}), ${acc});`,
+            );
+          }
         }
       }
     }
@@ -255,24 +273,56 @@ export function channelGroup(cfg: DirectConfig): number {
   return cfg.vecW && cfg.pass === "fwd" ? 4 : 1;
 }
 
+/**
+ * Forward with vec4 weight blocks and several taps: the 4 channels of a block run as an inner
+ * runtime loop (a quarter of the code of unrolling them: lavapipe streams this code from L2
+ * every step), each weight picked from the block by the loop index with three selects.
+ * 1×1 kernels unroll the 4 channels instead (small steps; the selects would cost more).
+ */
+function innerLoop(cfg: DirectConfig): boolean {
+  return cfg.vecW && cfg.pass === "fwd" && cfg.KH * cfg.KW > 1;
+}
+
+/** Per-channel weights of the inner loop: ws{i}_{tap} chosen from the vec4 block by cg. */
+function weightSelects(cfg: DirectConfig): string[] {
+  const KK = cfg.KH * cfg.KW;
+  const out: string[] = [];
+  const used = [...new Set(cfg.taps.map((t) => t.kh * cfg.KW + t.kw))];
+  for (let i = 0; i < cfg.TM; i++) {
+    for (const tap of used) {
+      const c = [0, 1, 2, 3].map((cg) => {
+        const flat = cg * KK + tap;
+        return `w${i}_${Math.floor(flat / 4)}[${flat % 4}]`;
+      });
+      out.push(
+        `let ws${i}_${tap} = select(select(select(${c[0]}, ${c[1]}, cg == 1u), ${c[2]}, ` +
+          `cg == 2u), ${c[3]}, cg == 3u);`,
+      );
+    }
+  }
+  return out;
+}
+
 function stores(cfg: DirectConfig): string[] {
   const out: string[] = [];
+  const and = (...c: (string | false)[]) => c.filter((v) => v).join(" && ");
   for (let i = 0; i < cfg.TM; i++) {
     out.push(`let oc${i} = oc0 + ${i}u;`);
     for (let r = 0; r < cfg.BH; r++) {
       const row = `((n * cout + oc${i}) * p.oh + ${cfg.OS}u * (a0 + ${r}u) + ${cfg.OY}u) * p.ow`;
+      const rowGuard = and(!cfg.fullC && `oc${i} < cout`, !cfg.fullA && `a0 + ${r}u < p.ga`);
       for (let q = 0; q < cfg.BW / 4; q++) {
         const acc = `a${i}_${r}_${q}`;
-        const b = `b0 + ${4 * q}u`;
-        const guard = `oc${i} < cout && a0 + ${r}u < p.ga`;
         if (cfg.vecOut) {
-          out.push(`if (${guard} && ${b} < p.gb) { yout[(${row} + ${b}) / 4u] = ${acc}; }`);
+          const g = and(rowGuard, !cfg.fullB && `b0 + ${4 * q}u < p.gb`);
+          const st = `yout[(${row} + b0 + ${4 * q}u) / 4u] = ${acc};`;
+          out.push(g ? `if (${g}) { ${st} }` : st);
         } else {
           for (let u = 0; u < 4; u++) {
             const bu = `b0 + ${4 * q + u}u`;
-            out.push(
-              `if (${guard} && ${bu} < p.gb) { yout[${row} + ${cfg.OS}u * (${bu}) + ${cfg.OX}u] = ${acc}[${u}]; }`,
-            );
+            const g = and(rowGuard, !cfg.fullB && `${bu} < p.gb`);
+            const st = `yout[${row} + ${cfg.OS}u * (${bu}) + ${cfg.OX}u] = ${acc}[${u}];`;
+            out.push(g ? `if (${g}) { ${st} }` : st);
           }
         }
       }
@@ -291,7 +341,16 @@ export function directDefines(cfg: DirectConfig): Defines {
     }
   }
   const step: string[] = [];
-  if (cfg.taps.length) {
+  if (cfg.taps.length && innerLoop(cfg)) {
+    step.push(
+      ...weightLoads(cfg, 0),
+      "for (var cg = 0u; cg < 4u; cg++) {",
+      ...[...weightSelects(cfg), ...patchLoads(cfg, 0, "c + cg"), ...fmas(cfg, 0)].map((l) =>
+        `  ${l}`
+      ),
+      "}",
+    );
+  } else if (cfg.taps.length) {
     for (let cg = 0; cg < CG; cg++) {
       step.push(...weightLoads(cfg, cg), ...patchLoads(cfg, cg), ...fmas(cfg, cg));
     }

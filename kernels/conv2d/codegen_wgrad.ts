@@ -20,10 +20,14 @@ export interface WgradConfig {
   vecIn: boolean;
   /** dy rows vec4-aligned (ow % 4 == 0). */
   vecDy: boolean;
-  /** Multiply the mask in the store (only without split: the reduction applies it then). */
+  /** Multiply the mask in the store (direct mode only: the reduction applies it otherwise). */
   maskInStore: boolean;
-  /** Write partial sums at wg.z·wsize (split reduction). */
-  split: boolean;
+  /**
+   * Direct mode: store the tile into dw (no split, and the tile grid covers O and C exactly).
+   * Otherwise every tile is stored unguarded into a tile-padded scratch [splits, Op, Cp, KK]
+   * that conv2d_reduce.wgsl sums over the splits, crops and masks.
+   */
+  direct: boolean;
 }
 
 const f = (v: number) => (v < 0 ? `(${v})` : `${v}`);
@@ -59,7 +63,9 @@ function patchLoads(cfg: WgradConfig): string[] {
   const nv = Math.ceil((width - cfg.P - al) / 4);
   out.push(`let pr = i32(${cfg.S}u * a) - ${cfg.P};`);
   out.push(
-    cfg.vecIn ? `let pc = i32(${cfg.S}u * b0) + ${f(al)};` : `let pc = i32(${cfg.S}u * b0) - ${cfg.P};`,
+    cfg.vecIn
+      ? `let pc = i32(${cfg.S}u * b0) + ${f(al)};`
+      : `let pc = i32(${cfg.S}u * b0) - ${cfg.P};`,
   );
   for (let kh = 0; kh < cfg.KH; kh++) {
     out.push(`let ri${kh} = pr + ${kh}; let rk${kh} = ri${kh} >= 0 && ri${kh} < i32(ih);`);
@@ -121,20 +127,22 @@ function fmas(cfg: WgradConfig): string[] {
 }
 
 function stores(cfg: WgradConfig): string[] {
-  const KK = cfg.KH * cfg.KW;
+  // The tile of output channel o is TC·KK contiguous floats (a multiple of 4) in both layouts.
+  const KK = cfg.KH * cfg.KW, n4 = (cfg.TC * KK) / 4;
   const out: string[] = [];
-  const base = cfg.split ? "z * p.wsize + " : "";
   for (let i = 0; i < cfg.TO; i++) {
-    for (let j = 0; j < cfg.TC; j++) {
-      out.push(
-        `if (o0 + ${i}u < cout && c0 + ${j}u < cin) {`,
-        `  let wi = ((o0 + ${i}u) * cin + c0 + ${j}u) * ${KK}u;`,
-      );
-      for (let t = 0; t < KK; t++) {
-        const v = cfg.maskInStore ? `g${i}_${j}_${t} * wm[wi + ${t}u]` : `g${i}_${j}_${t}`;
-        out.push(`  dw[${base}wi + ${t}u] = ${v};`);
-      }
-      out.push("}");
+    out.push(
+      cfg.direct
+        ? `let wi${i} = ((o0 + ${i}u) * cin + c0) / 4u * ${KK}u;`
+        : `let wi${i} = ((z * p.op + o0 + ${i}u) * p.cp + c0) / 4u * ${KK}u;`,
+    );
+    for (let v = 0; v < n4; v++) {
+      const comps = [0, 1, 2, 3].map((u) => {
+        const f = 4 * v + u, j = Math.floor(f / KK), t = f % KK;
+        return `g${i}_${j}_${t}`;
+      });
+      const val = `vec4f(${comps.join(", ")})`;
+      out.push(`dw[wi${i} + ${v}u] = ${cfg.maskInStore ? `${val} * wm[wi${i} + ${v}u]` : val};`);
     }
   }
   return out;
@@ -153,6 +161,7 @@ export function wgradDefines(cfg: WgradConfig): Defines {
     XT: cfg.vecIn ? "vec4f" : "f32",
     DT: cfg.vecDy ? "vec4f" : "f32",
     MASKED: cfg.maskInStore,
+    DIRECT: cfg.direct,
     WGS: cfg.WGS,
     TC: cfg.TC,
     TO: cfg.TO,

@@ -6,10 +6,13 @@
 // loads, not FMAs, are the cost: big register tiles, vec4 loads, no workgroup memory (its
 // barriers spill the whole tile into the coroutine frame), and one subgroup per workgroup.
 //
-// The unrolled blocks come from codegen.ts (loops over compile-time tile sizes are not
+// The unrolled blocks come from codegen_direct.ts (loops over compile-time tile sizes are not
 // reliably unrolled by naga/NIR, and a dynamically indexed register array is a gather):
-//   DECLS  accumulators          STEP   one reduction step: patch + weights + FMAs
-//   STORE  guarded stores of the tile
+//   DECLS  accumulators and the channel-independent patch addressing (hoisted)
+//   STEP   one reduction step: weights, patch, FMAs (ordered so that a 4-channel × 4-position
+//          block of accumulators stays in CPU registers across all taps); with vec4 weight
+//          blocks (4 channels each) the forward covers 4 channels per step
+//   STORE  the tile's stores (guarded only where the tile grid overhangs the output)
 // The same skeleton serves the input gradient: its "input" is dy, the reduction runs over O,
 // the taps are the kernel flipped, and for stride s > 1 each of the s² output parity classes
 // is its own dispatch (only its contributing taps, output written with stride s).

@@ -6,8 +6,10 @@
 // the segment plus halo: every tap reuses them) and does TO·TC·KH·KW·BW FMAs. Lanes of a
 // workgroup take consecutive input-channel blocks (same dy, different x). When there are few
 // output tiles, the reduction is split over workgroups (wg.z): each writes a partial sum and
-// conv2d_reduce.wgsl adds the splits (no float atomics); otherwise the mask (MASKED: the
-// pruned branch's d(w⊙m)/dw = m) is applied in the store here.
+// conv2d_reduce.wgsl adds the splits (no float atomics). Unsplit, with tiles that cover O and
+// C exactly (DIRECT), the tile goes straight to dw with the mask (MASKED: the pruned branch's
+// d(w⊙m)/dw = m) fused into the store; otherwise into a tile-padded scratch that the
+// reduction crops and masks, so no store here needs a bounds check.
 // Unrolled blocks (DECLS, STEP, STORE) come from codegen_wgrad.ts.
 
 struct Params {
@@ -19,8 +21,8 @@ struct Params {
   iw: u32,    // input columns
   oh: u32,    // dy rows
   ow: u32,    // dy columns
-  wsize: u32, // O · C · KH · KW (stride between partial sums)
-  _p0: u32,
+  op: u32,    // output channels of the padded scratch (tile multiple)
+  cp: u32,    // input channels of the padded scratch (tile multiple)
   _p1: u32,
   _p2: u32,
 }
@@ -28,9 +30,9 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> xin: array<${XT}>;
 @group(0) @binding(2) var<storage, read> dy: array<${DT}>;
-@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<vec4f>;
 #if ${MASKED}
-@group(0) @binding(4) var<storage, read> wm: array<f32>;
+@group(0) @binding(4) var<storage, read> wm: array<vec4f>;
 #endif
 
 @compute @workgroup_size(${WGS})

@@ -4,10 +4,11 @@
  * the mask is multiplied in as each weight is loaded, never materialised). Three implicit-GEMM
  * kernels with register tiling: forward, input gradient, weight gradient (split reduction
  * plus a small sum kernel when the output has few tiles). Launchers, the differentiable op
- * and its backward rule side by side.
+ * and its backward rule side by side; the WGSL variants are generated per shape class by
+ * codegen_direct.ts / codegen_wgrad.ts with tiles chosen in plan.ts.
  * @module
  */
-import { engine } from "../../src/gpu/engine.ts";
+import { engine, Params } from "../../src/gpu/engine.ts";
 import { record, type RuleTable } from "../../src/autodiff/tape.ts";
 import { Tensor } from "../../src/autodiff/tensor.ts";
 import { directDefines } from "./codegen_direct.ts";
@@ -20,7 +21,6 @@ import {
   forwardPlan,
 } from "./plan.ts";
 import { gridFor } from "../elementwise/mod.ts";
-import { Params } from "../../src/gpu/engine.ts";
 
 const DIRECT = new URL("./conv2d_direct.wgsl", import.meta.url);
 const WGRAD = new URL("./conv2d_wgrad.wgsl", import.meta.url);
@@ -102,18 +102,23 @@ export function conv2dBackwardWeight(
   const l = backwardWeightPlan(g, mask !== null, opts.split);
   const gw = Tensor.empty(wShape);
   const k = e.kernel(WGRAD, wgradDefines(l.cfg), "main");
-  if (l.split === 1) {
+  if (l.cfg.direct) {
     const bufs = [x.buffer, gy.buffer, gw.buffer];
     if (mask) bufs.push(mask.buffer);
     e.dispatch(k, l.params, bufs, l.groups);
     return gw;
   }
-  const part = Tensor.empty([l.split, gw.size]);
+  const part = Tensor.empty([l.scratch]);
   e.dispatch(k, l.params, [x.buffer, gy.buffer, part.buffer], l.groups);
   const r = e.kernel(REDUCE, { MASKED: mask !== null }, "main");
   const bufs = [part.buffer, gw.buffer];
   if (mask) bufs.push(mask.buffer);
-  e.dispatch(r, new Params().u32(gw.size, l.split), bufs, gridFor(gw.size));
+  e.dispatch(
+    r,
+    new Params().u32(gw.size, l.split, g.C, g.KH * g.KW, l.opad, l.cpad),
+    bufs,
+    gridFor(gw.size),
+  );
   part.dispose();
   return gw;
 }

@@ -17,7 +17,6 @@ import { outSize } from "./reference.ts";
 const MAX_GROUPS = 65535;
 /** Invocations per workgroup: one lavapipe subgroup. */
 const WGS = 8;
-const LIMIT = Number(Deno.env.get("CONV_LIMIT") ?? 2600);
 
 /** A planned dispatch of the direct kernel. */
 export interface DirectLaunch {
@@ -26,12 +25,17 @@ export interface DirectLaunch {
   groups: [number, number, number];
 }
 
-/** A planned weight-gradient launch (split > 1 adds the reduction kernel). */
+/** A planned weight-gradient launch (scratch mode adds the reduction kernel). */
 export interface WgradLaunch {
   cfg: WgradConfig;
   params: Params;
   groups: [number, number, number];
+  /** Reduction splits (wg.z). */
   split: number;
+  /** Floats of the tile-padded scratch [split, opad, cpad, KK] (unused in direct mode). */
+  scratch: number;
+  opad: number;
+  cpad: number;
 }
 
 /** Full shape of a convolution with its output size. */
@@ -45,28 +49,64 @@ export function convGeom(
   padding: number,
 ): ConvGeom {
   if (xShape.length !== 4 || wShape.length !== 4) {
-    throw new Error(`conv2d: x must be [N, C, H, W] and w [O, C, KH, KW], got [${xShape}] and [${wShape}]`);
+    throw new Error(
+      `conv2d: x must be [N, C, H, W] and w [O, C, KH, KW], got [${xShape}] and [${wShape}]`,
+    );
   }
   const [N, C, H, W] = xShape, [O, C2, KH, KW] = wShape;
   if (C !== C2) throw new Error(`conv2d: x has ${C} channels but w expects ${C2}`);
   if (!(Number.isInteger(stride) && stride >= 1 && Number.isInteger(padding) && padding >= 0)) {
-    throw new Error(`conv2d: stride must be an integer ≥ 1 and padding ≥ 0, got ${stride}, ${padding}`);
+    throw new Error(
+      `conv2d: stride must be an integer ≥ 1 and padding ≥ 0, got ${stride}, ${padding}`,
+    );
   }
   const s: ConvShape = { N, C, H, W, O, KH, KW, stride, padding };
   const { Ho, Wo } = outSize(s);
   if (Ho < 1 || Wo < 1) {
-    throw new Error(`conv2d: a ${KH}×${KW} kernel does not fit a ${H}×${W} input with padding ${padding}`);
+    throw new Error(
+      `conv2d: a ${KH}×${KW} kernel does not fit a ${H}×${W} input with padding ${padding}`,
+    );
   }
   return { ...s, Ho, Wo };
 }
 
-/** Register tile of a direct kernel for an output grid ga × gb with cout channels. */
-function directTile(ga: number, gb: number, cout: number, taps: number, CG: number) {
-  const BW = gb >= 8 ? 8 : 4;
-  const BH = Math.min(4, ga);
-  let TM = Math.min(16, Math.ceil(cout / 4) * 4);
-  // Keep the unrolled step under ~2600 vec4 FMAs: compile time grows with it.
-  while (TM > 4 && TM * BH * (BW / 4) * taps * CG > LIMIT) TM -= 4;
+/**
+ * Unrolled FMA statements (vec4) allowed in one reduction step. Compile time grows with it
+ * (lavapipe needs seconds for the largest), and only large problems repay it: ResNet-18 layers
+ * (≥ 10⁸ flops) get the full budget, unit-test sizes a small one.
+ */
+export function stepBudget(flops: number): number {
+  if (planOptions.budget !== null) return planOptions.budget;
+  return Math.max(256, Math.min(4608, Math.round(flops / 65536)));
+}
+
+/** Test hook: force the step budget (e.g. the largest tiles on small shapes); null = auto. */
+export const planOptions: { budget: number | null } = { budget: null };
+
+/**
+ * Register tile of a direct kernel for an output grid ga × gb with cout channels: up to 16
+ * output channels (32 for 1×1 kernels, whose loads are amortised over channels only) × 4 rows
+ * × 16 columns, shrunk until the unrolled statements of one step (`unroll` channels) fit
+ * the budget.
+ */
+function directTile(
+  ga: number,
+  gb: number,
+  cout: number,
+  taps: number,
+  unroll: number,
+  budget: number,
+) {
+  let BW = gb >= 16 ? 16 : gb >= 8 ? 8 : 4;
+  let BH = Math.min(4, ga);
+  let TM = Math.min(taps === 1 ? 32 : 16, Math.ceil(cout / 4) * 4);
+  while (TM * BH * (BW / 4) * taps * unroll > budget) {
+    if (BW > 8) BW = 8;
+    else if (TM > 4) TM -= 4;
+    else if (BH > 1) BH = Math.ceil(BH / 2);
+    else if (BW > 4) BW = 4;
+    else break;
+  }
   return { TM, BH, BW };
 }
 
@@ -96,9 +136,15 @@ interface DirectProblem {
 }
 
 function directLaunch(pr: DirectProblem): DirectLaunch {
-  const vecW = pr.g.C % 4 === 0 && pr.cout >= 4;
-  const CG = vecW && pr.pass === "fwd" ? 4 : 1;
-  const { TM, BH, BW } = directTile(pr.ga, pr.gb, pr.cout, Math.max(1, pr.taps.length), CG);
+  const taps = Math.max(1, pr.taps.length);
+  const budget = stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps);
+  // vec4 weight blocks cover 4 channels: the forward then unrolls 4 channels per step, which
+  // small budgets cannot afford.
+  const vecW = pr.g.C % 4 === 0 && (pr.pass === "dgrad" || budget >= 1152);
+  // With vec4 weight blocks the forward walks 4 channels per step: as a runtime inner loop
+  // for multi-tap kernels, unrolled for 1×1 ones (their step is small).
+  const unroll = vecW && pr.pass === "fwd" && taps === 1 ? 4 : 1;
+  const { TM, BH, BW } = directTile(pr.ga, pr.gb, pr.cout, taps, unroll, budget);
   const cfg: DirectConfig = {
     pass: pr.pass,
     KH: pr.g.KH,
@@ -116,6 +162,9 @@ function directLaunch(pr: DirectProblem): DirectLaunch {
     vecOut: pr.OS === 1 && pr.ow % 4 === 0,
     vecW: vecW && (pr.pass === "fwd" || TM % 4 === 0),
     masked: pr.masked,
+    fullC: pr.cout % TM === 0,
+    fullA: pr.ga % BH === 0,
+    fullB: pr.gb % BW === 0,
   };
   const bpr = Math.ceil(pr.gb / BW), bpi = Math.ceil(pr.ga / BH) * bpr;
   const nb = pr.g.N * bpi;
@@ -206,20 +255,30 @@ export function backwardInputPlans(g: ConvGeom, masked: boolean): DirectLaunch[]
   return out;
 }
 
-/** Number of reduction splits for the weight gradient (and the resulting launch). */
+/**
+ * Weight-gradient launch: tile, reduction split and output mode. The reduction over N·Ho dy
+ * rows is split across workgroups when the output has few tiles (a GPU wants ~64 workgroups
+ * in flight; lavapipe's 2 threads need far fewer), keeping at least 8 rows per split.
+ */
 export function backwardWeightPlan(g: ConvGeom, masked: boolean, forceSplit?: number): WgradLaunch {
   const KK = g.KH * g.KW;
-  const BW = g.Wo >= 8 && KK <= 9 ? 8 : 4;
-  const TC = g.C >= 8 ? 8 : 4;
+  const budget = stepBudget(2 * g.N * g.Ho * g.Wo * g.O * g.C * KK);
+  let BW = g.Wo >= 8 ? 8 : 4;
+  let TC = g.C >= 8 ? 8 : 4;
   let TO = Math.min(8, Math.ceil(g.O / 4) * 4);
-  while (TO > 4 && TO * TC * KK > 640) TO -= 4;
-  const cBlocks = Math.ceil(g.C / TC), oBlocks = Math.ceil(g.O / TO);
-  const tiles = Math.ceil(cBlocks / WGS) * oBlocks;
+  // Statements per step: TO·TC·KK dot products of BW/4 vec4s; at most ~640 accumulators.
+  while (TO * TC * KK * (BW / 4) > budget / 2 || TO * TC * KK > 640) {
+    if (TO > 4) TO -= 4;
+    else if (TC > 4) TC = 4;
+    else if (BW > 4) BW = 4;
+    else break;
+  }
+  const cGroups = Math.ceil(g.C / (TC * WGS)), oBlocks = Math.ceil(g.O / TO);
   const rows = g.N * g.Ho;
-  // Split the long reduction when the output has few tiles (a GPU needs ~64 workgroups
-  // in flight); each split keeps at least 8 dy rows.
-  const split = forceSplit ?? Math.max(1, Math.min(Math.ceil(64 / tiles), Math.floor(rows / 8)));
-  const rps = Math.ceil(rows / split);
+  const want = forceSplit ?? Math.min(Math.ceil(64 / (cGroups * oBlocks)), Math.floor(rows / 8));
+  const rps = Math.ceil(rows / Math.max(1, want));
+  const split = Math.ceil(rows / rps);
+  const direct = split === 1 && g.O % TO === 0 && g.C % (TC * WGS) === 0;
   const cfg: WgradConfig = {
     KH: g.KH,
     KW: g.KW,
@@ -231,19 +290,18 @@ export function backwardWeightPlan(g: ConvGeom, masked: boolean, forceSplit?: nu
     WGS,
     vecIn: g.W % 4 === 0 && (g.stride * BW) % 4 === 0,
     vecDy: g.Wo % 4 === 0,
-    maskInStore: masked && split === 1,
-    split: split > 1,
+    maskInStore: masked && direct,
+    direct,
   };
-  const params = new Params().u32(
-    rows,
-    rps,
-    g.C,
-    g.O,
-    g.H,
-    g.W,
-    g.Ho,
-    g.Wo,
-    g.O * g.C * KK,
-  );
-  return { cfg, params, groups: [Math.ceil(cBlocks / WGS), oBlocks, Math.ceil(rows / rps)], split: Math.ceil(rows / rps) };
+  const op = oBlocks * TO, cp = cGroups * WGS * TC;
+  const params = new Params().u32(rows, rps, g.C, g.O, g.H, g.W, g.Ho, g.Wo, op, cp);
+  return {
+    cfg,
+    params,
+    groups: [cGroups, oBlocks, split],
+    split,
+    scratch: split * op * cp * KK,
+    opad: op,
+    cpad: cp,
+  };
 }

@@ -98,6 +98,6 @@ export function conv2dBackwardWeightRef(
 ): Float64Array {
   const gw = new Float64Array(s.O * s.C * s.KH * s.KW);
   forEachTap(s, (xi, wi, yi) => (gw[wi] += gy[yi] * x[xi]));
-  if (mask) for (let i = 0; i < gw.length; i++) gw[i] *= mask[i];
+  if (mask) { for (let i = 0; i < gw.length; i++) gw[i] *= mask[i]; }
   return gw;
 }

@@ -11,6 +11,7 @@ import { poolRules } from "../../kernels/pool/mod.ts";
 import { normalizeRules } from "../../kernels/normalize/mod.ts";
 import { linearRules } from "../../kernels/linear/mod.ts";
 import { lossRules } from "../../kernels/loss/mod.ts";
+import { convRules } from "../../kernels/conv2d/mod.ts";
 
 /** Backward rule of every primitive. */
 export const rules: { [P in Primitive]: Rule<P> } = {
@@ -20,4 +21,5 @@ export const rules: { [P in Primitive]: Rule<P> } = {
   ...normalizeRules,
   ...linearRules,
   ...lossRules,
+  ...convRules,
 };

@@ -122,7 +122,10 @@ export function buildArch(config: ArchConfig): ArchDef {
       }
       blocks.push({
         name,
-        path: path.map((c, i) => ({ conv: c, bn: { name: `${name}.bn${i + 1}`, channels: c.outC } })),
+        path: path.map((c, i) => ({
+          conv: c,
+          bn: { name: `${name}.bn${i + 1}`, channels: c.outC },
+        })),
         downsample,
       });
       inC = outC;

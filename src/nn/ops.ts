@@ -7,8 +7,7 @@ import type { Tensor } from "../autodiff/tensor.ts";
 import { conv2d } from "../../kernels/conv2d/mod.ts";
 import { linear } from "../../kernels/linear/mod.ts";
 import { globalAvgPool, maxPool2d } from "../../kernels/pool/mod.ts";
-import { normalizeChannels } from "../../kernels/normalize/mod.ts";
-import { IMAGENET_MEAN, IMAGENET_STD } from "./state_dict.ts";
+import { IMAGENET_MEAN, IMAGENET_STD, normalizeChannels } from "../../kernels/normalize/mod.ts";
 
 /** Convolution without bias; `mask` (same shape as w, 0/1) selects the pruned weights. */
 export function conv2dOp(x: Tensor, w: Tensor, stride: number, pad: number, mask?: Tensor): Tensor {

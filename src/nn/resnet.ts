@@ -121,7 +121,8 @@ export class ResNet {
   namedTensors(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     const a = this.arch;
-    const conv = (c: ConvDef) => out.push([`${c.name}.weight`, this.weights.get(`${c.name}.weight`)!]);
+    const conv = (c: ConvDef) =>
+      out.push([`${c.name}.weight`, this.weights.get(`${c.name}.weight`)!]);
     const bn = (name: string) => out.push(...this.bns.get(name)!.tensors());
     conv(a.stem.conv);
     bn(a.stem.bn.name);

@@ -23,11 +23,7 @@ import {
   DEPTHS,
 } from "./arch.ts";
 import type { HostState } from "./init.ts";
-
-/** The input normalisation constants (ImageNet), stored by the authors as buffers. */
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-/** See IMAGENET_MEAN. */
-export const IMAGENET_STD = [0.229, 0.224, 0.225];
+import { IMAGENET_MEAN, IMAGENET_STD } from "../../kernels/normalize/mod.ts";
 
 /** Keys of the state dict of `arch` with their shapes, in PyTorch's order. */
 export function expectedKeys(arch: ArchDef, withNormalize = true): Map<string, number[]> {
@@ -119,7 +115,9 @@ export function torchToHost(
     if (opts.ignore?.(key)) continue;
     src.set(key, t);
   }
-  for (const [k, ref] of [["normalize.mean", IMAGENET_MEAN], ["normalize.std", IMAGENET_STD]] as const) {
+  for (
+    const [k, ref] of [["normalize.mean", IMAGENET_MEAN], ["normalize.std", IMAGENET_STD]] as const
+  ) {
     const t = src.get(k);
     if (!t) continue;
     const v = toF32(t, k, source);

@@ -9,7 +9,7 @@ import { readNpy } from "../io/npy.ts";
 import type { Tensor } from "../autodiff/tensor.ts";
 import { type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
 import { type ImageSet, toRgb } from "../data/readers/types.ts";
-import { readSplitIndices } from "../data/split_read.ts";
+import { readSplitIndices, resolveSplit } from "../data/split_read.ts";
 import { recipe } from "../data/augment_params.ts";
 import { imageSetSource, Loader } from "../data/loader.ts";
 
@@ -60,7 +60,9 @@ export async function loadTrainImages(o: DataOptions): Promise<TrainImages> {
       "no training data: give --data IMAGES.npy (uint8 [N,H,W,C]) or --dataset NAME [--data DIR]",
     );
   }
-  const indices = o.split ? readSplitIndices(o.split, { poolSize: set.n }) : null;
+  // With a dataset name, a split may be named (split1_D_i, train) as the other commands allow.
+  const split = o.split && o.dataset ? resolveSplit(o.split, o.dataset as DatasetName) : o.split;
+  const indices = split ? readSplitIndices(split, { poolSize: set.n }) : null;
   const n = indices ? indices.length : set.n;
   if (n < 2) throw new UserError(`${set.source}: need at least 2 images, got ${n}`);
   return { set: toRgb(set), indices, n };
@@ -83,8 +85,16 @@ export class ViewSource {
 
   constructor(data: TrainImages, mode: AugmentMode, seed: number, size: number, batch: number) {
     const source = imageSetSource(data.set, data.indices ?? undefined);
-    const r = mode === "none" ? recipe("test", size) : recipe(size > 64 ? "imagenet" : "cifar", size);
-    this.loader = new Loader(source, { recipe: r, batchSize: batch, seed, views: 2, dropLast: true });
+    const r = mode === "none"
+      ? recipe("test", size)
+      : recipe(size > 64 ? "imagenet" : "cifar", size);
+    this.loader = new Loader(source, {
+      recipe: r,
+      batchSize: batch,
+      seed,
+      views: 2,
+      dropLast: true,
+    });
     if (this.loader.batchesPerEpoch === 0) {
       throw new UserError(
         `--batch-size ${batch} is larger than the ${data.n} training images; use a smaller batch`,
@@ -112,4 +122,3 @@ export class ViewSource {
     return [batch.views[0], batch.views[1]];
   }
 }
-

@@ -32,7 +32,9 @@ export function makeSgd(
       const bufs = sgd.momentumBuffers();
       for (let i = 0; i < named.length; i++) {
         const b = bufs[i];
-        if (b) out.set(named[i][0], { dtype: "float32", shape: [...b.shape], data: await b.read() });
+        if (b) {
+          out.set(named[i][0], { dtype: "float32", shape: [...b.shape], data: await b.read() });
+        }
       }
       return out;
     },
@@ -44,7 +46,9 @@ export function makeSgd(
       }
       sgd.loadMomentum(named.map(([k]) => {
         const t = m.get(k);
-        return t ? (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array)) : null;
+        return t
+          ? (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array))
+          : null;
       }));
     },
     dispose: () => sgd.dispose(),

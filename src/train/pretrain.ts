@@ -24,6 +24,7 @@ import { hostToTorch, torchToHost } from "../nn/state_dict.ts";
 import { type AugmentMode, loadTrainImages, ViewSource } from "./data.ts";
 import { makeSgd, type TrainOptimizer } from "./optim_ops.ts";
 import { progressLine, RunFiles } from "./run_files.ts";
+import { seedWords } from "./rng.ts";
 import { lrAt } from "./schedule.ts";
 import { LossLog, type Method, trainStep } from "./steps.ts";
 
@@ -60,6 +61,11 @@ export interface RunOptions {
   quiet?: boolean;
   /** Choose the stem from the image size once the images are loaded. */
   autoStem?: boolean;
+  /**
+   * Called after each epoch's checkpoint (e.g. the k-NN monitor); must not change the model.
+   * A returned string is logged.
+   */
+  onEpochEnd?: (model: ResNet, epoch: number, step: number, dir: string) => Promise<string | void>;
 }
 
 /** What a finished invocation reports. */
@@ -87,7 +93,11 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
   return { ck: null, cfg };
 }
 
-function hostFor(cfg: PretrainConfig, ck: Checkpoint | null, initSd: Map<string, TorchTensor> | null) {
+function hostFor(
+  cfg: PretrainConfig,
+  ck: Checkpoint | null,
+  initSd: Map<string, TorchTensor> | null,
+) {
   const arch = buildArch(cfg.arch);
   if (ck) return torchToHost(arch, ck.stateDict, { source: "checkpoint_last.pt" });
   if (initSd) return torchToHost(arch, initSd, { source: cfg.init ?? "--init" });
@@ -122,7 +132,9 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   let elapsed = 0;
   if (ck) {
     opt.loadMomentum(ck.momentum);
-    if (ck.masks.size) setMasks(model, new Map([...ck.masks].map(([k, t]) => [k, t.data as Uint8Array])));
+    if (ck.masks.size) {
+      setMasks(model, new Map([...ck.masks].map(([k, t]) => [k, t.data as Uint8Array])));
+    }
     step = ck.step;
     elapsed = (ck.config as { elapsed?: number }).elapsed ?? 0;
     await files.truncateMetrics(step);
@@ -153,7 +165,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       masks: await masksForCheckpoint(model),
       epoch: Math.floor(step / ipe),
       step,
-      rng: [cfg.seed >>> 0, Math.floor(cfg.seed / 2 ** 32) >>> 0, step],
+      rng: [...seedWords(cfg.seed), step],
       config: { ...cfg, elapsed: elapsed + (performance.now() - t0) / 1000 },
     });
   };
@@ -212,6 +224,8 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
         }
         await save("checkpoint_last.pt");
         lastSaved = step;
+        const note = await o.onEpochEnd?.(model, done, step, o.out);
+        if (note) await files.log(note);
       }
     }
     if (lastSaved !== step) await save("checkpoint_last.pt");
@@ -254,6 +268,8 @@ async function masksForCheckpoint(model: ResNet): Promise<Map<string, TorchTenso
 
 async function currentSparsity(model: ResNet): Promise<number> {
   const ms: Uint8Array[] = [];
-  for (const t of model.masks!.values()) ms.push(Uint8Array.from(await t.read(), (x) => (x ? 1 : 0)));
+  for (const t of model.masks!.values()) {
+    ms.push(Uint8Array.from(await t.read(), (x) => (x ? 1 : 0)));
+  }
   return maskSparsity(ms);
 }

@@ -1,19 +1,20 @@
 /**
- * The suite's seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). Its
- * whole state is four 32-bit words, so a checkpoint can store it as plain integers and a
- * resumed run continues the exact same stream.
+ * Seeded random numbers for the training side (weight initialisation, test data), drawn from
+ * the suite's keyed xoshiro128** generator (src/data/augment_params.ts) under their own key
+ * domain, so they never coincide with the shuffle or augmentation streams.
+ *
+ * Nothing in a training step consumes a running random stream: the batch order is keyed by
+ * (seed, epoch) and each view's augmentation by (seed, epoch, image, view). A checkpoint's
+ * `rng` words are therefore the key (seed low word, seed high word) and the global step,
+ * which fix every draw that follows.
  * @module
  */
+import { Rng } from "../data/augment_params.ts";
 
-function splitmix32(x: number): [number, number] {
-  x = (x + 0x9e3779b9) >>> 0;
-  let z = x;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  return [x, (z ^ (z >>> 16)) >>> 0];
-}
+/** Key domain of training-side streams (the data module uses 1–3). */
+export const TRAIN_DOMAIN = 16;
 
-/** FNV-1a hash of a string into 32 bits (to derive named sub-streams from one seed). */
+/** FNV-1a hash of a stream name into 32 bits. */
 export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -23,78 +24,39 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** A seeded generator with a serialisable state. */
-export class Rng {
-  #s = new Uint32Array(4);
+/** The two u32 words of a non-negative integer seed (up to 2^53). */
+export function seedWords(seed: number): [number, number] {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new Error(`seed must be a non-negative safe integer, got ${seed}`);
+  }
+  return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
+}
 
-  /** Seeds from an integer; `stream` names an independent sub-stream of the same seed. */
+/** A named stream of a seed: uniform, integer and normal draws. */
+export class TrainRng {
+  #r: Rng;
+
+  /** Stream `stream` (e.g. "init") of `seed`; same seed and name → same draws. */
   constructor(seed: number, stream = "") {
-    let x = (Math.floor(seed) ^ hashString(stream)) >>> 0;
-    for (let i = 0; i < 4; i++) {
-      const [nx, out] = splitmix32(x);
-      x = nx;
-      this.#s[i] = out;
-    }
-    if (this.#s.every((w) => w === 0)) this.#s[0] = 1; // the all-zero state is a fixed point
+    this.#r = new Rng(TRAIN_DOMAIN, ...seedWords(seed), hashString(stream));
   }
 
-  /** A generator continuing from a state saved with `state()`. */
-  static fromState(words: readonly number[]): Rng {
-    if (words.length !== 4 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new Error(`Rng.fromState: expected 4 unsigned 32-bit words, got [${words}]`);
-    }
-    const r = new Rng(0);
-    r.#s.set(words);
-    return r;
-  }
-
-  /** The state as four unsigned 32-bit integers. */
-  state(): number[] {
-    return [...this.#s];
-  }
-
-  /** Next unsigned 32-bit integer. */
-  u32(): number {
-    const s = this.#s;
-    const r = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return r;
-  }
-
-  /** Uniform in [0, 1) with 32 random bits. */
+  /** Uniform in [0, 1). */
   uniform(): number {
-    return this.u32() / 4294967296;
+    return this.#r.random();
   }
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
-    return Math.floor(this.uniform() * n);
+    return this.#r.int(0, n);
   }
 
-  /** Standard normal (Box–Muller, one value per two uniforms, no cached spare). */
+  /** Standard normal (Box–Muller, one value per two uniforms). */
   normal(): number {
-    const u1 = 1 - this.uniform(); // (0, 1]: log stays finite
-    const u2 = this.uniform();
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  }
-
-  /** In-place Fisher–Yates shuffle. */
-  shuffle<T>(a: T[] | Uint32Array | Int32Array): void {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
+    const u1 = 1 - this.#r.random(); // (0, 1]: the log stays finite
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * this.#r.random());
   }
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
+/** The same class under its earlier name (src/eval/linear_probe.ts imports it so). */
+export { TrainRng as Rng };

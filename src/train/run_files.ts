@@ -105,14 +105,17 @@ export class RunFiles {
 }
 
 function formatNum(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toPrecision(7);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) < 1e-3 ? v.toExponential(6) : v.toPrecision(7);
 }
 
 /** "1h02m", "3m05s", "12s". */
 export function formatDuration(sec: number): string {
   if (!Number.isFinite(sec)) return "?";
   const s = Math.round(sec);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
+  if (s >= 3600) {
+    return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
+  }
   if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${s}s`;
 }

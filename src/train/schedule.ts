@@ -31,5 +31,6 @@ export function lrFactor(s: number, totalSteps: number, warmupSteps: number, min
 export function lrAt(iter: number, c: ScheduleConfig): number {
   const total = c.epochs * c.itersPerEpoch;
   const warm = c.warmupEpochs * c.itersPerEpoch;
+  if (c.lr === 0) return 0;
   return c.lr * lrFactor(iter + 1, total, warm, c.minLr / c.lr);
 }

@@ -22,7 +22,11 @@ Deno.test("embed: PyTorch-written checkpoints give PyTorch's eval-mode features"
     const l = await loadForInference(`${FIX}${method}_step3.pt`);
     for (const output of ["backbone", "head"] as const) {
       const r = await embed(l.model, images, { branch: "dense", output, batch: 3 });
-      assertClose(`${method} dense ${output}`, r.data, golden.tensors[`${method}_embed_${output}`].data);
+      assertClose(
+        `${method} dense ${output}`,
+        r.data,
+        golden.tensors[`${method}_embed_${output}`].data,
+      );
     }
     if (method === "sdclr") {
       await preparePruned(l, 0.9, "sdclr_step3.pt");
@@ -76,15 +80,22 @@ Deno.test("checkpoint: export → import is bit-identical (weights, both BN sets
     });
     const ck = await loadCheckpoint(path);
     const back = torchToHost(arch, ck.stateDict);
-    for (const [k, t] of h1.tensors) assert.deepEqual(bytes(back.tensors.get(k)!.data), bytes(t.data), k);
+    for (const [k, t] of h1.tensors) {
+      assert.deepEqual(bytes(back.tensors.get(k)!.data), bytes(t.data), k);
+    }
     assert.deepEqual(back.counters, h1.counters);
     const l = await loadForInference(path);
     assert.deepEqual(l.model.config, cfg);
     for (const [k, m] of masks.byName) assert.deepEqual(l.storedMasks!.get(k), m, k);
     const h2 = await l.model.toHost();
-    for (const [k, t] of h1.tensors) assert.deepEqual(bytes(h2.tensors.get(k)!.data), bytes(t.data), k);
+    for (const [k, t] of h1.tensors) {
+      assert.deepEqual(bytes(h2.tensors.get(k)!.data), bytes(t.data), k);
+    }
     // A 32×32 input through the ImageNet stem and Bottleneck blocks, both branches.
-    const x = { data: new Float32Array(2 * 3 * 32 * 32).map((_, i) => (i % 97) / 97), shape: [2, 3, 32, 32] };
+    const x = {
+      data: new Float32Array(2 * 3 * 32 * 32).map((_, i) => (i % 97) / 97),
+      shape: [2, 3, 32, 32],
+    };
     await preparePruned(l, null, path);
     const d = await embed(l.model, x, { branch: "dense", output: "head" });
     const p = await embed(l.model, x, { branch: "pruned", output: "backbone" });

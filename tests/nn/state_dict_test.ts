@@ -87,7 +87,10 @@ Deno.test("state_dict: missing key and shape mismatch are named", async () => {
   const arch = buildArch(inferArch(sd));
   const missing = new Map(sd);
   missing.delete("layer3.0.bn2.bn_list.1.running_var");
-  assert.throws(() => torchToHost(arch, missing, { source: "x.pt" }), /layer3\.0\.bn2\.bn_list\.1\.running_var/);
+  assert.throws(
+    () => torchToHost(arch, missing, { source: "x.pt" }),
+    /layer3\.0\.bn2\.bn_list\.1\.running_var/,
+  );
   const wide = buildArch({ ...inferArch(sd), width: 16 });
   assert.throws(() => torchToHost(wide, sd), /shape mismatch for 'conv1\.weight'/);
   const twoHead = buildArch({ ...inferArch(sd), headLayers: 2 });

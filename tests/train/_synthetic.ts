@@ -3,11 +3,11 @@
  * other and a contrastive loss can fall within a few epochs.
  * @module
  */
-import { Rng } from "../../src/train/rng.ts";
+import { TrainRng } from "../../src/train/rng.ts";
 
 /** Smooth random colour fields, so augmented views of one image resemble each other. */
 export function syntheticImages(n: number, size: number, seed: number): Uint8Array {
-  const r = new Rng(seed);
+  const r = new TrainRng(seed);
   const out = new Uint8Array(n * size * size * 3);
   for (let i = 0; i < n; i++) {
     const c = Array.from({ length: 9 }, () => r.uniform());
@@ -25,4 +25,3 @@ export function syntheticImages(n: number, size: number, seed: number): Uint8Arr
   }
   return out;
 }
-

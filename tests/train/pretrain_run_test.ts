@@ -16,10 +16,12 @@ async function deno(args: string[]) {
   return { code: out.code, text };
 }
 
+// `--augment none` (both views = the image) so the loss falls within the few steps a CPU
+// test affords; the augmented path is exercised by resume_test.ts.
 Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run folder complete", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pretrain_run_" });
   try {
-    const n = 192;
+    const n = 128;
     await writeNpy(`${dir}/x.npy`, syntheticImages(n, 16, 3), [n, 16, 16, 3]);
     const run = `${dir}/run`;
     const args = [
@@ -33,11 +35,13 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
       "--width",
       "8",
       "--epochs",
-      "4",
+      "5",
       "--batch-size",
       "32",
       "--lr",
-      "0.5",
+      "0.2",
+      "--augment",
+      "none",
       "--warmup-epochs",
       "1",
       "--save-every",
@@ -51,7 +55,7 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
     for (const f of ["config.json", "train.log", "metrics.csv", "checkpoint_last.pt"]) {
       assert.ok((await Deno.stat(`${run}/${f}`)).isFile, f);
     }
-    for (const e of [2, 4]) await Deno.stat(`${run}/checkpoint_epoch${e}.pt`);
+    for (const e of [2, 4, 5]) await Deno.stat(`${run}/checkpoint_epoch${e}.pt`);
     await assert.rejects(() => Deno.stat(`${run}/checkpoint_epoch1.pt`));
     const cfg = JSON.parse(await Deno.readTextFile(`${run}/config.json`));
     assert.equal(cfg.arch.depth, 18);
@@ -63,14 +67,14 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
       const rs = rows.filter((x) => x[0] === e);
       return rs.reduce((a, x) => a + x[2], 0) / rs.length;
     };
-    assert.ok(mean(4) < mean(1) - 0.05, `loss did not fall: epoch 1 ${mean(1)}, epoch 4 ${mean(4)}`);
+    assert.ok(mean(5) < mean(1) - 0.3, `loss did not fall: epoch 1 ${mean(1)}, epoch 5 ${mean(5)}`);
     assert.ok(rows.every((x) => Math.abs(x[4] - 0.9) < 0.01), "sparsity logged ≈ 0.9");
     const log = await Deno.readTextFile(`${run}/train.log`);
-    assert.match(log, /epoch 4\/4 done/);
+    assert.match(log, /epoch 5\/5 done/);
     const ck = await loadCheckpoint(`${run}/checkpoint_last.pt`);
-    assert.equal(ck.step, 4 * Math.floor(n / 32));
+    assert.equal(ck.step, 5 * Math.floor(n / 32));
     assert.ok(ck.masks.has("layer4.1.conv2") && ck.momentum.has("fc.fc3.weight"));
-    const sd = await loadStateDict(`${run}/checkpoint_epoch4.pt`);
+    const sd = await loadStateDict(`${run}/checkpoint_epoch5.pt`);
     assert.deepEqual(inferArch(sd), {
       depth: 18,
       width: 8,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { initEngine } from "../../src/gpu/engine.ts";
-import { loadCheckpoint } from "../../src/io/checkpoint.ts";
+import { loadCheckpoint, loadStateDict } from "../../src/io/checkpoint.ts";
 import { writeNpy } from "../../src/io/npy.ts";
-import { type PretrainConfig, pretrain } from "../../src/train/pretrain.ts";
+import { pretrain, type PretrainConfig } from "../../src/train/pretrain.ts";
 import { syntheticImages } from "./_synthetic.ts";
 import { errors } from "../../src/testing/compare.ts";
 
@@ -12,7 +12,14 @@ function config(data: string, method: "sdclr" | "simclr"): PretrainConfig {
   const dual = method === "sdclr";
   return {
     method,
-    arch: { depth: 10, width: 8, stem: "cifar", dualBn: dual, headLayers: dual ? 3 : 2, projDim: 128 },
+    arch: {
+      depth: 10,
+      width: 8,
+      stem: "cifar",
+      dualBn: dual,
+      headLayers: dual ? 3 : 2,
+      projDim: 128,
+    },
     dataset: null,
     data,
     split: null,
@@ -40,7 +47,10 @@ async function compareRuns(a: string, b: string) {
   assert.equal(ca.step, cb.step);
   assert.deepEqual([...ca.stateDict.keys()], [...cb.stateDict.keys()]);
   for (const [k, t] of ca.stateDict) {
-    const { maxRel } = errors(Array.from(cb.stateDict.get(k)!.data, Number), Array.from(t.data, Number));
+    const { maxRel } = errors(
+      Array.from(cb.stateDict.get(k)!.data, Number),
+      Array.from(t.data, Number),
+    );
     assert.ok(maxRel <= 1e-6, `${k}: resumed differs by ${maxRel}`);
   }
   for (const [k, t] of ca.momentum) {
@@ -57,8 +67,18 @@ for (const method of ["sdclr", "simclr"] as const) {
     try {
       await writeNpy(`${dir}/x.npy`, syntheticImages(24, 16, 1), [24, 16, 16, 3]);
       const cfg = config(`${dir}/x.npy`, method);
-      const straight = await pretrain(cfg, { out: `${dir}/a`, resume: false, maxSteps: 4, quiet: true });
-      const first = await pretrain(cfg, { out: `${dir}/b`, resume: false, maxSteps: 2, quiet: true });
+      const straight = await pretrain(cfg, {
+        out: `${dir}/a`,
+        resume: false,
+        maxSteps: 4,
+        quiet: true,
+      });
+      const first = await pretrain(cfg, {
+        out: `${dir}/b`,
+        resume: false,
+        maxSteps: 2,
+        quiet: true,
+      });
       const rest = await pretrain(cfg, { out: `${dir}/b`, resume: true, maxSteps: 4, quiet: true });
       assert.equal(straight.step, 4);
       assert.equal(rest.step, 4);
@@ -75,3 +95,25 @@ for (const method of ["sdclr", "simclr"] as const) {
     }
   });
 }
+
+Deno.test("--init: a PyTorch state dict starts the run (lr 0 keeps its weights)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "init_test_" });
+  try {
+    await writeNpy(`${dir}/x.npy`, syntheticImages(16, 16, 2), [16, 16, 16, 3]);
+    const init = new URL("../golden/fixtures/sdclr_steps/sdclr_init.pt", import.meta.url).pathname;
+    const cfg = { ...config(`${dir}/x.npy`, "sdclr"), lr: 0, init };
+    await pretrain(cfg, { out: `${dir}/r`, resume: false, maxSteps: 1, quiet: true });
+    const ck = await loadCheckpoint(`${dir}/r/checkpoint_last.pt`);
+    const ref = await loadStateDict(init);
+    for (const k of ["conv1.weight", "layer4.0.downsample.conv.weight", "fc.fc3.weight"]) {
+      assert.deepEqual(ck.stateDict.get(k)!.data, ref.get(k)!.data, k);
+    }
+    const rv = ck.stateDict.get("bn1.bn_list.1.running_var")!.data;
+    assert.notDeepEqual(rv, ref.get("bn1.bn_list.1.running_var")!.data, "pruned BN stats updated");
+    const n = ck.stateDict.get("bn1.bn_list.1.num_batches_tracked")!.data[0];
+    assert.equal(n, 2n, "pruned BN set ran twice in the SDCLR step (no-grad and grad forward)");
+    assert.equal(ck.stateDict.get("bn1.bn_list.0.num_batches_tracked")!.data[0], 1n);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { lrAt } from "../../src/train/schedule.ts";
 import { magnitudeMasks, selectKth, thresholdIndex } from "../../src/nn/prune_cpu.ts";
-import { Rng } from "../../src/train/rng.ts";
+import { TrainRng } from "../../src/train/rng.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 const golden = loadGolden("sdclr_steps")[0];
@@ -24,27 +24,27 @@ Deno.test("schedule: per-iteration warm-up + cosine equals PyTorch LambdaLR", ()
   };
   for (let i = 0; i < ref.length; i++) {
     const ours = lrAt(i, cfg);
-    assert.ok(Math.abs(ours - ref[i]) <= 1e-6 * Math.max(ref[i], 1e-6), `iter ${i}: ${ours} vs ${ref[i]}`);
+    assert.ok(
+      Math.abs(ours - ref[i]) <= 1e-6 * Math.max(ref[i], 1e-6),
+      `iter ${i}: ${ours} vs ${ref[i]}`,
+    );
   }
   assert.equal(lrAt(ref.length - 1, cfg), 1e-6);
   const short = { ...cfg, epochs: 2, warmupEpochs: 10 };
   assert.ok(Number.isFinite(lrAt(5, short)));
 });
 
-Deno.test("rng: deterministic, restorable, roughly uniform/normal", () => {
-  const a = new Rng(42);
-  const b = new Rng(42);
-  const c = new Rng(42, "other");
-  const xa = Array.from({ length: 5 }, () => a.u32());
-  assert.deepEqual(xa, Array.from({ length: 5 }, () => b.u32()));
-  assert.notDeepEqual(xa, Array.from({ length: 5 }, () => c.u32()));
-  const saved = a.state();
-  const next = a.uniform();
-  assert.equal(Rng.fromState(saved).uniform(), next);
+Deno.test("rng: deterministic per seed and stream, roughly normal", () => {
+  const draw = (r: TrainRng) => Array.from({ length: 5 }, () => r.uniform());
+  const a = draw(new TrainRng(42, "init"));
+  assert.deepEqual(a, draw(new TrainRng(42, "init")));
+  assert.notDeepEqual(a, draw(new TrainRng(42, "other")));
+  assert.notDeepEqual(a, draw(new TrainRng(43, "init")));
+  const r = new TrainRng(7);
   let m = 0, v = 0;
   const n = 20000;
   for (let i = 0; i < n; i++) {
-    const z = a.normal();
+    const z = r.normal();
     m += z / n;
     v += z * z / n;
   }
@@ -52,7 +52,7 @@ Deno.test("rng: deterministic, restorable, roughly uniform/normal", () => {
 });
 
 Deno.test("prune: selection equals sorting; ties at θ are kept", () => {
-  const r = new Rng(3);
+  const r = new TrainRng(3);
   for (const n of [1, 2, 7, 1000]) {
     const a = Float32Array.from({ length: n }, () => Math.round(r.normal() * 4) / 4);
     const sorted = Float32Array.from(a).map(Math.abs).sort();

@@ -1,0 +1,78 @@
+/**
+ * `deno task bench`: our kernels against TF.js WebGPU (same adapter, same process, same
+ * shapes), optionally against PyTorch on the CPU. Prints one row per case: kernel, shape,
+ * our rate, TF.js's rate (GFLOP/s, or GB/s for memory-bound kernels) and the ratio.
+ * Cases come from src/bench/cases.ts (each family's kernels/<family>/bench.ts).
+ */
+import { parseCommand, runMain, UserError, writeFileAtomic } from "../src/cli.ts";
+import { initEngine } from "../src/gpu/engine.ts";
+import { benchCases } from "../src/bench/cases.ts";
+import { POLICY, timeOurs, timeTf } from "../src/bench/measure.ts";
+import { type BenchRow, formatTable, makeRow, rate } from "../src/bench/report.ts";
+import { loadTf, type Tf } from "../src/bench/tfjs.ts";
+import { runTorch, torchSpec } from "../src/bench/torch.ts";
+
+const spec = {
+  name: "bench",
+  description: "Benchmark the WGSL kernels against TF.js WebGPU (and optionally PyTorch CPU) " +
+    "at the ResNet-18 CIFAR shapes.",
+  options: {
+    filter: { type: "string" as const, help: "only cases whose kernel or shape contains TEXT" },
+    json: { type: "string" as const, help: "also write the rows as JSON records to FILE" },
+    quick: { type: "boolean" as const, help: "fewer and shorter repetitions" },
+    torch: {
+      type: "boolean" as const,
+      help: "add a PyTorch CPU column (tools/bench_torch.py; skipped without python3 + torch)",
+    },
+    tfjs: { type: "boolean" as const, default: true, help: "time TF.js (--no-tfjs to skip)" },
+  },
+  epilog: "Times are the best of several trials of back-to-back runs ending in one device " +
+    "wait;\nother load on the machine lowers both columns, so compare ratios.",
+};
+
+runMain(async () => {
+  const p = parseCommand(spec);
+  const filter = (p.filter as string | undefined) ?? "";
+  const cases = benchCases.filter((c) => `${c.kernel} ${c.shape}`.includes(filter));
+  if (!cases.length) {
+    throw new UserError(`no bench case matches "${filter}"; cases are named like "conv2d_fwd"`);
+  }
+  const policy = POLICY[p.quick ? "quick" : "full"];
+  await initEngine();
+  let tf: Tf | null = null;
+  if (p.tfjs) {
+    try {
+      tf = await loadTf();
+    } catch (e) {
+      console.error(`note: TF.js unavailable (${(e as Error).message}); TF.js column skipped`);
+    }
+  }
+  const rows: BenchRow[] = [];
+  for (const c of cases) {
+    const ours = await timeOurs(c, policy);
+    const theirs = tf ? await timeTf(c, tf, policy) : null;
+    const row = makeRow(c, ours, theirs);
+    rows.push(row);
+    console.error(
+      `${row.kernel} ${row.shape}: ours ${row.ours_gflops} ${row.unit}` +
+        (row.tfjs_gflops === null ? "" : `, TF.js ${row.tfjs_gflops} (${row.ratio}×)`),
+    );
+  }
+  if (p.torch) {
+    const withSpec = cases.map((c, i) => ({ i, s: torchSpec(c) })).filter((v) => v.s);
+    const res = await runTorch(withSpec.map((v) => v.s!), !!p.quick);
+    if ("note" in res) console.error(`note: ${res.note}`);
+    else {
+      for (const r of rows) r.torch_gflops = null;
+      withSpec.forEach(({ i }, j) => {
+        const s = res.seconds[j];
+        rows[i].torch_gflops = s ? Number(rate(cases[i], s).toPrecision(4)) : null;
+      });
+    }
+  }
+  console.log(formatTable(rows, !!p.torch && rows.some((r) => r.torch_gflops !== undefined)));
+  if (p.json) {
+    await writeFileAtomic(p.json as string, JSON.stringify(rows, null, 2) + "\n");
+    console.error(`wrote ${p.json}`);
+  }
+});
