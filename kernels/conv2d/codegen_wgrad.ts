@@ -55,42 +55,46 @@ function dyLoads(cfg: WgradConfig): string[] {
   return out;
 }
 
-/** Patch columns, relative to S·b0 − P: [0, S·(BW−1) + KW). */
+/**
+ * Input patches of the TC channels for the current dy segment. Row/column offsets and their
+ * validity do not depend on the channel: computed once per segment, shared by all channels.
+ * Patch columns are relative to S·b0 − P: [0, S·(BW−1) + KW).
+ */
 function patchLoads(cfg: WgradConfig): string[] {
   const out: string[] = [];
   const width = cfg.S * (cfg.BW - 1) + cfg.KW;
   const al = Math.floor(-cfg.P / 4) * 4; // aligned start relative to S·b0
   const nv = Math.ceil((width - cfg.P - al) / 4);
+  const vec = cfg.vecIn;
+  const unit = vec ? "iw4" : "iw";
   out.push(`let pr = i32(${cfg.S}u * a) - ${cfg.P};`);
+  for (let kh = 0; kh < cfg.KH; kh++) {
+    out.push(
+      `let rk${kh} = pr + ${kh} >= 0 && pr + ${kh} < i32(ih);`,
+      `let ro${kh} = u32(select(0, pr + ${kh}, rk${kh})) * ${unit};`,
+    );
+  }
+  const cols = vec ? nv : width;
   out.push(
-    cfg.vecIn
-      ? `let pc = i32(${cfg.S}u * b0) + ${f(al)};`
+    vec
+      ? `let pc = i32(${cfg.S}u * b0 / 4u) + ${f(al / 4)};`
       : `let pc = i32(${cfg.S}u * b0) - ${cfg.P};`,
   );
-  for (let kh = 0; kh < cfg.KH; kh++) {
-    out.push(`let ri${kh} = pr + ${kh}; let rk${kh} = ri${kh} >= 0 && ri${kh} < i32(ih);`);
+  for (let q = 0; q < cols; q++) {
+    out.push(
+      `let ck${q} = pc + ${q} >= 0 && pc + ${q} < i32(${unit});`,
+      `let co${q} = u32(select(0, pc + ${q}, ck${q}));`,
+    );
   }
   for (let j = 0; j < cfg.TC; j++) {
-    out.push(`let plane${j} = (n * cin + min(c0 + ${j}u, cin - 1u)) * ih * iw;`);
+    out.push(`let pl${j} = (n * cin + min(c0 + ${j}u, cin - 1u)) * ${vec ? "hw4" : "hw"};`);
     for (let kh = 0; kh < cfg.KH; kh++) {
-      const rb = `rb${j}_${kh}`;
-      out.push(`let ${rb} = plane${j} + u32(select(0, ri${kh}, rk${kh})) * iw;`);
-      if (cfg.vecIn) {
-        for (let q = 0; q < nv; q++) {
-          const ci = `pc + ${4 * q}`;
-          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(iw)`;
-          out.push(
-            `let v${j}_${kh}_${q} = select(vec4f(0.0), xin[(${rb} + u32(select(0, ${ci}, ${ok}))) / 4u], ${ok});`,
-          );
-        }
-      } else {
-        for (let col = 0; col < width; col++) {
-          const ci = `pc + ${col}`;
-          const ok = `rk${kh} && ${ci} >= 0 && ${ci} < i32(iw)`;
-          out.push(
-            `let s${j}_${kh}_${col} = select(0.0, xin[${rb} + u32(select(0, ${ci}, ${ok}))], ${ok});`,
-          );
-        }
+      for (let q = 0; q < cols; q++) {
+        const name = vec ? `v${j}_${kh}_${q}` : `s${j}_${kh}_${q}`;
+        const zero = vec ? "vec4f(0.0)" : "0.0";
+        out.push(
+          `let ${name} = select(${zero}, xin[pl${j} + ro${kh} + co${q}], rk${kh} && ck${q});`,
+        );
       }
     }
   }

@@ -44,6 +44,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   let iw = p.iw;
   let oh = p.oh;
   let ow = p.ow;
+  let hw = ih * iw;
+  let hw4 = hw / 4u;
+  let iw4 = iw / 4u;
   let c0 = (wg.x * ${WGS}u + lane) * ${TC}u;
   let o0 = wg.y * ${TO}u;
   let z = wg.z;

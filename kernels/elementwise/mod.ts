@@ -15,6 +15,7 @@ declare module "../../src/autodiff/tape.ts" {
     add: Record<never, never>;
     scale: { alpha: number };
     reshape: { from: readonly number[] };
+    slice_rows: { start: number };
   }
 }
 
@@ -88,8 +89,24 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return record("reshape", [x], y, { from: x.shape });
 }
 
+/**
+ * Rows [start, start + count) of x (first axis), as a new tensor (differentiable). Rows are
+ * contiguous in row-major layout, so the forward is one buffer copy and the backward writes
+ * gy into a zeroed gradient of x's shape.
+ */
+export function sliceRows(x: Tensor, start: number, count: number): Tensor {
+  const rows = x.shape[0];
+  if (!Number.isInteger(start) || start < 0 || count < 0 || start + count > rows) {
+    throw new Error(`sliceRows: rows [${start}, ${start + count}) of [${x.shape}]`);
+  }
+  const rowBytes = (x.bytes / rows) | 0;
+  const y = Tensor.empty([count, ...x.shape.slice(1)], x.dtype);
+  if (count > 0) engine().copy(x.buffer, y.buffer, count * rowBytes, start * rowBytes, 0);
+  return record("slice_rows", [x], y, { start });
+}
+
 /** Backward rules of this family. */
-export const elementwiseRules: RuleTable<"relu" | "add" | "scale" | "reshape"> = {
+export const elementwiseRules: RuleTable<"relu" | "add" | "scale" | "reshape" | "slice_rows"> = {
   relu: (c, gy) => [reluBackward(gy, c.output)],
   add: (c, gy) => [c.needsGrad[0] ? copyOf(gy) : null, c.needsGrad[1] ? copyOf(gy) : null],
   scale: (c, gy) => {
@@ -98,4 +115,13 @@ export const elementwiseRules: RuleTable<"relu" | "add" | "scale" | "reshape"> =
     return [gx];
   },
   reshape: (c, gy) => [copyOf(gy, c.saved.from)],
+  slice_rows: (c, gy) => {
+    const x = c.inputs[0];
+    const gx = Tensor.empty(x.shape);
+    const rowBytes = (x.bytes / x.shape[0]) | 0;
+    const e = engine();
+    e.clear(gx.buffer, 0, gx.bytes);
+    e.copy(gy.buffer, gx.buffer, gy.bytes, 0, c.saved.start * rowBytes);
+    return [gx];
+  },
 };

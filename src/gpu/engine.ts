@@ -224,6 +224,15 @@ export class Engine {
     this.#pending++;
   }
 
+  /** Records zero-filling of a byte range (ends the current compute pass). */
+  clear(buf: GPUBuffer, offset = 0, bytes?: number): void {
+    this.#pass?.end();
+    this.#pass = null;
+    this.#encoder ??= this.device.createCommandEncoder();
+    this.#encoder.clearBuffer(buf, offset, bytes);
+    this.#pending++;
+  }
+
   /** Submits everything recorded so far as one command buffer. */
   flush(): void {
     if (!this.#encoder) return;

@@ -1,7 +1,7 @@
-import { initEngine } from "../../src/gpu/engine.ts";
+import { engine, initEngine } from "../../src/gpu/engine.ts";
 import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
 import { backward } from "../../src/autodiff/backward.ts";
-import { add, relu, scale } from "../../kernels/elementwise/mod.ts";
+import { add, relu, scale, sliceRows } from "../../kernels/elementwise/mod.ts";
 import { addRef, reluBwdRef, reluRef, scaleRef } from "../../kernels/elementwise/reference.ts";
 import { assertClose, finiteDiff } from "../../src/testing/compare.ts";
 import { loadGolden } from "../golden/golden.ts";
@@ -34,7 +34,6 @@ Deno.test("elementwise: CPU references agree with finite differences", () => {
 });
 
 Deno.test("autodiff: two backward passes accumulate into .grad; tidy releases memory", async () => {
-  const { engine } = await import("../../src/gpu/engine.ts");
   const x = Tensor.from([1, -2, 3, -4], [4], { requiresGrad: true });
   const before = engine().pool.liveCount;
   tidy(() => {
@@ -49,4 +48,19 @@ Deno.test("autodiff: two backward passes accumulate into .grad; tidy releases me
     throw new Error(`leak: ${engine().pool.liveCount - before} buffers still live`);
   }
   x.dispose();
+});
+
+Deno.test("sliceRows: forward copies rows; backward scatters into a zeroed gradient", async () => {
+  const x = Tensor.from(Float32Array.from({ length: 12 }, (_, i) => i), [4, 3], {
+    requiresGrad: true,
+  });
+  tidy(() => {
+    const top = sliceRows(x, 0, 2);
+    const bottom = sliceRows(x, 2, 2);
+    backward(add(scale(top, 2), scale(bottom, -1)));
+  });
+  const y = sliceRows(x, 1, 2);
+  assertClose("rows 1..2", await y.read(), [3, 4, 5, 6, 7, 8], 0);
+  assertClose("grad", await x.grad!.read(), [2, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1, -1], 0);
+  for (const t of [x, y]) t.dispose();
 });
