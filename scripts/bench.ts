@@ -7,7 +7,7 @@
 import { parseCommand, runMain, UserError, writeFileAtomic } from "../src/cli.ts";
 import { initEngine } from "../src/gpu/engine.ts";
 import { benchCases } from "../src/bench/cases.ts";
-import { POLICY, timeOurs, timeTf } from "../src/bench/measure.ts";
+import { measureCase, POLICY } from "../src/bench/measure.ts";
 import { type BenchRow, formatTable, makeRow, rate } from "../src/bench/report.ts";
 import { loadTf, type Tf } from "../src/bench/tfjs.ts";
 import { runTorch, torchSpec } from "../src/bench/torch.ts";
@@ -27,7 +27,7 @@ const spec = {
     tfjs: { type: "boolean" as const, default: true, help: "time TF.js (--no-tfjs to skip)" },
   },
   epilog: "Times are the best of several trials of back-to-back runs ending in one device " +
-    "wait;\nother load on the machine lowers both columns, so compare ratios.",
+    "wait;\nours and TF.js trials alternate, so background load affects both alike.",
 };
 
 runMain(async () => {
@@ -49,9 +49,8 @@ runMain(async () => {
   }
   const rows: BenchRow[] = [];
   for (const c of cases) {
-    const ours = await timeOurs(c, policy);
-    const theirs = tf ? await timeTf(c, tf, policy) : null;
-    const row = makeRow(c, ours, theirs);
+    const t = await measureCase(c, tf, policy);
+    const row = makeRow(c, t.ours, t.tfjs);
     rows.push(row);
     console.error(
       `${row.kernel} ${row.shape}: ours ${row.ours_gflops} ${row.unit}` +

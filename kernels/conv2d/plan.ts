@@ -84,10 +84,10 @@ export function stepBudget(flops: number): number {
 export const planOptions: { budget: number | null } = { budget: null };
 
 /**
- * Register tile of a direct kernel for an output grid ga × gb with cout channels: up to 16
- * output channels (32 for 1×1 kernels, whose loads are amortised over channels only) × 4 rows
- * × 16 columns, shrunk until the unrolled statements of one step (`unroll` channels) fit
- * the budget.
+ * Register tile of a direct kernel for an output grid ga × gb with cout channels, tuned on
+ * lavapipe: 16 output channels × 4×16 positions on wide grids, 16 × 8×8 on 8-wide ones and
+ * 32 × 4×4 on 4-wide ones (and for 1×1 kernels, whose loads are amortised over channels
+ * only); shrunk until the unrolled statements of one step (`unroll` channels) fit the budget.
  */
 function directTile(
   ga: number,
@@ -98,10 +98,11 @@ function directTile(
   budget: number,
 ) {
   let BW = gb >= 16 ? 16 : gb >= 8 ? 8 : 4;
-  let BH = Math.min(4, ga);
-  let TM = Math.min(taps === 1 ? 32 : 16, Math.ceil(cout / 4) * 4);
+  let BH = Math.min(BW === 8 && taps > 1 ? 8 : 4, ga);
+  let TM = Math.min(taps === 1 || BW === 4 ? 32 : 16, Math.ceil(cout / 4) * 4);
   while (TM * BH * (BW / 4) * taps * unroll > budget) {
     if (BW > 8) BW = 8;
+    else if (BH > 4) BH = 4;
     else if (TM > 4) TM -= 4;
     else if (BH > 1) BH = Math.ceil(BH / 2);
     else if (BW > 4) BW = 4;

@@ -8,7 +8,7 @@
  * backward rule does not type-check.
  * @module
  */
-import { Tensor } from "./tensor.ts";
+import type { Tensor } from "./tensor.ts";
 
 /**
  * Saved state per primitive. Families add entries:

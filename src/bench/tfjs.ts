@@ -28,7 +28,7 @@ interface WebGpuBackendInternals {
 export async function loadTf(): Promise<Tf> {
   const tf = await import("@tensorflow/tfjs-core");
   await import("@tensorflow/tfjs-backend-webgpu");
-  // The webgpu backend warns about its experimental status; keep the table clean.
+  // Production mode, as a deployed model would run: no debug-mode checks between ops.
   tf.env().set("PROD", true);
   if (!(await tf.setBackend("webgpu"))) throw new Error("TF.js could not start its webgpu backend");
   await tf.ready();

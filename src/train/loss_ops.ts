@@ -3,7 +3,7 @@
  * SimCLR batch's projections [2B, d] into the two views' rows.
  * @module
  */
-import { Tensor } from "../autodiff/tensor.ts";
+import type { Tensor } from "../autodiff/tensor.ts";
 import { sliceRows } from "../../kernels/elementwise/mod.ts";
 import { ntXent } from "../../kernels/loss/mod.ts";
 
