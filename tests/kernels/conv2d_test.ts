@@ -88,7 +88,7 @@ Deno.test("conv2d: raw launchers with larger tiles: vec4 weight blocks, direct d
   try {
     for (
       const [s, split] of [
-        [{ N: 2, C: 16, H: 8, W: 8, O: 16, KH: 3, KW: 3, stride: 1, padding: 1 }, undefined],
+        [{ N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, undefined],
         [{ N: 1, C: 64, H: 4, W: 4, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, 1],
       ] as [ConvShape, number | undefined][]
     ) {
