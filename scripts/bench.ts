@@ -9,6 +9,7 @@ import { initEngine } from "../src/gpu/engine.ts";
 import { benchCases } from "../src/bench/cases.ts";
 import { measureCase, POLICY } from "../src/bench/measure.ts";
 import { type BenchRow, formatTable, makeRow, rate } from "../src/bench/report.ts";
+import { loaderThroughput } from "../kernels/augment/bench.ts";
 import { loadTf, type Tf } from "../src/bench/tfjs.ts";
 import { runTorch, torchSpec } from "../src/bench/torch.ts";
 
@@ -70,6 +71,14 @@ runMain(async () => {
     }
   }
   console.log(formatTable(rows, !!p.torch && rows.some((r) => r.torch_gflops !== undefined)));
+  if (!p.filter) {
+    // The data loader end to end (gather, draw, pack, one upload, fused augment kernel).
+    const l = await loaderThroughput({ batches: p.quick ? 4 : 8 });
+    console.log(
+      `loader: ${l.imagesPerSecond.toFixed(0)} images/s (two 32×32 views per image, batch 256, ` +
+        `${l.images} images in ${l.seconds.toFixed(2)} s)`,
+    );
+  }
   if (p.json) {
     await writeFileAtomic(p.json as string, JSON.stringify(rows, null, 2) + "\n");
     console.error(`wrote ${p.json}`);
