@@ -182,16 +182,9 @@ export function tidy<T>(fn: () => T): T {
   try {
     result = fn();
   } finally {
-    arenas.pop();
+    arenas.splice(arenas.lastIndexOf(arena), 1);
   }
-  const survivors = new Set<Tensor>();
-  collect(result, survivors);
-  const parent = arenas[arenas.length - 1];
-  for (const t of arena) {
-    if (survivors.has(t) || t.kept) parent?.add(t);
-    else t.dispose();
-  }
-  return result;
+  return release(arena, result);
 }
 
 /** Async variant of tidy for steps that await (e.g. read the loss). */
@@ -204,6 +197,11 @@ export async function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     arenas.splice(arenas.lastIndexOf(arena), 1);
   }
+  return release(arena, result);
+}
+
+/** Disposes an arena's tensors except survivors of `result` and kept ones (moved up). */
+function release<T>(arena: Arena, result: T): T {
   const survivors = new Set<Tensor>();
   collect(result, survivors);
   const parent = arenas[arenas.length - 1];
