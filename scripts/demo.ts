@@ -86,7 +86,7 @@ const spec: CommandSpec = {
     fraction: { type: "string", help: "fraction of D_i per class to pretrain on" },
     seed: { type: "string", default: "1", help: "seed of every stage" },
   },
-  epilog: "Example: deno task demo            (CPU preset, ~10 minutes here)\n" +
+  epilog: "Example: deno task demo            (CPU preset, 7–10 minutes on a 2-core CPU)\n" +
     "         deno task demo --preset full --out runs/demo-full",
 };
 
