@@ -16,15 +16,18 @@ const spec: CommandSpec = {
     "Writes a run folder: config.json, train.log, metrics.csv, checkpoint_last.pt and " +
     "checkpoint_epoch<N>.pt (PyTorch-loadable, the authors' key layout).",
   options: {
-    dataset: { type: "string", help: "dataset name (cifar10, cifar100, fashion-mnist)" },
+    dataset: {
+      type: "string",
+      help: "dataset name (cifar10, cifar100, fashion-mnist; imagenet100, imagenet: file lists)",
+    },
     data: {
       type: "string",
-      help: "images as .npy (uint8 [N,H,W,C]), or the dataset's folder with --dataset",
+      help: "images as .npy (uint8 [N,H,W,C]), or the dataset's folder (ImageNet: the root)",
     },
     split: {
       type: "string",
-      help:
-        "pretraining images: a split file (.npy indices), or with --dataset a name (split1_D_i)",
+      help: "pretraining images: a split file (.npy indices), with --dataset a name " +
+        "(split1_D_i); ImageNet: a list file (relative/path.JPEG label lines)",
     },
     method: { type: "string", default: "sdclr", choices: ["sdclr", "simclr"], help: "method" },
     model: {
@@ -63,7 +66,10 @@ const spec: CommandSpec = {
       default: "100",
       help: "keep checkpoint_epoch<N>.pt every N epochs",
     },
-    "image-size": { type: "string", help: "view size [default: the images' size]" },
+    "image-size": {
+      type: "string",
+      help: "view size [default: the images' size; 224 for ImageNet lists]",
+    },
     stem: {
       type: "string",
       choices: ["cifar", "imagenet"],

@@ -1,7 +1,7 @@
 /**
- * Pretraining data: the image set (an `.npy` of uint8 [N, H, W, C] images, or a named
- * dataset through the readers), optionally restricted to a split's indices, and the two
- * views of each batch through the suite's loader.
+ * Pretraining data: the image set (an `.npy` of uint8 [N, H, W, C] images, a named dataset
+ * through the readers, optionally restricted to a split's indices, or an ImageNet-style list
+ * of files decoded per batch), and the two views of each batch through the suite's loader.
  * @module
  */
 import { UserError } from "../cli.ts";
@@ -11,7 +11,10 @@ import { type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
 import { type ImageSet, toRgb } from "../data/readers/types.ts";
 import { readSplitIndices, resolveSplit } from "../data/split_read.ts";
 import { recipe } from "../data/augment_params.ts";
-import { imageSetSource, Loader } from "../data/loader.ts";
+import { callbackSource, imageSetSource, type ImageSource, Loader } from "../data/loader.ts";
+import { ListImageSource } from "../data/readers/image_list.ts";
+import { resizeShorter } from "../data/readers/resize.ts";
+import { LIST_DATASETS } from "../eval/probe_inputs.ts";
 
 /** Reads uint8 images [N, H, W, C] (C 1 or 3) from a `.npy` file as an ImageSet. */
 export async function imagesFromNpy(path: string): Promise<ImageSet> {
@@ -42,17 +45,59 @@ export interface DataOptions {
   split?: string;
 }
 
-/** The training images: the whole set and, with a split, the indices to use. */
+/** The training images, as the loader's source. */
 export interface TrainImages {
-  set: ImageSet;
-  indices: Int32Array | null;
+  source: ImageSource;
   /** Number of images used. */
   n: number;
+  /** Side of the (square) in-memory images; null for file lists, whose sizes vary. */
+  height: number | null;
+  /** Where the images come from, for the log. */
+  origin: string;
 }
 
-/** Loads the training images (RGB) as the options say. */
-export async function loadTrainImages(o: DataOptions): Promise<TrainImages> {
+/** Default view side for file lists (the spec's ImageNet RandomResizedCrop(224)). */
+export const LIST_VIEW_SIZE = 224;
+
+/**
+ * An ImageNet-style list (`relative/path.JPEG label` lines under root `data`) as a source:
+ * each batch's images are read and decoded when the batch is prepared, never all at once.
+ * Images whose shorter side exceeds `viewSize`·256/224 are first resized to it (the spec's
+ * Resize(256) for 224 views): RandomResizedCrop picks area and aspect fractions, so this
+ * barely changes the views, and it keeps a batch's upload under the GPU's binding limit.
+ */
+export function listTrainImages(
+  dataset: string,
+  data: string,
+  list: string,
+  viewSize: number,
+): TrainImages {
+  const src = ListImageSource.open(list, data, {}, LIST_DATASETS[dataset]);
+  const pre = Math.round(viewSize * 256 / 224);
+  const source = callbackSource(src.length, (i) => src.label(i), async (i) => {
+    const img = await src.loadRaw(i);
+    return Math.min(img.height, img.width) > pre ? resizeShorter(img, pre, "bilinear") : img;
+  });
+  return { source, n: src.length, height: null, origin: data };
+}
+
+/**
+ * Loads the training images (RGB) as the options say. `viewSize` (0: unknown yet) sets the
+ * pre-resize of file lists; they use LIST_VIEW_SIZE when it is 0.
+ */
+export async function loadTrainImages(o: DataOptions, viewSize = 0): Promise<TrainImages> {
   let set: ImageSet;
+  if (o.dataset !== undefined && o.dataset in LIST_DATASETS) {
+    if (o.data === undefined || o.split === undefined) {
+      throw new UserError(
+        `--dataset ${o.dataset} needs --data ROOT (the folder the list paths start from) and ` +
+          '--split LIST.txt (lines "relative/path.JPEG label")',
+      );
+    }
+    const t = listTrainImages(o.dataset, o.data, o.split, viewSize || LIST_VIEW_SIZE);
+    if (t.n < 2) throw new UserError(`${o.split}: need at least 2 images, got ${t.n}`);
+    return t;
+  }
   if (o.data?.endsWith(".npy")) set = await imagesFromNpy(o.data);
   else if (o.dataset) set = loadDataset(o.dataset as DatasetName, "train", o.data);
   else {
@@ -65,7 +110,13 @@ export async function loadTrainImages(o: DataOptions): Promise<TrainImages> {
   const indices = split ? readSplitIndices(split, { poolSize: set.n }) : null;
   const n = indices ? indices.length : set.n;
   if (n < 2) throw new UserError(`${set.source}: need at least 2 images, got ${n}`);
-  return { set: toRgb(set), indices, n };
+  const rgb = toRgb(set);
+  return {
+    source: imageSetSource(rgb, indices ?? undefined),
+    n,
+    height: rgb.height,
+    origin: set.source ?? o.data ?? String(o.dataset),
+  };
 }
 
 /** How training views are made. */
@@ -84,7 +135,7 @@ export class ViewSource {
   #next: { epoch: number; b: number; p: ReturnType<Loader["prepare"]> } | null = null;
 
   constructor(data: TrainImages, mode: AugmentMode, seed: number, size: number, batch: number) {
-    const source = imageSetSource(data.set, data.indices ?? undefined);
+    const source = data.source;
     const r = mode === "none"
       ? recipe("test", size)
       : recipe(size > 64 ? "imagenet" : "cifar", size);

@@ -21,7 +21,7 @@ import { initState } from "../nn/init.ts";
 import { maskSparsity, pruneModel, setMasks } from "../nn/prune.ts";
 import { ResNet } from "../nn/resnet.ts";
 import { hostToTorch, torchToHost } from "../nn/state_dict.ts";
-import { type AugmentMode, loadTrainImages, ViewSource } from "./data.ts";
+import { type AugmentMode, LIST_VIEW_SIZE, loadTrainImages, ViewSource } from "./data.ts";
 import { makeSgd, type TrainOptimizer } from "./optim_ops.ts";
 import { progressLine, RunFiles } from "./run_files.ts";
 import { seedWords } from "./rng.ts";
@@ -115,10 +115,10 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     dataset: cfg.dataset ?? undefined,
     data: cfg.data ?? undefined,
     split: cfg.split ?? undefined,
-  });
-  const set = data.set;
+  }, cfg.imageSize);
   if (!ck && cfg.imageSize === 0) {
-    const imageSize = set.height;
+    // File lists have no single size: their views take the spec's ImageNet size.
+    const imageSize = data.height ?? LIST_VIEW_SIZE;
     const stem = o.autoStem ? (imageSize > 64 ? "imagenet" : "cifar") : cfg.arch.stem;
     cfg = { ...cfg, imageSize, arch: { ...cfg.arch, stem } };
   }
@@ -143,7 +143,9 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     await files.writeConfig(cfg);
     await files.log(
       `${cfg.method} pretraining: ${describeArch(cfg.arch)}; ${data.n} images from ` +
-        `${set.source}${cfg.split ? ` (split ${cfg.split})` : ""}; ${cfg.epochs} epochs × ${ipe} ` +
+        `${data.origin}${
+          cfg.split ? ` (split ${cfg.split})` : ""
+        }; ${cfg.epochs} epochs × ${ipe} ` +
         `iterations of ${cfg.batchSize}`,
     );
   }
