@@ -16,7 +16,9 @@ import { engine } from "../gpu/engine.ts";
 import { Rng } from "../train/rng.ts";
 import { epochPermutation } from "../data/augment_params.ts";
 import { accuracyOf, type FeatureBank, gatherRows, predictBank } from "./probe_features.ts";
-import { crossEntropyOp, linearOp, makeProbeSgd } from "./probe_ops.ts";
+import { linear } from "../../kernels/linear/mod.ts";
+import { crossEntropy } from "../../kernels/loss/mod.ts";
+import { Sgd } from "../../kernels/optim/mod.ts";
 
 /** One training batch: features [n, dim] and u32 labels [n] (the probe disposes both). */
 export interface TrainBatch {
@@ -155,7 +157,7 @@ export async function trainLinearProbe(
   const W = Tensor.from(init.weight, [classes, dim], { requiresGrad: true, name: "fc.weight" })
     .keep();
   const b = Tensor.from(init.bias, [classes], { requiresGrad: true, name: "fc.bias" }).keep();
-  const opt = makeProbeSgd([W, b], hyper.momentum);
+  const opt = new Sgd([W, b], { momentum: hyper.momentum, weightDecay: 0 });
   const lossSum = Tensor.zeros([1]).keep();
   const epochs: ProbeEpoch[] = [];
   let best: ProbeOutcome | null = null;
@@ -168,7 +170,7 @@ export async function trainLinearProbe(
       for await (const batch of train.epoch(epoch, hyper.batchSize)) {
         tidy(() => {
           zeroGrad([W, b]);
-          const loss = crossEntropyOp(linearOp(batch.x, W, b), batch.y);
+          const loss = crossEntropy(linear(batch.x, W, b), batch.y);
           backward(loss);
           opt.step(lr);
           noGrad(() => accumulate(lossSum, scale(loss, batch.n)));

@@ -4,7 +4,6 @@
  * @module
  */
 export * from "./data.ts";
-export * from "./loss_ops.ts";
 export * from "./optim_ops.ts";
 export * from "./pretrain.ts";
 export * from "./rng.ts";

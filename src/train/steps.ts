@@ -15,10 +15,10 @@
 import { Tensor, tidy } from "../autodiff/tensor.ts";
 import { noGrad } from "../autodiff/tape.ts";
 import { backward, zeroGrad } from "../autodiff/backward.ts";
-import { detach } from "../../kernels/elementwise/mod.ts";
+import { detach, sliceRows } from "../../kernels/elementwise/mod.ts";
+import { ntXent } from "../../kernels/loss/mod.ts";
 import { engine } from "../gpu/engine.ts";
 import type { ResNet } from "../nn/resnet.ts";
-import { ntXentOp, splitRows } from "./loss_ops.ts";
 
 /** What the steps need from an optimizer: apply the accumulated gradients at a rate. */
 export interface Optimizer {
@@ -42,10 +42,10 @@ export function sdclrStep(
     const f2 = noGrad(() => model.forward(x2, { branch: "pruned", training: true }));
     const f1 = model.forward(x1, { branch: "dense", training: true });
     const f1d = detach(f1); // backward releases f1; the pruned half needs its values
-    const l1 = ntXentOp(f1, f2, temperature);
+    const l1 = ntXent(f1, f2, temperature);
     backward(l1);
     const f2p = model.forward(x2, { branch: "pruned", training: true });
-    const l2 = ntXentOp(f1d, f2p, temperature);
+    const l2 = ntXent(f1d, f2p, temperature);
     backward(l2);
     opt.step(lr);
     return l1;
@@ -58,6 +58,13 @@ export function concatBatch(a: Tensor, b: Tensor): Tensor {
   engine().copy(a.buffer, out.buffer, a.bytes);
   engine().copy(b.buffer, out.buffer, b.bytes, 0, a.bytes);
   return out;
+}
+
+/** Rows [0, b) and [b, 2b) of f [2b, d], differentiably (two row slices). */
+export function splitRows(f: Tensor, b: number): [Tensor, Tensor] {
+  const [r] = f.shape;
+  if (r !== 2 * b) throw new Error(`splitRows: expected ${2 * b} rows, got [${f.shape}]`);
+  return [sliceRows(f, 0, b), sliceRows(f, b, b)];
 }
 
 /** One SimCLR step on the concatenated batch; returns the loss as a [1] tensor. */
@@ -73,7 +80,7 @@ export function simclrStep(
     zeroGrad(model.parameters());
     const f = model.forward(concatBatch(x1, x2), { branch: "dense", training: true });
     const [z1, z2] = splitRows(f, x1.shape[0]);
-    const loss = ntXentOp(z1, z2, temperature);
+    const loss = ntXent(z1, z2, temperature);
     backward(loss);
     opt.step(lr);
     return loss;

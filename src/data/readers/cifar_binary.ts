@@ -106,6 +106,29 @@ export function readCifarBinary(dir: string, classes: 10 | 100, split: "train" |
   const parts = files.map((f) =>
     parseCifarBinary(readBytes(`${dir}/${f}`, cifarHint(classes)), classes, `${dir}/${f}`)
   );
+  const names = classes === 10
+    ? namesFile(`${dir}/batches.meta.txt`) ?? [...CIFAR10_CLASSES]
+    : namesFile(`${dir}/fine_label_names.txt`);
+  return joinCifarParts(parts, classes, `${dir} (CIFAR-${classes} binary, ${split})`, names);
+}
+
+/** One parsed CIFAR batch: HWC images, fine labels and, for CIFAR-100, coarse labels. */
+export interface CifarPart {
+  images: Uint8Array;
+  labels: Int32Array;
+  coarse?: Int32Array;
+}
+
+/**
+ * Concatenates a split's batches into one ImageSet (both CIFAR formats); class names are kept
+ * only when there is one per class.
+ */
+export function joinCifarParts(
+  parts: CifarPart[],
+  classes: 10 | 100,
+  source: string,
+  names?: string[],
+): ImageSet {
   const n = parts.reduce((a, p) => a + p.labels.length, 0);
   const images = new Uint8Array(n * CIFAR_PIXELS);
   const labels = new Int32Array(n);
@@ -117,9 +140,6 @@ export function readCifarBinary(dir: string, classes: 10 | 100, split: "train" |
     if (coarse && p.coarse) coarse.set(p.coarse, at);
     at += p.labels.length;
   }
-  const names = classes === 10
-    ? namesFile(`${dir}/batches.meta.txt`) ?? [...CIFAR10_CLASSES]
-    : namesFile(`${dir}/fine_label_names.txt`);
   const set: ImageSet = {
     images,
     labels,
@@ -128,7 +148,7 @@ export function readCifarBinary(dir: string, classes: 10 | 100, split: "train" |
     width: CIFAR_SIDE,
     channels: 3,
     classes,
-    source: `${dir} (CIFAR-${classes} binary, ${split})`,
+    source,
   };
   if (names && names.length === classes) set.classNames = names;
   if (coarse) set.coarseLabels = coarse;

@@ -7,7 +7,13 @@
  * @module
  */
 import { UserError } from "../../cli.ts";
-import { chwToHwc, CIFAR10_CLASSES, CIFAR_PIXELS, CIFAR_SIDE, cifarHint } from "./cifar_binary.ts";
+import {
+  chwToHwc,
+  CIFAR10_CLASSES,
+  CIFAR_PIXELS,
+  cifarHint,
+  joinCifarParts,
+} from "./cifar_binary.ts";
 import { checkLabels, exists, readBytes } from "./file_util.ts";
 import { latin1, NdArray, ndToNumbers, PyBytes, PyDict, type PyValue } from "./pickle_values.ts";
 import { safeUnpickle } from "./safe_unpickle.ts";
@@ -105,34 +111,11 @@ export function readCifarPickle(dir: string, classes: 10 | 100, split: "train" |
     ? (split === "train" ? [1, 2, 3, 4, 5].map((k) => `data_batch_${k}`) : ["test_batch"])
     : [split];
   const parts = files.map((f) => readCifarPickleBatch(`${dir}/${f}`, classes));
-  const n = parts.reduce((a, p) => a + p.labels.length, 0);
-  const images = new Uint8Array(n * CIFAR_PIXELS);
-  const labels = new Int32Array(n);
-  const coarse = classes === 100 ? new Int32Array(n) : undefined;
-  let at = 0;
-  for (const p of parts) {
-    images.set(p.images, at * CIFAR_PIXELS);
-    labels.set(p.labels, at);
-    if (coarse && p.coarse) coarse.set(p.coarse, at);
-    at += p.labels.length;
-  }
   const metaPath = `${dir}/${classes === 10 ? "batches.meta" : "meta"}`;
   let names = classes === 10 ? [...CIFAR10_CLASSES] : undefined;
   if (exists(metaPath)) {
     const meta = readPickleDict(metaPath, cifarHint(classes));
     names = stringList(meta.get(classes === 10 ? "label_names" : "fine_label_names")) ?? names;
   }
-  const set: ImageSet = {
-    images,
-    labels,
-    n,
-    height: CIFAR_SIDE,
-    width: CIFAR_SIDE,
-    channels: 3,
-    classes,
-    source: `${dir} (CIFAR-${classes} python, ${split})`,
-  };
-  if (names && names.length === classes) set.classNames = names;
-  if (coarse) set.coarseLabels = coarse;
-  return set;
+  return joinCifarParts(parts, classes, `${dir} (CIFAR-${classes} python, ${split})`, names);
 }
