@@ -64,9 +64,18 @@ export function summarise(
     const key = results.label ?? results.method;
     let metrics: RunMetrics;
     try {
-      metrics = runMetrics(results.per_class_acc, results.train_counts, results.grouping);
+      metrics = runMetrics(results.per_class_acc, results.train_counts, results.grouping, {
+        emptyGroups: "nan",
+      });
     } catch (e) {
       throw new UserError(`${path}: ${(e as Error).message}`);
+    }
+    const empty = (["many", "medium", "few"] as const).filter((k) => Number.isNaN(metrics[k]));
+    if (empty.length) {
+      warnings.push(
+        `${path}: no class falls in group ${empty.join(", ")} (${results.grouping}); ` +
+          `its accuracy and the balancedness std are n/a`,
+      );
     }
     const perClassMean = mean(results.per_class_acc);
     if (Math.abs(results.test_acc - perClassMean) > ACC_MISMATCH_WARN) {

@@ -16,8 +16,12 @@ export const TABLE_HEADERS = [
   "variance",
 ] as const;
 
-/** "78.18 ± 4.18" for accuracies (percent), "0.0312 ± 0.0045" for std / variance. */
+/**
+ * "78.18 ± 4.18" for accuracies (percent), "0.0312 ± 0.0045" for std / variance; "n/a" where
+ * the value is undefined (a Many/Medium/Few group without classes).
+ */
 export function formatMeanStd(v: MeanStd, digits: number): string {
+  if (Number.isNaN(v.mean)) return "n/a";
   return `${v.mean.toFixed(digits)} ± ${v.std.toFixed(digits)}`;
 }
 
@@ -59,7 +63,8 @@ export function formatTable(s: StageAnalysis): string {
 }
 
 function csvCell(v: string | number): string {
-  const s = String(v);
+  // An undefined metric (empty group) is an empty cell, which CSV readers take as missing.
+  const s = typeof v === "number" && Number.isNaN(v) ? "" : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

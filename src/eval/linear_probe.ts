@@ -8,6 +8,7 @@
  * is the caller's (probe_stage.ts), so the test set is touched once.
  * @module
  */
+import { UserError } from "../cli.ts";
 import { Tensor, tidy } from "../autodiff/tensor.ts";
 import { noGrad } from "../autodiff/tape.ts";
 import { backward, zeroGrad } from "../autodiff/backward.ts";
@@ -143,7 +144,8 @@ export type OnEpoch = (e: ProbeEpoch, isBest: boolean) => void | Promise<void>;
 
 /**
  * Trains the probe: `hyper.epochs` epochs over `train`, validation accuracy on `val` after
- * each; returns the best epoch's classifier (first best on ties).
+ * each; returns the best epoch's classifier (first best on ties). `init` replaces the seeded
+ * N(0, 0.01²) start (tests feed PyTorch's).
  */
 export async function trainLinearProbe(
   hyper: ProbeHyper,
@@ -152,8 +154,8 @@ export async function trainLinearProbe(
   train: TrainBatches,
   val: FeatureBank,
   onEpoch?: OnEpoch,
+  init = initClassifier(classes, dim, hyper.seed),
 ): Promise<ProbeOutcome> {
-  const init = initClassifier(classes, dim, hyper.seed);
   const W = Tensor.from(init.weight, [classes, dim], { requiresGrad: true, name: "fc.weight" })
     .keep();
   const b = Tensor.from(init.bias, [classes], { requiresGrad: true, name: "fc.bias" }).keep();
@@ -181,6 +183,14 @@ export async function trainLinearProbe(
       }
       const tTrain = performance.now();
       const trainLoss = (await lossSum.read())[0] / Math.max(seen, 1);
+      if (!Number.isFinite(trainLoss)) {
+        // Nothing after this epoch would mean anything (weights are NaN or infinite).
+        throw new UserError(
+          `the linear classifier diverged in epoch ${epoch} (training loss ${trainLoss} at lr ` +
+            `${lr}): the frozen features are too large for this lr, as happens when a backbone's ` +
+            `BN running statistics are barely trained; pretrain longer or lower --lr`,
+        );
+      }
       const pred = await predictBank(val, W, b);
       const valAcc = accuracyOf(pred, val.labels, classes).overall;
       const seconds = (performance.now() - t0) / 1000;

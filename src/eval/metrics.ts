@@ -94,12 +94,15 @@ export const METRIC_KEYS: readonly (keyof RunMetrics)[] = [
 
 /**
  * Computes RunMetrics from per-class test accuracies `acc` (percent) and D_i counts.
- * Throws when lengths differ or a group is empty (its mean would be undefined).
+ * Throws when lengths differ. An empty group (e.g. no ImageNet class above 100 images in a
+ * small list) has no mean: it throws, or with `emptyGroups: "nan"` that group's mean and the
+ * balancedness `std` are NaN (reported as n/a).
  */
 export function runMetrics(
   acc: readonly number[],
   counts: readonly number[],
   grouping: Grouping,
+  opts: { emptyGroups?: "throw" | "nan" } = {},
 ): RunMetrics {
   if (acc.length !== counts.length) {
     throw new Error(`per-class accuracies (${acc.length}) and counts (${counts.length}) differ`);
@@ -108,7 +111,7 @@ export function runMetrics(
   const members: number[][] = [[], [], []];
   groups.forEach((g, c) => members[g].push(acc[c]));
   members.forEach((m, g) => {
-    if (m.length === 0) {
+    if (m.length === 0 && opts.emptyGroups !== "nan") {
       throw new Error(
         `group ${GROUP_NAMES[grouping][g]} (${grouping}) has no class; counts: ${counts.join(",")}`,
       );

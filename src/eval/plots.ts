@@ -158,15 +158,17 @@ export function groupBarsData(s: StageAnalysis): {
 }[] {
   const labels = groupLabels(s);
   return s.methods.flatMap((m) =>
-    (["many", "medium", "few"] as const).map((k, g) => {
+    (["many", "medium", "few"] as const).flatMap((k, g) => {
       const v = m.aggregate[k];
-      return {
+      // A group without classes has no bar (NaN would break the scale).
+      if (Number.isNaN(v.mean)) return [];
+      return [{
         method: m.key,
         group: labels[g],
         mean: v.mean,
         lo: v.mean - v.std,
         hi: v.mean + v.std,
-      };
+      }];
     })
   );
 }

@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { type CommandSpec, num, parseCommand, type Parsed, UserError } from "../cli.ts";
 import type { Stage } from "./results.ts";
 import { FEW_SHOT, FULL_SHOT, type ProbeHyper } from "./linear_probe.ts";
-import { fewShotSplitFor, PROBE_DATASETS } from "./probe_inputs.ts";
+import { fewShotSplitFor, LIST_DATASETS, PROBE_DATASETS } from "./probe_inputs.ts";
 import type { ProbeStageOptions } from "./probe_stage.ts";
 
 /** The command spec of a probe stage. */
@@ -71,6 +71,10 @@ export function probeSpec(stage: Stage): CommandSpec {
           "much faster, NOT the paper's protocol (recorded as such in results.json)",
       },
       "max-train": { type: "string", help: "train on a seeded subset of at most N images" },
+      "image-size": {
+        type: "string",
+        help: "ImageNet lists: input side (224 in the paper) [default: the pretraining run's]",
+      },
       force: { type: "boolean", help: "rerun even if complete results exist" },
       quiet: { type: "boolean", help: "no console output (log.txt is still written)" },
     },
@@ -84,6 +88,7 @@ interface RunConfig {
   dataset?: string | null;
   data?: string | null;
   split?: string | null;
+  imageSize?: number;
 }
 
 function readRunConfig(checkpoint: string): RunConfig {
@@ -92,6 +97,16 @@ function readRunConfig(checkpoint: string): RunConfig {
   } catch {
     return {};
   }
+}
+
+/**
+ * `--image-size`, or for an ImageNet list dataset the size the run was pretrained at when
+ * that was not the paper's 224 (a small run), else undefined (the dataset's own size).
+ */
+function imageSizeOf(p: Parsed, dataset: string, cfg: RunConfig): number | undefined {
+  if (p["image-size"] !== undefined) return num(p, "image-size", { int: true, min: 8 });
+  const pretrained = cfg.dataset === dataset && dataset in LIST_DATASETS ? cfg.imageSize : 0;
+  return pretrained && pretrained !== 224 ? pretrained : undefined;
 }
 
 /** Parses `--milestones 10,20` (empty string: none). */
@@ -165,6 +180,7 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
     testSplit: split(p["test-split"] as string | undefined),
     pretrainSplit,
     maxTrain: p["max-train"] === undefined ? undefined : num(p, "max-train", { int: true, min: 1 }),
+    imageSize: imageSizeOf(p, dataset, cfg),
     seed: hyper.seed,
     out,
     hyper,

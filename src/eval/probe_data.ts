@@ -52,15 +52,15 @@ export function imagesFromSet(
   };
 }
 
-/** The images of a list file (decoded on demand), fed at 224×224. */
-export function imagesFromList(list: ListImageSource, classes: number): ProbeImages {
+/** The images of a list file (decoded on demand), fed at size×size (224 in the paper). */
+export function imagesFromList(list: ListImageSource, classes: number, size = 224): ProbeImages {
   return {
     source: callbackSource(list.length, (i) => list.label(i), (i) => list.loadRaw(i)),
     n: list.length,
     labels: list.labels(),
     classes,
     name: list.listPath,
-    size: 224,
+    size,
     kind: "imagenet",
   };
 }

@@ -30,6 +30,8 @@ export interface ProbeInputSpec {
   pretrainSplit: string;
   /** Keep at most this many training images (a seeded random subset). */
   maxTrain?: number;
+  /** Input side for list datasets (ImageNet; default 224); CIFAR-like sets use their own. */
+  imageSize?: number;
   seed: number;
 }
 
@@ -75,6 +77,11 @@ function restrict(images: ProbeImages, keep: number[] | null): ProbeImages {
 }
 
 function loadCifarLike(s: ProbeInputSpec): ProbeInputs {
+  if (s.imageSize !== undefined) {
+    throw new UserError(
+      `--image-size applies to the ImageNet list datasets only; ${s.dataset} images keep their size`,
+    );
+  }
   const ds = s.dataset as DatasetName;
   const trainSet = toRgb(loadDataset(ds, "train", s.data));
   const testSet = toRgb(loadDataset(ds, "test", s.data));
@@ -120,11 +127,12 @@ function loadList(s: ProbeInputSpec): ProbeInputs {
   if (pre.kind !== "list") {
     throw new UserError(`${s.pretrainSplit}: expected a .txt image list for ${s.dataset}`);
   }
-  const train = imagesFromList(open(s.trainSplit), classes);
+  const size = s.imageSize ?? 224;
+  const train = imagesFromList(open(s.trainSplit), classes, size);
   return {
     train: restrict(train, subsetPositions(train.n, s.maxTrain, s.seed)),
-    val: imagesFromList(open(s.valSplit), classes),
-    test: imagesFromList(open(s.testSplit), classes),
+    val: imagesFromList(open(s.valSplit), classes, size),
+    test: imagesFromList(open(s.testSplit), classes, size),
     classes,
     trainCounts: classCounts(preLabels, classes),
     grouping: "imagenet-thresholds",

@@ -58,6 +58,8 @@ export interface PipelineConfig {
   out: string;
   maxSteps?: number;
   maxTrain?: number;
+  /** ImageNet scripts: input side of pretraining and probes when not the paper's 224. */
+  imageSize?: number;
   cachedFeatures: boolean;
   dryRun: boolean;
   /** Messages about accepted-but-ignored options, printed before running. */
@@ -95,6 +97,10 @@ const EXTRAS: Record<string, OptionSpec> = {
   width: { type: "string", help: "base width of the backbone (64 in the paper; small runs)" },
   "max-steps": { type: "string", help: "stop pretraining after N optimizer steps (small runs)" },
   "max-train": { type: "string", help: "probes train on at most N images (CPU smoke runs)" },
+  "image-size": {
+    type: "string",
+    help: "ImageNet scripts: input side of pretraining and probes (224 in the paper; small runs)",
+  },
   "cached-features": {
     type: "boolean",
     help: "probes train on features computed once without augmentation: fast, NOT the paper's " +
@@ -242,6 +248,12 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const maxTrain = s("max-train") !== undefined
     ? number("max-train", s("max-train"), { int: true, min: 1 })
     : undefined;
+  const imageSize = s("image-size") !== undefined
+    ? number("image-size", s("image-size"), { int: true, min: 16 })
+    : undefined;
+  if (imageSize !== undefined && p.family !== "imagenet") {
+    throw new UserError(`--image-size: ${name} trains on the images at their own size`);
+  }
   const model = s("model") ?? p.model;
   if (!MODELS.includes(model)) {
     throw new UserError(`--model must be one of ${MODELS.join(", ")}, got "${model}"`);
@@ -280,7 +292,8 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   }
   const method = prune ? "sdclr" : "simclr";
   const suffix = (width !== undefined ? `_w${width}` : "") +
-    (maxSteps !== undefined ? `_steps${maxSteps}` : "");
+    (maxSteps !== undefined ? `_steps${maxSteps}` : "") +
+    (imageSize !== undefined ? `_img${imageSize}` : "");
   const fewShotOverride = s("few_shot_split");
   const jobs = pairs.map(([k, sp]): SplitJob => {
     const nv: NameValues = {
@@ -320,6 +333,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   if (model !== p.model) parts.push(model);
   if (maxSteps !== undefined) parts.push(`steps${maxSteps}`);
   if (maxTrain !== undefined) parts.push(`max${maxTrain}`);
+  if (imageSize !== undefined) parts.push(`img${imageSize}`);
   if (cachedFeatures) parts.push("cached");
 
   const dataset = s("dataset") ?? p.datasets[0];
@@ -357,6 +371,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     out: abs(cwd, s("out") ?? "runs"),
     maxSteps,
     maxTrain,
+    imageSize,
     cachedFeatures,
     dryRun: v["dry-run"] === true,
     notes,

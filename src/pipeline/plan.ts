@@ -188,6 +188,7 @@ function probeArgs(
   a.push("--method", c.method, "--label", c.label, "--seed", String(c.probeSeed));
   if (c.cachedFeatures) a.push("--cached-features");
   if (c.maxTrain !== undefined) a.push("--max-train", String(c.maxTrain));
+  if (c.imageSize !== undefined) a.push("--image-size", String(c.imageSize));
   if (c.stages.testOnly) a.push("--test-only");
   return a;
 }
@@ -201,6 +202,11 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
   if (c.data !== undefined) pre.push("--data", c.data);
   pre.push("--split", files.pretrain, "--method", c.method, "--model", c.model);
   if (c.width !== undefined) pre.push("--width", String(c.width));
+  // The paper's ImageNet network (7×7/2 stem + max-pool) on smaller inputs, not the CIFAR stem
+  // pretraining would pick for images this small.
+  if (c.imageSize !== undefined) {
+    pre.push("--image-size", String(c.imageSize), "--stem", "imagenet");
+  }
   pre.push(
     "--epochs",
     String(c.epochs),

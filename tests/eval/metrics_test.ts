@@ -75,6 +75,12 @@ Deno.test("ImageNet thresholds: Many > 100, Medium 20..100 inclusive, Few < 20",
   // (.85,.60,.25): mean .5666667; squares .0802778 + .0011111 + .1002778 = .1816667 /3
   close(m.std, Math.sqrt(0.18166666666666667 / 3), 1e-12, "std");
   assert.throws(() => runMetrics([1, 2, 3], [50, 60, 70], "imagenet-thresholds"), /Many/);
+  // Asked to, an empty group is NaN (shown as n/a), and so is the std over the three groups.
+  const e = runMetrics([10, 20, 60], [50, 60, 5], "imagenet-thresholds", { emptyGroups: "nan" });
+  assert.ok(Number.isNaN(e.many) && Number.isNaN(e.std));
+  close(e.medium, 15, 1e-12, "medium");
+  close(e.few, 60, 1e-12, "few");
+  close(e.acc, 30, 1e-12, "acc");
   assert.throws(() => runMetrics([1, 2], [50, 60, 70], "cifar-thirds"), /differ/);
 });
 

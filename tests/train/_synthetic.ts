@@ -3,6 +3,7 @@
  * other and a contrastive loss can fall within a few epochs.
  * @module
  */
+import jpeg from "jpeg-js";
 import { TrainRng } from "../../src/train/rng.ts";
 
 /** Smooth random colour fields, so augmented views of one image resemble each other. */
@@ -24,4 +25,21 @@ export function syntheticImages(n: number, size: number, seed: number): Uint8Arr
     }
   }
   return out;
+}
+
+/** A 40×36 RGB JPEG whose colour and stripes depend on the class and the image number. */
+export function tinyJpeg(cls: number, k: number): Uint8Array {
+  const width = 40, height = 36;
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      const stripe = ((x + k * 3) >> 2) % 2 === 0 ? 60 : 0;
+      data[o] = (cls * 90 + stripe) & 255;
+      data[o + 1] = (y * 6 + k * 10) & 255;
+      data[o + 2] = (200 - cls * 70 + stripe) & 255;
+      data[o + 3] = 255;
+    }
+  }
+  return new Uint8Array(jpeg.encode({ data, width, height }, 90).data);
 }

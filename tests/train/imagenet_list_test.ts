@@ -1,25 +1,8 @@
 import assert from "node:assert/strict";
-import jpeg from "jpeg-js";
 import { loadCheckpoint } from "../../src/io/checkpoint.ts";
+import { tinyJpeg } from "./_synthetic.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** A 40×36 RGB JPEG whose colour and stripes depend on the class and the image number. */
-function tinyJpeg(cls: number, k: number): Uint8Array {
-  const width = 40, height = 36;
-  const data = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 4;
-      const stripe = ((x + k * 3) >> 2) % 2 === 0 ? 60 : 0;
-      data[o] = (cls * 90 + stripe) & 255;
-      data[o + 1] = (y * 6 + k * 10) & 255;
-      data[o + 2] = (200 - cls * 70 + stripe) & 255;
-      data[o + 3] = 255;
-    }
-  }
-  return new Uint8Array(jpeg.encode({ data, width, height }, 90).data);
-}
 
 // The pipeline (imagenet100-lt) runs scripts/pretrain.ts with --dataset imagenet100, the
 // ImageNet root as --data and the list file as --split; this runs the same CLI on a tiny list.
