@@ -21,7 +21,7 @@ async function deno(args: string[]) {
 Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run folder complete", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pretrain_run_" });
   try {
-    const n = 128;
+    const n = 256;
     await writeNpy(`${dir}/x.npy`, syntheticImages(n, 16, 3), [n, 16, 16, 3]);
     const run = `${dir}/run`;
     const args = [
@@ -37,7 +37,7 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
       "--epochs",
       "5",
       "--batch-size",
-      "32",
+      "64",
       "--lr",
       "0.2",
       "--augment",
@@ -72,7 +72,7 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
     const log = await Deno.readTextFile(`${run}/train.log`);
     assert.match(log, /epoch 5\/5 done/);
     const ck = await loadCheckpoint(`${run}/checkpoint_last.pt`);
-    assert.equal(ck.step, 5 * Math.floor(n / 32));
+    assert.equal(ck.step, 5 * Math.floor(n / 64));
     assert.ok(ck.masks.has("layer4.1.conv2") && ck.momentum.has("fc.fc3.weight"));
     const sd = await loadStateDict(`${run}/checkpoint_epoch5.pt`);
     assert.deepEqual(inferArch(sd), {
