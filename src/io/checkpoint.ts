@@ -9,6 +9,7 @@
 import { UserError, writeFileAtomic } from "../cli.ts";
 import { formatTorch, loadTorch, parseTorch } from "./torch_file.ts";
 import type { PyWritable } from "./torch_pickle.ts";
+import { readInputFile } from "./read_file.ts";
 import {
   isTensor,
   OrderedDict,
@@ -187,12 +188,5 @@ export function parseCheckpoint(bytes: Uint8Array, name = "checkpoint"): Checkpo
 
 /** Loads a checkpoint written by `saveCheckpoint`. */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: file not found`);
-    throw e;
-  }
-  return parseCheckpoint(bytes, path);
+  return parseCheckpoint(await readInputFile(path), path);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { UserError, writeFileAtomic } from "../cli.ts";
+import { readInputFile } from "./read_file.ts";
 
 /** Typed array per supported dtype. */
 export type NpyData =
@@ -83,14 +84,7 @@ export function parseNpy(bytes: Uint8Array, name = "array"): NpyArray {
 
 /** Reads a `.npy` file; a missing file is a UserError naming the path. */
 export async function readNpy(path: string): Promise<NpyArray> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: file not found`);
-    throw e;
-  }
-  return parseNpy(bytes, path);
+  return parseNpy(await readInputFile(path), path);
 }
 
 function dtypeOf(data: NpyData): string {

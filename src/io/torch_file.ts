@@ -7,6 +7,7 @@
  */
 import { UserError, writeFileAtomic } from "../cli.ts";
 import { pickleTorch, type PyWritable } from "./torch_pickle.ts";
+import { readInputFile } from "./read_file.ts";
 import {
   DTYPE_INFO,
   OrderedDict,
@@ -201,14 +202,7 @@ export function parseTorch(bytes: Uint8Array, name = "checkpoint"): PyValue {
 
 /** Reads and parses a `.pt`/`.pth`/`.tar` checkpoint file. */
 export async function loadTorch(path: string): Promise<PyValue> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: file not found`);
-    throw e;
-  }
-  return parseTorch(bytes, path);
+  return parseTorch(await readInputFile(path), path);
 }
 
 /** Serialises `value` as a zip checkpoint that `torch.load(..., weights_only=True)` reads. */

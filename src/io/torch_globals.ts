@@ -1,5 +1,5 @@
 /**
- * The object model and allow-list of the safe unpickler (torch_unpickle.ts): which pickle
+ * The object model and allow-list of the PyTorch unpickler (torch_unpickle.ts): which pickle
  * GLOBALs a checkpoint may name and what calling them produces. Nothing here runs code from
  * the file; each allowed global maps to a small pure function.
  * @module
@@ -12,6 +12,7 @@ import {
   STORAGE_DTYPE,
   type TorchDtype,
 } from "./torch_types.ts";
+import { toPyInt } from "./unpickle.ts";
 
 /** A resolved allow-listed global; `call` is its behaviour under REDUCE/NEWOBJ. */
 export class GlobalRef {
@@ -124,11 +125,6 @@ const NP_SCALAR: Record<string, (v: DataView) => PyValue> = {
   u1: (v) => v.getUint8(0),
   b1: (v) => v.getUint8(0) !== 0,
 };
-
-/** Python int as a JS number when exactly representable, else a bigint. */
-export function toPyInt(b: bigint): number | bigint {
-  return b >= -(2n ** 53n) && b <= 2n ** 53n ? Number(b) : b;
-}
 
 function npScalar(name: string) {
   return (args: Item[]): Item => {

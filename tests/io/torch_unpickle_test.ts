@@ -41,6 +41,9 @@ Deno.test("malformed and truncated pickles give one-line errors", () => {
   refuses(pk("\x80\x02K\x01"), /truncated/);
   refuses(pk("\x80\x02s."), /stack underflow/);
   refuses(pk("\x80\x02(K\x01."), /malformed pickle at STOP/);
+  refuses(pk("\x80\x02I12x\n."), /bad INT "12x"/);
+  refuses(pk("\x80\x02X\x02\x00\x00\x00\xff\xfe."), /invalid UTF-8/);
+  refuses(pk("\x80\x02\x95\xff\x00\x00\x00\x00\x00\x00\x00N."), /truncated pickle/);
 });
 
 Deno.test("generic opcodes build the expected values", () => {
