@@ -18,13 +18,22 @@ export { isGradEnabled, noGrad, record, type Rule, type SavedMap } from "./src/a
 export { backward, zeroGrad } from "./src/autodiff/backward.ts";
 export { rules } from "./src/autodiff/rules.ts";
 export { allKernels } from "./kernels/registry.ts";
-export { accumulate, add, detach, relu, reshape, scale } from "./kernels/elementwise/mod.ts";
+export {
+  accumulate,
+  add,
+  detach,
+  gatherRowsInto,
+  relu,
+  reshape,
+  scale,
+} from "./kernels/elementwise/mod.ts";
 export { conv2d } from "./kernels/conv2d/mod.ts";
 export { batchNorm, type BatchNormParams, createBatchNorm } from "./kernels/batchnorm/mod.ts";
 export { globalAvgPool, maxPool2d } from "./kernels/pool/mod.ts";
 export { l2Normalize, normalizeChannels } from "./kernels/normalize/mod.ts";
 export { linear, matmul } from "./kernels/linear/mod.ts";
-export { crossEntropy, ntXent } from "./kernels/loss/mod.ts";
+export { argmaxRows, crossEntropy, ntXent } from "./kernels/loss/mod.ts";
+export { KNN_MAX_K, knnVote } from "./kernels/knn/mod.ts";
 export { Sgd } from "./kernels/optim/mod.ts";
 export * from "./src/nn/mod.ts";
 export { lrAt } from "./src/train/schedule.ts";

@@ -13,6 +13,7 @@ import { linearKernels } from "./linear/check.ts";
 import { lossKernels } from "./loss/check.ts";
 import { optimKernels } from "./optim/check.ts";
 import { conv2dKernels } from "./conv2d/check.ts";
+import { knnKernels } from "./knn/check.ts";
 
 /** All kernels. */
 export const allKernels: KernelInfo[] = [
@@ -25,4 +26,5 @@ export const allKernels: KernelInfo[] = [
   ...lossKernels,
   ...optimKernels,
   ...conv2dKernels,
+  ...knnKernels,
 ];

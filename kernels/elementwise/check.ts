@@ -4,11 +4,14 @@
  */
 import type { CheckRow, KernelInfo } from "../types.ts";
 import { Tensor } from "../../src/autodiff/tensor.ts";
-import { errors, randn } from "../../src/testing/compare.ts";
-import { add, relu, reluBackward, scale } from "./mod.ts";
-import { addRef, reluBwdRef, reluRef, scaleRef } from "./reference.ts";
+import { errors, randn, seededRandom } from "../../src/testing/compare.ts";
+import { add, gatherRowsInto, relu, reluBackward, scale } from "./mod.ts";
+import { addRef, gatherRowsRef, reluBwdRef, reluRef, scaleRef } from "./reference.ts";
 
 const WGSL = new URL("./elementwise.wgsl", import.meta.url);
+const GATHER = new URL("./gather_rows.wgsl", import.meta.url);
+/** [source rows, dim, gathered rows, perm offset, rows per source chunk] */
+const GATHER_SHAPES = [[10, 3, 7, 2, 4], [1000, 128, 257, 13, 300], [5000, 33, 4097, 0, 5000]];
 const SIZES = [1, 1023, 65536 + 7];
 
 async function rows(
@@ -22,6 +25,39 @@ async function rows(
     const y = f(ta, tb);
     out.push({ shape: `[${n}]`, ...errors(await y.read(), ref(a, b)), tol: 1e-6 });
     for (const t of [ta, tb, y]) t.dispose();
+  }
+  return out;
+}
+
+/**
+ * Gathers `rows` rows of a source held in chunks through a shuffled index list (with a few
+ * indices past the end, which must leave their rows untouched), one launch per chunk.
+ */
+async function gatherCheckRows(): Promise<CheckRow[]> {
+  const out: CheckRow[] = [];
+  for (const [n, dim, rows, offset, chunk] of GATHER_SHAPES) {
+    const src = randn(n * dim, n + dim);
+    const r = seededRandom(rows);
+    const perm = Uint32Array.from(
+      { length: offset + rows },
+      () => Math.floor(r.uniform() * (n + 3)),
+    );
+    const init = randn(rows * dim, rows);
+    const ty = Tensor.from(init, [rows, dim]), tp = Tensor.from(perm, [perm.length]);
+    let want: Float64Array = Float64Array.from(init);
+    const chunks: Tensor[] = [];
+    for (let s = 0; s < n; s += chunk) {
+      const part = src.subarray(s * dim, Math.min(n, s + chunk) * dim);
+      chunks.push(Tensor.from(part, [part.length / dim, dim]));
+      gatherRowsInto(ty, chunks[chunks.length - 1], tp, offset, s);
+      want = gatherRowsRef(want, part, perm, rows, dim, offset, s);
+    }
+    out.push({
+      shape: `[${n},${dim}] → ${rows} rows, ${chunks.length} chunk(s)`,
+      ...errors(await ty.read(), want),
+      tol: 0,
+    });
+    for (const t of [ty, tp, ...chunks]) t.dispose();
   }
   return out;
 }
@@ -59,5 +95,13 @@ export const elementwiseKernels: KernelInfo[] = [
     wgsl: WGSL,
     entry: "scale",
     check: () => rows((a) => scale(a, -0.37), (a) => scaleRef(a, Math.fround(-0.37))),
+  },
+  {
+    name: "gather_rows",
+    family: "elementwise",
+    description: "out[r] = src[perm[off + r] − start] for indices inside this source chunk",
+    wgsl: GATHER,
+    entry: "gather_rows",
+    check: gatherCheckRows,
   },
 ];

@@ -1,6 +1,12 @@
 /**
- * Elementwise family: ReLU, residual add, gradient accumulation, scaling, detach, reshape.
- * Launchers, differentiable ops and their backward rules side by side.
+ * Elementwise family: ReLU, residual add, gradient accumulation, scaling, detach, reshape, and
+ * the row copies sliceRows and gatherRowsInto. Launchers, differentiable ops and their
+ * backward rules side by side.
+ *
+ * The row gather (the linear probe's shuffled batches out of a chunked feature bank) lives
+ * here rather than in a family of its own: it is sliceRows with an index list, a memory-bound
+ * grid-stride loop launched like every kernel of this family, and forward only (not recorded,
+ * so no rule), like `accumulate`.
  * @module
  */
 import { engine, Params } from "../../src/gpu/engine.ts";
@@ -8,6 +14,7 @@ import { record, type RuleTable } from "../../src/autodiff/tape.ts";
 import { Tensor } from "../../src/autodiff/tensor.ts";
 
 const WGSL = new URL("./elementwise.wgsl", import.meta.url);
+const GATHER = new URL("./gather_rows.wgsl", import.meta.url);
 
 declare module "../../src/autodiff/tape.ts" {
   interface SavedMap {
@@ -103,6 +110,43 @@ export function sliceRows(x: Tensor, start: number, count: number): Tensor {
   const y = Tensor.empty([count, ...x.shape.slice(1)], x.dtype);
   if (count > 0) engine().copy(x.buffer, y.buffer, count * rowBytes, start * rowBytes, 0);
   return record("slice_rows", [x], y, { start });
+}
+
+/**
+ * Launcher: out[r] = src[perm[permOffset + r] − srcStart] for each row r of `out` whose index
+ * lies in src's rows [srcStart, srcStart + src rows); other rows of `out` are left as they are,
+ * so a source held in chunks is gathered by one call per chunk into the same `out`. Rows are
+ * everything past the first axis; `perm` is u32. Not recorded.
+ */
+export function gatherRowsInto(
+  out: Tensor,
+  src: Tensor,
+  perm: Tensor,
+  permOffset = 0,
+  srcStart = 0,
+): void {
+  const rows = out.shape[0], srcRows = src.shape[0];
+  const dim = rows ? out.size / rows : 0;
+  if (out.dtype !== "f32" || src.dtype !== "f32" || (srcRows && src.size / srcRows !== dim)) {
+    throw new Error(
+      `gatherRowsInto: rows of src ${src.dtype} [${src.shape}] and out ${out.dtype} ` +
+        `[${out.shape}] must be f32 of the same size`,
+    );
+  }
+  if (perm.dtype !== "u32" || perm.size < permOffset + rows) {
+    throw new Error(
+      `gatherRowsInto: perm must be u32 with ≥ ${permOffset + rows} entries, got ` +
+        `${perm.dtype} [${perm.shape}]`,
+    );
+  }
+  if (rows === 0 || dim === 0 || srcRows === 0) return;
+  const e = engine();
+  const params = new Params().u32(rows, dim, srcStart, srcRows, permOffset, 0, 0, 0);
+  e.dispatch(e.kernel(GATHER, {}, "gather_rows"), params, [
+    src.buffer,
+    perm.buffer,
+    out.buffer,
+  ], gridFor(rows * dim));
 }
 
 /** Backward rules of this family. */

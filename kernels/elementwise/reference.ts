@@ -22,3 +22,26 @@ export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array
 export function scaleRef(a: ArrayLike<number>, alpha: number): Float64Array {
   return Float64Array.from(a, (v) => alpha * v);
 }
+
+/**
+ * Rows perm[permOffset + r] − srcStart of src ([srcRows, dim]) into a copy of `out`
+ * ([rows, dim]); rows whose index is outside src stay as they were in `out`.
+ */
+export function gatherRowsRef(
+  out: ArrayLike<number>,
+  src: ArrayLike<number>,
+  perm: ArrayLike<number>,
+  rows: number,
+  dim: number,
+  permOffset = 0,
+  srcStart = 0,
+): Float64Array {
+  const y = Float64Array.from(out);
+  const srcRows = src.length / dim;
+  for (let r = 0; r < rows; r++) {
+    const g = perm[permOffset + r] - srcStart;
+    if (g < 0 || g >= srcRows) continue;
+    for (let f = 0; f < dim; f++) y[r * dim + f] = src[g * dim + f];
+  }
+  return y;
+}

@@ -7,13 +7,14 @@ import { Tensor } from "../../src/autodiff/tensor.ts";
 import { errors, randn, seededRandom } from "../../src/testing/compare.ts";
 import {
   AccuracyCounter,
+  argmaxRows,
   crossEntropy,
   crossEntropyBackward,
   ntXentForward,
   ntXentViewGrad,
   sumScaled,
 } from "./mod.ts";
-import { accuracyRef, crossEntropyRef, ntXentRef } from "./reference.ts";
+import { accuracyRef, argmaxRowsRef, crossEntropyRef, ntXentRef } from "./reference.ts";
 
 const url = (f: string) => new URL(`./${f}`, import.meta.url);
 /** [B, d, t] */
@@ -119,6 +120,31 @@ async function sumRows(): Promise<CheckRow[]> {
   return out;
 }
 
+/** [N, C] of the argmax rows: single column, odd sizes, more columns than a workgroup. */
+const ARGMAX: [number, number][] = [[1, 1], [7, 10], [129, 3], [1000, 1001]];
+
+/**
+ * Argmax of logits rounded to quarters (so rows have tied maxima, first one wins) with a NaN in
+ * every 17th row (never the winner).
+ */
+async function argmaxCheckRows(): Promise<CheckRow[]> {
+  const out: CheckRow[] = [];
+  for (const [n, c] of ARGMAX) {
+    const x = randn(n * c, n + 5 * c).map((v) => Math.round(4 * v) / 4);
+    for (let i = 0; i < n; i += 17) x[i * c + ((7 * i) % c)] = NaN;
+    const t = Tensor.from(x, [n, c]);
+    const pred = argmaxRows(t);
+    out.push({
+      shape: `N${n} C${c}`,
+      ...errors(await pred.readU32(), argmaxRowsRef(x, n, c)),
+      tol: 0,
+    });
+    t.dispose();
+    pred.dispose();
+  }
+  return out;
+}
+
 /** Loss-family kernels. */
 export const lossKernels: KernelInfo[] = [
   {
@@ -179,5 +205,13 @@ export const lossKernels: KernelInfo[] = [
     wgsl: url("accuracy.wgsl"),
     entry: "count_correct",
     check: () => ceRows("count"),
+  },
+  {
+    name: "argmax_rows",
+    family: "loss",
+    description: "class predictions: first maximum per row of logits (NaN never wins)",
+    wgsl: url("argmax.wgsl"),
+    entry: "argmax_rows",
+    check: argmaxCheckRows,
   },
 ];

@@ -1,5 +1,6 @@
 /**
- * Softmax cross-entropy (linear evaluation, spec §7) and correct-prediction counting on the GPU.
+ * Softmax cross-entropy (linear evaluation, spec §7), correct-prediction counting and class
+ * predictions (row argmax) on the GPU.
  * @module
  */
 import { engine, Params } from "../../src/gpu/engine.ts";
@@ -9,6 +10,7 @@ import { sumScaled } from "./ntxent.ts";
 
 const CE = new URL("./cross_entropy.wgsl", import.meta.url);
 const ACCURACY = new URL("./accuracy.wgsl", import.meta.url);
+const ARGMAX = new URL("./argmax.wgsl", import.meta.url);
 
 declare module "../../src/autodiff/tape.ts" {
   interface SavedMap {
@@ -145,4 +147,27 @@ export async function countCorrect(logits: Tensor, labels: Tensor): Promise<Accu
   } finally {
     acc.dispose();
   }
+}
+
+/**
+ * Class predictions: the row-wise argmax of logits [N, C] (first maximum, as torch.argmax; NaN
+ * never wins over a number) as a new u32 [N] tensor. Not recorded; no readback.
+ */
+export function argmaxRows(logits: Tensor): Tensor {
+  if (logits.shape.length !== 2 || logits.dtype !== "f32" || logits.shape[1] < 1) {
+    throw new Error(
+      `argmaxRows: logits must be f32 [N, C ≥ 1], got ${logits.dtype} [${logits.shape}]`,
+    );
+  }
+  const [rows, cols] = logits.shape;
+  const out = Tensor.empty([rows], "u32");
+  const e = engine();
+  const groups = Math.ceil(rows / 64);
+  e.dispatch(
+    e.kernel(ARGMAX, {}, "argmax_rows"),
+    new Params().u32(rows, cols),
+    [logits.buffer, out.buffer],
+    [Math.min(groups, 65535), Math.ceil(groups / 65535)],
+  );
+  return out;
 }

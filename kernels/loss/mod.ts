@@ -1,7 +1,11 @@
 /**
  * Loss family: NT-Xent (the contrastive loss of SimCLR/SDCLR) and softmax cross-entropy with
- * GPU-side accuracy counting. Launchers and ops live in ntxent.ts and cross_entropy.ts; this
- * module joins their backward rules.
+ * GPU-side accuracy counting and class predictions. Launchers and ops live in ntxent.ts and
+ * cross_entropy.ts; this module joins their backward rules.
+ *
+ * The row argmax (the linear probe's predictions) sits here, next to count_correct, because
+ * it is the same step from logits to a class that the accuracy counts take; like them it is
+ * forward only (not recorded, no rule).
  * @module
  */
 import type { RuleTable } from "../../src/autodiff/tape.ts";
@@ -19,6 +23,7 @@ export {
 export {
   AccuracyCounter,
   type AccuracyCounts,
+  argmaxRows,
   countCorrect,
   crossEntropy,
   crossEntropyBackward,

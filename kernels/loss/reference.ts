@@ -121,3 +121,17 @@ export function accuracyRef(
   }
   return { perClassCorrect, perClassTotal };
 }
+
+/** Row-wise argmax of [n, c] (first maximum, as torch.argmax; NaN never wins over a number). */
+export function argmaxRowsRef(x: ArrayLike<number>, n: number, c: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let arg = 0;
+    for (let j = 1; j < c; j++) {
+      const v = x[i * c + j], best = x[i * c + arg];
+      if (v > best || (Number.isNaN(best) && !Number.isNaN(v))) arg = j;
+    }
+    out[i] = arg;
+  }
+  return out;
+}

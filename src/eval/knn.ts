@@ -8,24 +8,20 @@
  * a neighbour first).
  *
  * All of it runs on the GPU: per batch of query rows, one GEMM gives the similarities to all
- * training rows (chunk by chunk into one [B, N] matrix), and one workgroup per query row
- * selects the top k exactly (radix select) and votes; only the predicted class per query
- * row is read back.
+ * training rows (chunk by chunk into one [B, N] matrix), and the knn family's vote kernel
+ * (one workgroup per query row) selects the top k exactly (radix select) and votes; only the
+ * predicted class per query row is read back. Rows are normalised by the normalize family's
+ * l2NormalizeForward (F.normalize, eps 1e-12).
  * @module
  */
-import { engine, Params } from "../gpu/engine.ts";
 import { Tensor } from "../autodiff/tensor.ts";
 import { gemm } from "../../kernels/linear/matmul.ts";
+import { l2NormalizeForward } from "../../kernels/normalize/mod.ts";
+import { KNN_MAX_K, knnVote } from "../../kernels/knn/mod.ts";
 import { type Accuracy, accuracyOf, chunkBytes, type FeatureBank } from "./probe_features.ts";
-
-const KNN = new URL("./wgsl/knn.wgsl", import.meta.url);
-const NORMALIZE = new URL("./wgsl/normalize_rows.wgsl", import.meta.url);
 
 /** Defaults of the monitor (InstDisc / SimCLR k-NN monitors). */
 export const KNN_DEFAULTS = { k: 200, temperature: 0.1 } as const;
-
-/** Largest k the kernel supports (its selection lives in workgroup memory). */
-export const KNN_MAX_K = 1024;
 
 /** Options of {@link knnPredict}. */
 export interface KnnOptions {
@@ -39,20 +35,18 @@ export interface KnnOptions {
   queryBatch?: number;
 }
 
-/** L2-normalises every row of a [rows, dim] tensor in place. */
-export function normalizeRowsInPlace(x: Tensor): void {
-  const [rows, dim] = x.shape;
-  const e = engine();
-  const groups = Math.ceil(rows / 64);
-  e.dispatch(e.kernel(NORMALIZE, {}, "main"), new Params().u32(rows, dim), [x.buffer], [
-    Math.min(groups, 65535),
-    Math.ceil(groups / 65535),
-  ]);
-}
-
-/** L2-normalises every row of a bank in place. */
+/**
+ * L2-normalises every row of a bank (x / max(‖x‖, 1e-12), as F.normalize). Each chunk is
+ * replaced by its normalised copy rather than overwritten: the same peak memory (one chunk
+ * more) as a copy back, without the copy.
+ */
 export function normalizeBank(bank: FeatureBank): void {
-  for (const c of bank.chunks) normalizeRowsInPlace(c);
+  bank.chunks.forEach((c, i) => {
+    const { u, norm } = l2NormalizeForward(c);
+    norm.dispose();
+    bank.chunks[i] = u.keep();
+    c.dispose();
+  });
 }
 
 /**
@@ -80,10 +74,6 @@ export async function knnPredict(
     1,
     Math.min(opts.queryBatch ?? Math.floor(chunkBytes() / (4 * n)), 1024, query.n),
   );
-  const e = engine();
-  // Rounded up so that monitors with nearby k share one compiled kernel.
-  const kmax = Math.max(32, 2 ** Math.ceil(Math.log2(k)));
-  const kern = e.kernel(KNN, { KMAX: kmax, CLASSES: classes }, "main");
   const labels = Tensor.from(Uint32Array.from(train.labels), [n]);
   const sim = Tensor.empty([B, n]);
   const pred = Tensor.empty([B], "u32");
@@ -108,13 +98,8 @@ export async function knnPredict(
             offC: train.chunkStart(i),
           });
         });
-        const params = new Params().u32(m, n, k, classes).f32(1 / t).u32(0, 0, 0);
-        e.dispatch(kern, params, [sim.buffer, labels.buffer, pred.buffer], [
-          Math.min(m, 65535),
-          Math.ceil(m / 65535),
-        ]);
-        const got = new Uint32Array(await e.read(pred.buffer, m * 4));
-        out.set(got, query.chunkStart(qc) + r0);
+        knnVote(sim, labels, { k, classes, temperature: t, rows: m }, pred);
+        out.set((await pred.readU32()).subarray(0, m), query.chunkStart(qc) + r0);
       }
     }
   } finally {

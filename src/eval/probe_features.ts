@@ -1,18 +1,20 @@
 /**
  * Frozen features on the GPU for the probes and the k-NN monitor: a `FeatureBank` holds N
  * feature rows (in chunks, each under the storage-binding limit) with their labels, and two
- * small kernels work on banks: `gatherRows` (a shuffled training batch out of a bank) and
- * `argmaxRows` (class predictions from logits). Because the backbone is frozen and in
- * inference mode, features of un-augmented images never change, so validation and test
- * features are computed once and every epoch only runs the linear layer over them.
+ * kernels work on banks: `gatherRows` (a shuffled training batch out of a bank, the
+ * elementwise family's gather launched per chunk) and `argmaxRows` (class predictions from
+ * logits, the loss family's). Because the backbone is frozen and in inference mode, features
+ * of un-augmented images never change, so validation and test features are computed once and
+ * every epoch only runs the linear layer over them.
  * @module
  */
-import { engine, Params } from "../gpu/engine.ts";
+import { engine } from "../gpu/engine.ts";
 import { Tensor } from "../autodiff/tensor.ts";
 import { gemm } from "../../kernels/linear/matmul.ts";
+import { gatherRowsInto } from "../../kernels/elementwise/mod.ts";
+import { argmaxRows } from "../../kernels/loss/mod.ts";
 
-const GATHER = new URL("./wgsl/gather_rows.wgsl", import.meta.url);
-const ARGMAX = new URL("./wgsl/argmax_rows.wgsl", import.meta.url);
+export { argmaxRows };
 
 /** Largest chunk, in bytes: half the binding limit, never above 64 MiB. */
 export function chunkBytes(): number {
@@ -117,37 +119,7 @@ export class FeatureBank {
  */
 export function gatherRows(bank: FeatureBank, perm: Tensor, offset: number, rows: number): Tensor {
   const out = Tensor.empty([rows, bank.dim]);
-  const e = engine();
-  const k = e.kernel(GATHER, {}, "main");
-  const total = rows * bank.dim;
-  const groups = Math.max(1, Math.min(Math.ceil(total / 256), 1024));
-  bank.chunks.forEach((c, i) => {
-    const params = new Params().u32(
-      rows,
-      bank.dim,
-      bank.chunkStart(i),
-      c.shape[0],
-      offset,
-      0,
-      0,
-      0,
-    );
-    e.dispatch(k, params, [c.buffer, perm.buffer, out.buffer], [groups]);
-  });
-  return out;
-}
-
-/** Row-wise argmax (first maximum) of a [rows, cols] tensor, as a u32 [rows] tensor. */
-export function argmaxRows(x: Tensor): Tensor {
-  const [rows, cols] = x.shape;
-  const out = Tensor.empty([rows], "u32");
-  const e = engine();
-  const groups = Math.ceil(rows / 64);
-  const gx = Math.min(groups, 65535), gy = Math.ceil(groups / 65535);
-  e.dispatch(e.kernel(ARGMAX, {}, "main"), new Params().u32(rows, cols), [x.buffer, out.buffer], [
-    gx,
-    gy,
-  ]);
+  bank.chunks.forEach((c, i) => gatherRowsInto(out, c, perm, offset, bank.chunkStart(i)));
   return out;
 }
 

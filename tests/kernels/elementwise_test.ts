@@ -1,9 +1,15 @@
 import { engine, initEngine } from "../../src/gpu/engine.ts";
 import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
 import { backward } from "../../src/autodiff/backward.ts";
-import { add, relu, scale, sliceRows } from "../../kernels/elementwise/mod.ts";
-import { addRef, reluBwdRef, reluRef, scaleRef } from "../../kernels/elementwise/reference.ts";
-import { assertClose, finiteDiff } from "../../src/testing/compare.ts";
+import { add, gatherRowsInto, relu, scale, sliceRows } from "../../kernels/elementwise/mod.ts";
+import {
+  addRef,
+  gatherRowsRef,
+  reluBwdRef,
+  reluRef,
+  scaleRef,
+} from "../../kernels/elementwise/reference.ts";
+import { assertClose, finiteDiff, randn, seededRandom } from "../../src/testing/compare.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });
@@ -64,3 +70,57 @@ Deno.test("sliceRows: forward copies rows; backward scatters into a zeroed gradi
   assertClose("grad", await x.grad!.read(), [2, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1, -1], 0);
   for (const t of [x, y]) t.dispose();
 });
+
+Deno.test("gatherRowsInto: equals the reference for chunked sources at odd shapes", async () => {
+  // [source rows, row shape, gathered rows, perm offset, rows per chunk]
+  const cases: [number, number[], number, number, number][] = [
+    [1, [1], 1, 0, 1],
+    [9, [5], 13, 3, 2],
+    [300, [3, 7], 101, 0, 77],
+    [2049, [17], 4099, 5, 1000],
+  ];
+  for (const [n, rowShape, rows, offset, chunk] of cases) {
+    const dim = rowShape.reduce((a, b) => a * b, 1);
+    const src = randn(n * dim, 3 * n + dim);
+    const r = seededRandom(n + rows);
+    // Indices up to n + 1: some fall past the source and must leave their rows alone.
+    const perm = Uint32Array.from(
+      { length: offset + rows + 2 },
+      () => Math.floor(r.uniform() * (n + 2)),
+    );
+    const init = randn(rows * dim, rows + 1);
+    const out = Tensor.from(init, [rows, ...rowShape]), tp = Tensor.from(perm, [perm.length]);
+    let want: Float64Array = Float64Array.from(init);
+    for (let s = 0; s < n; s += chunk) {
+      const part = src.subarray(s * dim, Math.min(n, s + chunk) * dim);
+      const tc = Tensor.from(part, [part.length / dim, ...rowShape]);
+      gatherRowsInto(out, tc, tp, offset, s);
+      want = gatherRowsRef(want, part, perm, rows, dim, offset, s);
+      tc.dispose();
+    }
+    assertClose(`n${n} dim${dim} rows${rows}`, await out.read(), want, 0);
+    if (n > 1 && want.every((v, i) => v === init[i])) throw new Error("nothing was gathered");
+    for (const t of [out, tp]) t.dispose();
+  }
+});
+
+Deno.test("gatherRowsInto: rejects mismatched rows and a short index list", () => {
+  const src = Tensor.from(new Float32Array(12), [4, 3]);
+  const out = Tensor.empty([2, 3]), bad = Tensor.empty([2, 4]);
+  const perm = Tensor.from(new Uint32Array([0, 1, 2]), [3]);
+  const fperm = Tensor.from(new Float32Array(3), [3]);
+  assertThrows(() => gatherRowsInto(bad, src, perm), /must be f32 of the same size/);
+  assertThrows(() => gatherRowsInto(out, src, perm, 2), /≥ 4 entries/);
+  assertThrows(() => gatherRowsInto(out, src, fperm), /perm must be u32/);
+  for (const t of [src, out, bad, perm, fperm]) t.dispose();
+});
+
+function assertThrows(f: () => void, pattern: RegExp): void {
+  try {
+    f();
+  } catch (e) {
+    if (!pattern.test(String(e))) throw new Error(`wrong error: ${e}`);
+    return;
+  }
+  throw new Error(`no error; expected ${pattern}`);
+}

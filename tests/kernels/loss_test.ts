@@ -3,8 +3,19 @@ import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
 import { backward } from "../../src/autodiff/backward.ts";
 import { noGrad } from "../../src/autodiff/tape.ts";
 import { detach } from "../../kernels/elementwise/mod.ts";
-import { AccuracyCounter, countCorrect, crossEntropy, ntXent } from "../../kernels/loss/mod.ts";
-import { accuracyRef, crossEntropyRef, ntXentRef } from "../../kernels/loss/reference.ts";
+import {
+  AccuracyCounter,
+  argmaxRows,
+  countCorrect,
+  crossEntropy,
+  ntXent,
+} from "../../kernels/loss/mod.ts";
+import {
+  accuracyRef,
+  argmaxRowsRef,
+  crossEntropyRef,
+  ntXentRef,
+} from "../../kernels/loss/reference.ts";
 import { assertClose, finiteDiff, randn, seededRandom } from "../../src/testing/compare.ts";
 import { loadGolden } from "../golden/golden.ts";
 
@@ -144,4 +155,38 @@ Deno.test("accuracy: per-class correct counts accumulate on the GPU and reset", 
   acc.dispose();
   x.dispose();
   y.dispose();
+});
+
+Deno.test("argmaxRows: first maximum per row, NaN never wins, at odd shapes", async () => {
+  for (const [n, c] of [[1, 1], [3, 2], [65, 7], [257, 1000], [1000, 3]]) {
+    // Halves give tied maxima; NaNs land first, last and in between.
+    const x = randn(n * c, 7 * n + c).map((v) => Math.round(2 * v) / 2);
+    for (let i = 0; i < n; i += 5) x[i * c + (i % 3 === 0 ? 0 : (i * 13) % c)] = NaN;
+    const t = Tensor.from(x, [n, c]);
+    const pred = argmaxRows(t);
+    assertClose(`N${n} C${c}`, await pred.readU32(), argmaxRowsRef(x, n, c), 0);
+    t.dispose();
+    pred.dispose();
+  }
+  // Hand-made rows: ties, a leading NaN, all NaN, −∞.
+  const x = new Float32Array([1, 3, 3, NaN, 1, 2, 1, NaN, 2, NaN, NaN, NaN, -Infinity, -5, -5]);
+  const t = Tensor.from(x, [5, 3]), pred = argmaxRows(t);
+  assertClose("hand", await pred.readU32(), [1, 2, 2, 0, 1], 0);
+  assertClose("reference", argmaxRowsRef(x, 5, 3), [1, 2, 2, 0, 1], 0);
+  t.dispose();
+  pred.dispose();
+});
+
+Deno.test("argmaxRows: more than 65535 workgroups of rows (2-D grid)", async () => {
+  const n = 65535 * 64 + 70, c = 2;
+  // Row i picks column (i >> 3) & 1, so neighbouring workgroups differ.
+  const x = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) x[i * c + ((i >> 3) & 1)] = 1;
+  const t = Tensor.from(x, [n, c]), pred = argmaxRows(t);
+  const got = await pred.readU32();
+  for (let i = 0; i < n; i++) {
+    if (got[i] !== ((i >> 3) & 1)) throw new Error(`row ${i}: ${got[i]}`);
+  }
+  t.dispose();
+  pred.dispose();
 });

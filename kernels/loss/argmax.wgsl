@@ -1,6 +1,7 @@
 // Row-wise argmax of a [rows, cols] matrix (class predictions from logits): one invocation
-// per row, the first maximum wins (as torch.argmax), NaN never wins. Rows arrive in 2-D
-// grids (x + y·65535·64) so any row count fits the per-dimension workgroup limit.
+// per row, the first maximum wins (as torch.argmax), but NaN never wins over a number (torch
+// would pick the NaN).
+// Rows arrive in 2-D grids (x + y·65535·64) so any row count fits the per-dimension limit.
 
 struct Params {
   rows: u32,
@@ -13,8 +14,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 
+// From the bits: compilers may assume NaN never occurs and fold `x != x` to false.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+fn argmax_rows(@builtin(global_invocation_id) gid: vec3u) {
   let row = gid.x + gid.y * 65535u * 64u;
   if (row >= p.rows) {
     return;
@@ -24,7 +30,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var bv = x[base];
   for (var c = 1u; c < p.cols; c++) {
     let v = x[base + c];
-    if (v > bv || (bv != bv && v == v)) {
+    if (!is_nan(v) && (v > bv || is_nan(bv))) {
       bv = v;
       best = c;
     }

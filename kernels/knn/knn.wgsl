@@ -1,14 +1,15 @@
-// Weighted k-NN classification of query rows against a labelled bank, given the similarity
-// matrix sim [rows, n] (query · bankᵀ of L2-normalised features). One workgroup per query row:
+// Weighted k-NN vote of query rows against a labelled bank, given the similarity matrix
+// sim [rows, n] (query · bankᵀ of L2-normalised features). One workgroup per query row:
 //   1. radix select (4 passes of 8 bits over order-preserving u32 keys of the similarities,
 //      with a 256-bin workgroup histogram) finds the k-th largest similarity θ exactly and
 //      how many entries equal to θ still belong to the top k;
 //   2. each invocation owns a contiguous range of the row and counts its entries > θ and
-//      == θ; a workgroup scan gives every invocation its output slot, and ties at θ are
-//      taken lowest index first (so the result is deterministic);
+//      == θ; workgroup scans give every invocation its output slot, and ties at θ are taken
+//      lowest index first (so the result is deterministic);
 //   3. the k neighbours vote for their class with weight exp(sim / T); votes are summed per
-//      class in a fixed order and the class with the largest total (first on ties) wins.
-// Only the predicted class per row leaves the GPU.
+//      class in slot order and the class with the largest total (first on ties) wins.
+// The order is that of the keys: −0 ranks just below +0, NaN above everything. Only the
+// predicted class per row leaves the GPU. Rows arrive in 2-D grids (x + y·65535).
 
 struct Params {
   rows: u32,
@@ -41,6 +42,25 @@ var<workgroup> state: array<u32, 4>; // prefix, mask, remaining, unused
 fn key_of(x: f32) -> u32 {
   let b = bitcast<u32>(x);
   return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+
+// Exclusive prefix sum over the invocations in index order: invocation t gets the sum of the
+// values of invocations 0 .. t−1. Called by the whole workgroup (it holds barriers).
+fn exclusive_scan(t: u32, v: u32) -> u32 {
+  scan[t] = v;
+  workgroupBarrier();
+  if (t == 0u) {
+    var acc = 0u;
+    for (var j = 0u; j < WG; j++) {
+      let s = scan[j];
+      scan[j] = acc;
+      acc += s;
+    }
+  }
+  workgroupBarrier();
+  let before = scan[t];
+  workgroupBarrier();
+  return before;
 }
 
 @compute @workgroup_size(256)
@@ -100,32 +120,9 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     gt += select(0u, 1u, key > theta);
     eq += select(0u, 1u, key == theta);
   }
-  scan[t] = eq;
-  workgroupBarrier();
-  if (t == 0u) {
-    var acc = 0u;
-    for (var j = 0u; j < WG; j++) {
-      let v = scan[j];
-      scan[j] = acc;
-      acc += v;
-    }
-  }
-  workgroupBarrier();
-  let eq_before = scan[t];
+  let eq_before = exclusive_scan(t, eq);
   let take_eq = min(eq, select(ties - eq_before, 0u, eq_before >= ties));
-  workgroupBarrier();
-  scan[t] = gt + take_eq;
-  workgroupBarrier();
-  if (t == 0u) {
-    var acc = 0u;
-    for (var j = 0u; j < WG; j++) {
-      let v = scan[j];
-      scan[j] = acc;
-      acc += v;
-    }
-  }
-  workgroupBarrier();
-  var slot = scan[t];
+  var slot = exclusive_scan(t, gt + take_eq);
   var eq_left = take_eq;
   for (var i = lo; i < hi; i++) {
     let s = sim[base + i];
