@@ -14,6 +14,7 @@ import { loadCheckpoint } from "../io/checkpoint.ts";
 import { analyse } from "../eval/analyse.ts";
 import { readResults, resultsPath, type Stage } from "../eval/results.ts";
 import { parsePipelineArgs, type PipelineConfig } from "./options.ts";
+import { ensureGeneratedSplits } from "./auto_splits.ts";
 import { fileExists, planJob, pretrainDir, shellQuote, type StagePlan } from "./plan.ts";
 import type { ScriptName } from "./profiles.ts";
 
@@ -188,6 +189,10 @@ export async function configRunDirs(c: PipelineConfig, plans: StagePlan[]): Prom
 export async function runPipeline(name: ScriptName, args: string[], cwd: string): Promise<number> {
   const c = parsePipelineArgs(name, args, cwd);
   for (const n of c.notes) console.error(`note: ${n}`);
+  if (!c.dryRun) {
+    const generated = await ensureGeneratedSplits(c);
+    if (generated) console.error(`note: ${generated}`);
+  }
   const plans = c.jobs.map((j) => planJob(c, j));
   if (c.dryRun) {
     for (const p of plans) {

@@ -83,7 +83,7 @@ function cifarFiles(c: PipelineConfig, job: SplitJob, exists: Exists): SplitFile
   const groupsName = job.split.replace(/_D_b$/, "_D_i");
   const dir = c.splitDir ?? SHIPPED_SPLITS_DIR;
   const hint = c.splitDir === undefined
-    ? `generate them with: deno task splits --dataset ${ds} --data DIR (or pass --split-dir)`
+    ? `generate them with: deno task splits --dataset ${ds} --data DIR (the pipeline does so itself when it has --data), or pass --split-dir`
     : `--split-dir ${dir} must hold the authors' split files or our generated ones`;
   // The authors' released layout is only looked for where the user pointed.
   const authors = c.splitDir === undefined
