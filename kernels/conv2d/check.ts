@@ -2,7 +2,9 @@
  * `deno task kernels check` entries of the conv2d family: forward, input gradient and weight
  * gradient (plain, masked, and the split reduction) against the CPU f64 reference at several
  * shapes: 3×3 s1 p1, 3×3 s2 p1 on an odd size, 1×1 s2, the 7×7 s2 p3 stem on 15×15 with
- * C = 3 and O = 5, a 3×3 p0 on a non-square 5×7 input, and a 4×4 image with 16 channels.
+ * C = 3 and O = 5, a 3×3 p0 on a non-square 5×7 input, a 4×4 image with 16 channels, and
+ * stride 3 (1×1 through the scalar gather; 3×3 with one tap per input-gradient class), and
+ * a 5×5 stride 2 (up to 9 taps per input-gradient class).
  * @module
  */
 import type { CheckRow, KernelInfo } from "../types.ts";
@@ -17,6 +19,7 @@ import {
   outSize,
 } from "./reference.ts";
 import { directDefines } from "./codegen_direct.ts";
+import { prepassKernels } from "./check_prepass.ts";
 import { wgradDefines } from "./codegen_wgrad.ts";
 import {
   backwardInputPlans,
@@ -45,6 +48,9 @@ export const CHECK_SHAPES: number[][] = [
   [1, 16, 16, 16, 16, 3, 1, 1, 4608],
   [1, 64, 8, 8, 16, 3, 2, 1, 4608],
   [2, 32, 8, 8, 32, 1, 2, 0, 4608],
+  [2, 6, 9, 9, 5, 1, 3, 0, 0],
+  [1, 8, 10, 10, 8, 3, 3, 1, 0],
+  [1, 4, 9, 9, 4, 5, 2, 2, 0],
 ];
 
 /** The ConvShape of a CHECK_SHAPES row. */
@@ -134,7 +140,7 @@ function entry(
   };
 }
 
-/** Conv2d kernels. */
+/** Conv2d kernels (the relayout passes of prepass.ts last). */
 export const conv2dKernels: KernelInfo[] = [
   entry("conv2d_fwd", "y = conv2d(x, w): implicit GEMM, register tile TM×BH×BW", "fwd", false),
   entry("conv2d_fwd_masked", "y = conv2d(x, w ⊙ mask), mask applied as w loads", "fwd", true),
@@ -149,4 +155,5 @@ export const conv2dKernels: KernelInfo[] = [
     true,
     3,
   ),
+  ...prepassKernels,
 ];

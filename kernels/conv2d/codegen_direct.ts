@@ -43,6 +43,13 @@ export interface DirectConfig {
   vecOut: boolean;
   /** Weights as aligned vec4 blocks of 4 channels (C % 4 == 0; dgrad also TM % 4 == 0). */
   vecW: boolean;
+  /**
+   * Input gradient only: the weights come pre-transposed (and pre-masked) as [KK, cin, cout]
+   * (conv2d_prepass.wgsl), so each tap's TM output channels are contiguous vec4s (needs vecW).
+   */
+  wT: boolean;
+  /** Reduction channels per step (unrolled; cin must be a multiple). */
+  CG: number;
   masked: boolean;
   /** The tile grid covers cout / the grid rows / the grid columns exactly (no store guard). */
   fullC: boolean;
@@ -67,6 +74,7 @@ function patchRange(cfg: DirectConfig): { rlo: number; rhi: number; clo: number;
 function weightRef(cfg: DirectConfig, i: number, cg: number, t: Tap): string {
   const KK = cfg.KH * cfg.KW, tap = t.kh * cfg.KW + t.kw;
   if (innerLoop(cfg)) return `ws${i}_${tap}`;
+  if (cfg.wT) return `w${cg}_${tap}_${i >> 2}[${i % 4}]`;
   if (!cfg.vecW) return `w${i}_${cg}_${tap}`;
   const flat = cfg.pass === "fwd" ? cg * KK + tap : (i % 4) * KK + tap;
   const owner = cfg.pass === "fwd" ? i : Math.floor(i / 4);
@@ -77,6 +85,7 @@ function weightRef(cfg: DirectConfig, i: number, cg: number, t: Tap): string {
 function weightPre(cfg: DirectConfig): string[] {
   const out: string[] = [];
   if (cfg.vecW && cfg.pass === "dgrad") {
+    // vec4 g holds output channels oc0 + 4g .. oc0 + 4g + 3 (in both weight layouts)
     for (let g = 0; g < cfg.TM / 4; g++) {
       out.push(`let ow${g} = min(oc0 + ${4 * g}u, cout - 4u) / 4u;`);
     }
@@ -98,13 +107,23 @@ function weightLoads(cfg: DirectConfig, cg: number): string[] {
   const m = (idx: string) => (cfg.masked ? `wt[${idx}] * wm[${idx}]` : `wt[${idx}]`);
   const out: string[] = [];
   const used = new Set(cfg.taps.map((t) => t.kh * cfg.KW + t.kw));
+  if (cfg.wT) {
+    // only the class's taps: TM/4 contiguous vec4s each
+    for (const tap of used) {
+      out.push(`let wr${cg}_${tap} = (${tap}u * cin + c + ${cg}u) * (cout / 4u);`);
+      for (let g = 0; g < TM / 4; g++) {
+        out.push(`let w${cg}_${tap}_${g} = wt[wr${cg}_${tap} + ow${g}];`);
+      }
+    }
+    return out;
+  }
   if (cfg.vecW) {
     if (cg !== 0) return out;
     if (cfg.pass === "fwd") {
-      // w[oc, c..c+3, :, :] is 4·KK contiguous floats, vec4-aligned since C % 4 == 0.
+      // w[oc, c..c+CG-1, :, :] is CG·KK contiguous floats, vec4-aligned since C % 4 == 0.
       for (let i = 0; i < TM; i++) {
         out.push(`let wb${i} = (ow${i} + c / 4u) * ${KK}u;`);
-        for (let j = 0; j < KK; j++) {
+        for (let j = 0; j < (channelGroup(cfg) * KK) / 4; j++) {
           // skip vec4s none of whose 4 floats (4 channels × taps) is a used tap
           const any = [0, 1, 2, 3].some((u) => used.has((4 * j + u) % KK));
           if (any) out.push(`let w${i}_${j} = ${m(`wb${i} + ${j}u`)};`);
@@ -242,24 +261,28 @@ function cell(cfg: DirectConfig, cg: number, r: number, b: number, t: Tap): stri
 }
 
 /**
- * The FMAs of one input channel, ordered for the register allocator: a block of IB output
- * channels × one vec4 of positions stays in registers across all taps (each accumulator is
- * loaded and stored once per channel instead of once per tap), and the input vector of a tap
- * is shared by the IB consecutive statements.
+ * The FMAs of the step's input channels `cgs`, ordered for the register allocator: a block
+ * of IB output channels × one vec4 of positions stays in registers across all taps and
+ * channels (each accumulator is loaded, masked and stored once per step instead of once per
+ * tap and channel), and the input vector of a tap is shared by the IB consecutive statements.
  */
-function fmas(cfg: DirectConfig, cg: number): string[] {
+function fmas(cfg: DirectConfig, cgs: number[]): string[] {
   const out: string[] = [];
   const IB = 4;
   for (let i0 = 0; i0 < cfg.TM; i0 += IB) {
     for (let r = 0; r < cfg.BH; r++) {
       for (let q = 0; q < cfg.BW / 4; q++) {
-        for (const t of cfg.taps) {
-          const xs = [0, 1, 2, 3].map((u) => cell(cfg, cg, r, 4 * q + u, t));
-          for (let i = i0; i < Math.min(cfg.TM, i0 + IB); i++) {
-            const acc = `a${i}_${r}_${q}`;
-            out.push(
-              `${acc} = fma(vec4f(${weightRef(cfg, i, cg, t)}), vec4f(${xs.join(", ")}), ${acc});`,
-            );
+        for (const cg of cgs) {
+          for (const t of cfg.taps) {
+            const xs = [0, 1, 2, 3].map((u) => cell(cfg, cg, r, 4 * q + u, t));
+            for (let i = i0; i < Math.min(cfg.TM, i0 + IB); i++) {
+              const acc = `a${i}_${r}_${q}`;
+              out.push(
+                `${acc} = fma(vec4f(${weightRef(cfg, i, cg, t)}), vec4f(${
+                  xs.join(", ")
+                }), ${acc});`,
+              );
+            }
           }
         }
       }
@@ -268,9 +291,9 @@ function fmas(cfg: DirectConfig, cg: number): string[] {
   return out;
 }
 
-/** The channels per reduction step: 4 with vec4 forward weights, else 1. */
+/** The channels per reduction step (planned: 4 with vec4 forward weights). */
 export function channelGroup(cfg: DirectConfig): number {
-  return cfg.vecW && cfg.pass === "fwd" ? 4 : 1;
+  return cfg.CG;
 }
 
 /**
@@ -345,15 +368,15 @@ export function directDefines(cfg: DirectConfig): Defines {
     step.push(
       ...weightLoads(cfg, 0),
       "for (var cg = 0u; cg < 4u; cg++) {",
-      ...[...weightSelects(cfg), ...patchLoads(cfg, 0, "c + cg"), ...fmas(cfg, 0)].map((l) =>
+      ...[...weightSelects(cfg), ...patchLoads(cfg, 0, "c + cg"), ...fmas(cfg, [0])].map((l) =>
         `  ${l}`
       ),
       "}",
     );
   } else if (cfg.taps.length) {
-    for (let cg = 0; cg < CG; cg++) {
-      step.push(...weightLoads(cfg, cg), ...patchLoads(cfg, cg), ...fmas(cfg, cg));
-    }
+    const cgs = [...Array(CG).keys()];
+    for (const cg of cgs) step.push(...weightLoads(cfg, cg), ...patchLoads(cfg, cg));
+    step.push(...fmas(cfg, cgs));
   }
   return {
     XT: cfg.vecIn ? "vec4f" : "f32",

@@ -9,13 +9,16 @@
 // The unrolled blocks come from codegen_direct.ts (loops over compile-time tile sizes are not
 // reliably unrolled by naga/NIR, and a dynamically indexed register array is a gather):
 //   DECLS  accumulators and the channel-independent patch addressing (hoisted)
-//   STEP   one reduction step: weights, patch, FMAs (ordered so that a 4-channel × 4-position
-//          block of accumulators stays in CPU registers across all taps); with vec4 weight
-//          blocks (4 channels each) the forward covers 4 channels per step
+//   STEP   one reduction step of CG channels: weights, patch, FMAs (ordered so that a
+//          4-channel × 4-position block of accumulators stays in CPU registers across all
+//          taps and channels of the step); with vec4 weight blocks (4 channels each) the
+//          forward covers 4 channels per step
 //   STORE  the tile's stores (guarded only where the tile grid overhangs the output)
 // The same skeleton serves the input gradient: its "input" is dy, the reduction runs over O,
 // the taps are the kernel flipped, and for stride s > 1 each of the s² output parity classes
-// is its own dispatch (only its contributing taps, output written with stride s).
+// is its own dispatch (only its contributing taps, output written with stride s); strided
+// multi-tap kernels then read w transposed to [KK, O, C] (conv2d_prepass.wgsl), so a tap's
+// TM output channels are TM/4 vec4s.
 //
 // Bindings: x (f32 or vec4), w (vec4 when 4 reduction channels share an aligned block),
 // y (vec4 when rows are vec4-aligned), and the 0/1 mask (same layout as w) when MASKED:

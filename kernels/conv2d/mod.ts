@@ -3,9 +3,11 @@
  * padding, dilation 1) with an optional 0/1 weight mask (SDCLR's pruned branch uses w ⊙ m;
  * the mask is multiplied in as each weight is loaded, never materialised). Three implicit-GEMM
  * kernels with register tiling: forward, input gradient, weight gradient (split reduction
- * plus a small sum kernel when the output has few tiles). Launchers, the differentiable op
- * and its backward rule side by side; the WGSL variants are generated per shape class by
- * codegen_direct.ts / codegen_wgrad.ts with tiles chosen in plan.ts.
+ * plus a small sum kernel when the output has few tiles). Strided passes first relayout
+ * their operand (prepass.ts, inside the op): 1×1 strided forwards subsample x, input
+ * gradients of strided multi-tap kernels read the weights transposed (and pre-masked).
+ * Launchers, the differentiable op and its backward rule side by side; the WGSL variants are
+ * generated per shape class by codegen_direct.ts / codegen_wgrad.ts with tiles from plan.ts.
  * @module
  */
 import { engine, Params } from "../../src/gpu/engine.ts";
@@ -19,7 +21,10 @@ import {
   convGeom,
   type DirectLaunch,
   forwardPlan,
+  stridedPointwise,
+  transposedDgrad,
 } from "./plan.ts";
+import { gatherStrided, transposeWeights } from "./prepass.ts";
 import { gridFor } from "../elementwise/mod.ts";
 
 const DIRECT = new URL("./conv2d_direct.wgsl", import.meta.url);
@@ -63,7 +68,15 @@ export function conv2dForward(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): T
   const g = convGeom(x.shape, w.shape, opts.stride ?? 1, opts.padding ?? 0);
   const mask = checkMask(w, opts.mask);
   const y = Tensor.empty([g.N, g.O, g.Ho, g.Wo]);
-  runDirect(forwardPlan(g, mask !== null), x, w, y, mask);
+  const pw = stridedPointwise(g);
+  if (pw) {
+    // 1×1 stride S: subsample x first, then a stride-1 pass over contiguous rows.
+    const xs = gatherStrided(x, g.stride, g.Ho, g.Wo);
+    runDirect(forwardPlan(pw, mask !== null), xs, w, y, mask);
+    xs.dispose();
+  } else {
+    runDirect(forwardPlan(g, mask !== null), x, w, y, mask);
+  }
   return y;
 }
 
@@ -77,9 +90,12 @@ export function conv2dBackwardInput(
   const g = convGeom(xShape, w.shape, opts.stride ?? 1, opts.padding ?? 0);
   const mask = checkMask(w, opts.mask);
   const gx = Tensor.empty(xShape);
+  // Strided multi-tap kernels read the weights transposed to [KK, O, C], mask folded in.
+  const wt = transposedDgrad(g) ? transposeWeights(w, mask) : null;
   for (const l of backwardInputPlans(g, mask !== null)) {
-    runDirect(l, gy, w, gx, l.cfg.masked ? mask : null);
+    runDirect(l, gy, wt ?? w, gx, l.cfg.masked ? mask : null);
   }
+  wt?.dispose();
   return gx;
 }
 

@@ -88,6 +88,10 @@ export const planOptions: { budget: number | null } = { budget: null };
  * lavapipe: 16 output channels × 4×16 positions on wide grids, 16 × 8×8 on 8-wide ones and
  * 32 × 4×4 on 4-wide ones (and for 1×1 kernels, whose loads are amortised over channels
  * only); shrunk until the unrolled statements of one step (`unroll` channels) fit the budget.
+ * `wide` (forward passes that are strided or 16 wide) takes 32 output channels when the full
+ * budget allows: a loaded input patch then feeds twice the FMAs (a stride-2 patch is ~4× its
+ * block; measured +10–20% at stride 2 and on the 16-wide stride-1 grids, nothing at 8×8
+ * stride 1; the price is ~4× the compile time of those variants).
  */
 function directTile(
   ga: number,
@@ -96,10 +100,12 @@ function directTile(
   taps: number,
   unroll: number,
   budget: number,
+  wide: boolean,
 ) {
   let BW = gb >= 16 ? 16 : gb >= 8 ? 8 : 4;
   let BH = Math.min(BW === 8 && taps > 1 ? 8 : 4, ga);
-  let TM = Math.min(taps === 1 || BW === 4 ? 32 : 16, Math.ceil(cout / 4) * 4);
+  const big = taps === 1 || BW === 4 || (wide && 32 * BH * (BW / 4) * taps * unroll <= budget);
+  let TM = Math.min(big ? 32 : 16, Math.ceil(cout / 4) * 4);
   while (TM * BH * (BW / 4) * taps * unroll > budget) {
     if (BW > 8) BW = 8;
     else if (BH > 4) BH = 4;
@@ -134,18 +140,28 @@ interface DirectProblem {
   oh: number;
   ow: number;
   masked: boolean;
+  /** dgrad: weights pre-transposed to [KK, O, C] (and pre-masked). */
+  wT: boolean;
 }
 
 function directLaunch(pr: DirectProblem): DirectLaunch {
   const taps = Math.max(1, pr.taps.length);
   const budget = stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps);
   // vec4 weight blocks cover 4 channels: the forward then unrolls 4 channels per step, which
-  // small budgets cannot afford.
+  // small budgets cannot afford. (Transposed dgrad weights are vec4 rows over C: C % 4 == 0.)
   const vecW = pr.g.C % 4 === 0 && (pr.pass === "dgrad" || budget >= 1152);
-  // With vec4 weight blocks the forward walks 4 channels per step: as a runtime inner loop
-  // for multi-tap kernels, unrolled for 1×1 ones (their step is small).
-  const unroll = vecW && pr.pass === "fwd" && taps === 1 ? 4 : 1;
-  const { TM, BH, BW } = directTile(pr.ga, pr.gb, pr.cout, taps, unroll, budget);
+  // Channels per step. With vec4 weight blocks the forward walks 4 channels per step: as a
+  // runtime inner loop for multi-tap kernels, unrolled for 1×1 ones (their step is small).
+  // The transposed input gradient unrolls reduction channels until a step has ~4 taps ×
+  // channels, so that each accumulator block gets several FMAs per load/store.
+  const CG = vecW && pr.pass === "fwd"
+    ? 4
+    : pr.wT
+    ? [4, 2].find((k) => k * taps <= 4 && pr.cin % k === 0) ?? 1
+    : 1;
+  const unroll = (vecW && pr.pass === "fwd" && taps === 1) || pr.wT ? CG : 1;
+  const wide = pr.pass === "fwd" && (pr.IS > 1 || pr.gb >= 16);
+  const { TM, BH, BW } = directTile(pr.ga, pr.gb, pr.cout, taps, unroll, budget, wide);
   const cfg: DirectConfig = {
     pass: pr.pass,
     KH: pr.g.KH,
@@ -162,11 +178,14 @@ function directLaunch(pr: DirectProblem): DirectLaunch {
     vecIn: pr.iw % 4 === 0 && (pr.IS * BW) % 4 === 0,
     vecOut: pr.OS === 1 && pr.ow % 4 === 0,
     vecW: vecW && (pr.pass === "fwd" || TM % 4 === 0),
-    masked: pr.masked,
+    wT: pr.wT,
+    CG,
+    masked: pr.masked && !pr.wT,
     fullC: pr.cout % TM === 0,
     fullA: pr.ga % BH === 0,
     fullB: pr.gb % BW === 0,
   };
+  if (cfg.wT && !cfg.vecW) throw new Error("conv2d plan: transposed weights need vec4 rows");
   const bpr = Math.ceil(pr.gb / BW), bpi = Math.ceil(pr.ga / BH) * bpr;
   const nb = pr.g.N * bpi;
   const { nwx, nz } = groupsFor(nb);
@@ -186,6 +205,17 @@ function directLaunch(pr: DirectProblem): DirectLaunch {
     nwx,
   );
   return { cfg, params, groups: [nwx, Math.ceil(pr.cout / TM), nz] };
+}
+
+/**
+ * The stride-1 geometry a 1×1 stride-S forward without padding runs in after gatherStrided
+ * (x subsampled to [N, C, Ho, Wo]), or null for other convolutions. The strided rows would
+ * load S× the floats they use (measured +10–15% end to end with the gather, on the
+ * ResNet-18 downsamples; recutting the grid into rows of 16 did not help).
+ */
+export function stridedPointwise(g: ConvGeom): ConvGeom | null {
+  if (g.KH !== 1 || g.KW !== 1 || g.padding !== 0 || g.stride === 1) return null;
+  return { ...g, H: g.Ho, W: g.Wo, stride: 1 };
 }
 
 /** Forward pass: y[n, o] = Σ_c x[n, c] ⋆ w[o, c]. */
@@ -211,7 +241,17 @@ export function forwardPlan(g: ConvGeom, masked: boolean): DirectLaunch {
     oh: g.Ho,
     ow: g.Wo,
     masked,
+    wT: false,
   });
+}
+
+/**
+ * Whether the input gradient reads pre-transposed weights [KK, O, C]: for strided multi-tap
+ * kernels, whose parity classes use only some taps (in [O, C, KK] their vec4 blocks would
+ * mostly hold unused taps; measured ~1.7× on the 3×3 stride-2 layers).
+ */
+export function transposedDgrad(g: ConvGeom): boolean {
+  return g.stride > 1 && g.KH * g.KW > 1 && g.C % 4 === 0;
 }
 
 /**
@@ -222,6 +262,7 @@ export function forwardPlan(g: ConvGeom, masked: boolean): DirectLaunch {
  */
 export function backwardInputPlans(g: ConvGeom, masked: boolean): DirectLaunch[] {
   const S = g.stride, P = g.padding;
+  const wT = transposedDgrad(g);
   const out: DirectLaunch[] = [];
   for (let py = 0; py < Math.min(S, g.H); py++) {
     for (let px = 0; px < Math.min(S, g.W); px++) {
@@ -250,6 +291,7 @@ export function backwardInputPlans(g: ConvGeom, masked: boolean): DirectLaunch[]
         oh: g.H,
         ow: g.W,
         masked: masked && taps.length > 0,
+        wT,
       }));
     }
   }

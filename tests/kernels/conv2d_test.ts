@@ -19,7 +19,10 @@ import {
   convGeom,
   forwardPlan,
   planOptions,
+  stridedPointwise,
+  transposedDgrad,
 } from "../../kernels/conv2d/plan.ts";
+import { gatherStrided, transposeWeights } from "../../kernels/conv2d/prepass.ts";
 import { caseData } from "../../kernels/conv2d/check.ts";
 import { assertClose, finiteDiff } from "../../src/testing/compare.ts";
 import { loadGolden } from "../golden/golden.ts";
@@ -138,4 +141,63 @@ Deno.test("conv2d: needsGrad is respected; shape errors are one line", async () 
   const big = forwardPlan(convGeom([256, 8, 512, 512], [8, 8, 1, 1], 1, 0), false);
   if (!(big.groups[0] <= 65535 && big.groups[2] > 1)) throw new Error(`no fold: ${big.groups}`);
   for (const t of [x, w, y]) t.dispose();
+});
+
+Deno.test("conv2d: 1×1 strided forward runs on the gathered input (pair, vec4, scalar rows)", async () => {
+  // [N, C, H, O, stride]: S = 2 with vec4 pairs, S = 3 with vec4 stores, odd Wo with scalars.
+  for (const [N, C, H, O, S] of [[1, 8, 8, 4, 2], [1, 4, 12, 4, 3], [2, 3, 9, 5, 2]]) {
+    const s: ConvShape = { N, C, H, W: H, O, KH: 1, KW: 1, stride: S, padding: 0 };
+    const d = caseData(s, 31 + S);
+    if (!stridedPointwise(convGeom([N, C, H, H], [O, C, 1, 1], S, 0))) {
+      throw new Error(`C${C} s${S}: not planned as a gather`);
+    }
+    const { Ho, Wo } = outSize(s);
+    const x = Tensor.from(d.x, [N, C, H, H]), w = Tensor.from(d.w, [O, C, 1, 1]);
+    const xs = gatherStrided(x, S, Ho, Wo);
+    const want = new Float32Array(N * C * Ho * Wo).map((_, i) => {
+      const j = i % Wo, r = Math.floor(i / Wo) % Ho, p = Math.floor(i / (Wo * Ho));
+      return d.x[(p * H + S * r) * H + S * j];
+    });
+    assertClose(`C${C} s${S} gather`, await xs.read(), want, 0);
+    for (const m of [null, d.mask]) {
+      const mask = m ? Tensor.from(m, w.shape) : null;
+      const y = conv2dForward(x, w, { stride: S, mask });
+      assertClose(`C${C} s${S} y${m ? " masked" : ""}`, await y.read(), conv2dRef(s, d.x, d.w, m));
+      y.dispose();
+      mask?.dispose();
+    }
+    for (const t of [x, w, xs]) t.dispose();
+  }
+});
+
+Deno.test("conv2d: strided input gradient reads transposed, pre-masked weights", async () => {
+  // O = 6: channel unroll 2 where 4 does not divide O; stride 3: nine one-tap classes.
+  for (
+    const s of [
+      { N: 1, C: 8, H: 7, W: 7, O: 6, KH: 3, KW: 3, stride: 2, padding: 1 },
+      { N: 2, C: 4, H: 10, W: 10, O: 8, KH: 3, KW: 3, stride: 3, padding: 1 },
+    ] as ConvShape[]
+  ) {
+    const g = convGeom([s.N, s.C, s.H, s.W], [s.O, s.C, 3, 3], s.stride, s.padding);
+    if (!transposedDgrad(g)) throw new Error(`s${s.stride}: not planned transposed`);
+    const { Ho, Wo } = outSize(s);
+    const d = caseData(s, 41 + s.stride);
+    const w = Tensor.from(d.w, [s.O, s.C, 3, 3]), mask = Tensor.from(d.mask, w.shape);
+    const wt = transposeWeights(w, mask);
+    const want = new Float32Array(w.size).map((_, i) => {
+      const c = i % s.C, o = Math.floor(i / s.C) % s.O, t = Math.floor(i / (s.C * s.O));
+      const k = (o * s.C + c) * 9 + t;
+      return d.w[k] * d.mask[k];
+    });
+    assertClose(`s${s.stride} wT`, await wt.read(), want, 0);
+    const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
+    for (const m of [null, mask]) {
+      const opts = { stride: s.stride, padding: s.padding, mask: m };
+      const gx = conv2dBackwardInput(gy, w, [s.N, s.C, s.H, s.W], opts);
+      const ref = conv2dBackwardInputRef(s, d.gy, d.w, m ? d.mask : null);
+      assertClose(`s${s.stride} dx${m ? " masked" : ""}`, await gx.read(), ref);
+      gx.dispose();
+    }
+    for (const t of [w, mask, wt, gy]) t.dispose();
+  }
 });
