@@ -1,21 +1,9 @@
 import assert from "node:assert/strict";
+import { runTask } from "./_task.ts";
 import { readResults, resultsPath } from "../../src/eval/results.ts";
 import { writeTinyCifar } from "./tiny_cifar.ts";
 
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-
-async function task(args: string[]): Promise<{ code: number; out: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["task", "cifar10-lt", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const r = await cmd.output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
-}
+const task = (args: string[]) => runTask("cifar10-lt", args);
 
 Deno.test({
   name: "cifar10-lt end to end on tiny data: pretrain → linear → few-shot, then all skipped",

@@ -1,20 +1,9 @@
 import assert from "node:assert/strict";
+import { runTask } from "./_task.ts";
 import { readResults, resultsPath } from "../../src/eval/results.ts";
 import { writeTinyImagenet } from "./tiny_imagenet.ts";
 
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-
-async function task(args: string[]): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "imagenet100-lt", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
-}
+const task = (args: string[]) => runTask("imagenet100-lt", args);
 
 // The authors' list names in --split-dir, JPEGs under --data; 32×32 inputs (the ImageNet stem
 // is kept) so the ResNet-50 fits a CPU test. A small pretraining lr: at the script's 0.5 with
