@@ -8,7 +8,7 @@ import { parseCommand, runMain, UserError, writeFileAtomic } from "../src/cli.ts
 import { initEngine } from "../src/gpu/engine.ts";
 import { benchCases } from "../src/bench/cases.ts";
 import { measureCase, POLICY } from "../src/bench/measure.ts";
-import { type BenchRow, formatTable, makeRow, rate } from "../src/bench/report.ts";
+import { type BenchRow, formatTable, makeRow, setTorch } from "../src/bench/report.ts";
 import { loaderThroughput } from "../kernels/augment/bench.ts";
 import { loadTf, type Tf } from "../src/bench/tfjs.ts";
 import { runTorch, torchSpec } from "../src/bench/torch.ts";
@@ -63,11 +63,8 @@ runMain(async () => {
     const res = await runTorch(withSpec.map((v) => v.s!), !!p.quick);
     if ("note" in res) console.error(`note: ${res.note}`);
     else {
-      for (const r of rows) r.torch_gflops = null;
-      withSpec.forEach(({ i }, j) => {
-        const s = res.seconds[j];
-        rows[i].torch_gflops = s ? Number(rate(cases[i], s).toPrecision(4)) : null;
-      });
+      for (const r of rows) r.torch_gflops = r.torch_ratio = null;
+      withSpec.forEach(({ i }, j) => setTorch(rows[i], cases[i], res.seconds[j]));
     }
   }
   console.log(formatTable(rows, !!p.torch && rows.some((r) => r.torch_gflops !== undefined)));

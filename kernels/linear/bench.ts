@@ -5,6 +5,7 @@
  * @module
  */
 import type { BenchCase } from "../types.ts";
+import type { TorchBenchCase } from "../../src/bench/torch.ts";
 import type * as TF from "@tensorflow/tfjs-core";
 import { Tensor } from "../../src/autodiff/tensor.ts";
 import { randn } from "../../src/testing/compare.ts";
@@ -30,11 +31,12 @@ function tfCase(inputs: TF.Tensor[], step: () => TF.Tensor[], tf: TfModule) {
 const rand = (shape: number[], seed: number) =>
   Tensor.from(randn(shape.reduce((a, b) => a * b, 1), seed), shape);
 
-function matmulCase(s: number): BenchCase {
+function matmulCase(s: number): TorchBenchCase {
   return {
     kernel: "matmul_nn",
     shape: `${s}×${s}×${s}`,
     flops: 2 * s ** 3,
+    torch: { op: "matmul", args: { M: s, N: s, K: s } },
     ours() {
       const a = rand([s, s], 1), b = rand([s, s], 2), c = Tensor.empty([s, s]);
       return {

@@ -1,7 +1,7 @@
 /**
  * Rows of `deno task bench`: rates from times, the printed table, and the JSON records
- * (`kernel`, `shape`, `ours_gflops`, `tfjs_gflops`, `ratio`, plus `unit`, `torch_gflops` and
- * the raw milliseconds). For memory-bound cases the rate is GB/s, named by `unit`.
+ * (`kernel`, `shape`, `ours_gflops`, `tfjs_gflops`, `ratio`, plus `unit`, `torch_gflops`,
+ * `torch_ratio` and the raw milliseconds). For memory-bound cases the rate is GB/s, named by `unit`.
  * @module
  */
 import type { BenchCase } from "../../kernels/types.ts";
@@ -16,6 +16,8 @@ export interface BenchRow {
   /** ours / TF.js. */
   ratio: number | null;
   torch_gflops?: number | null;
+  /** ours / PyTorch CPU (oneDNN on the host's cores; a different device, for perspective). */
+  torch_ratio?: number | null;
   ours_ms: number;
   tfjs_ms: number | null;
 }
@@ -41,6 +43,13 @@ export function makeRow(c: BenchCase, ours: number, tf: number | null): BenchRow
   };
 }
 
+/** Sets a row's PyTorch rate (from its seconds) and the ours/torch ratio. */
+export function setTorch(row: BenchRow, c: BenchCase, seconds: number | null): void {
+  const t = seconds ? rate(c, seconds) : null;
+  row.torch_gflops = t === null ? null : round(t);
+  row.torch_ratio = t === null ? null : round(row.ours_gflops / t);
+}
+
 function round(v: number): number {
   return Number(v.toPrecision(4));
 }
@@ -50,11 +59,18 @@ const fmt = (v: number | null | undefined) => (v === null || v === undefined ? "
 /** The table as text (header, one line per row). */
 export function formatTable(rows: BenchRow[], torch: boolean): string {
   const head = ["kernel", "shape", "unit", "ours", "TF.js", "ours/TF.js"];
-  if (torch) head.push("torch CPU");
+  if (torch) head.push("torch CPU", "ours/torch");
   const body = rows.map((r) => {
     const l = [r.kernel, r.shape, r.unit, fmt(r.ours_gflops), fmt(r.tfjs_gflops)];
     l.push(r.ratio === null ? "—" : `${r.ratio.toFixed(1)}×`);
-    if (torch) l.push(fmt(r.torch_gflops));
+    if (torch) {
+      l.push(fmt(r.torch_gflops));
+      l.push(
+        r.torch_ratio === null || r.torch_ratio === undefined
+          ? "—"
+          : `${r.torch_ratio.toFixed(2)}×`,
+      );
+    }
     return l;
   });
   const w = head.map((h, i) => Math.max(h.length, ...body.map((l) => l[i].length)) + 2);
