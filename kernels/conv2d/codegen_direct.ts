@@ -383,6 +383,7 @@ export function directDefines(cfg: DirectConfig): Defines {
     WT: cfg.vecW ? "vec4f" : "f32",
     YT: cfg.vecOut ? "vec4f" : "f32",
     MASKED: cfg.masked,
+    TEX: false,
     HAS_TAPS: cfg.taps.length > 0,
     WGS: cfg.WGS,
     TM: cfg.TM,

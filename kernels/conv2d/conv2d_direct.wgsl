@@ -44,11 +44,25 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+#if ${TEX}
+// Texture variant (forward, vec4 paths): x, w (and the mask) are flat rgba32float textures,
+// 4096 texels per row, copied in from their buffers by the launcher (see texture.ts).
+@group(0) @binding(1) var xin: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var wt: texture_storage_2d<rgba32float, read>;
+fn ld_xin(i: u32) -> vec4f { return textureLoad(xin, vec2u(i & 4095u, i >> 12u)); }
+fn ld_wt(i: u32) -> vec4f { return textureLoad(wt, vec2u(i & 4095u, i >> 12u)); }
+#else
 @group(0) @binding(1) var<storage, read> xin: array<${XT}>;
 @group(0) @binding(2) var<storage, read> wt: array<${WT}>;
+#endif
 @group(0) @binding(3) var<storage, read_write> yout: array<${YT}>;
 #if ${MASKED}
+#if ${TEX}
+@group(0) @binding(4) var wm: texture_storage_2d<rgba32float, read>;
+fn ld_wm(i: u32) -> vec4f { return textureLoad(wm, vec2u(i & 4095u, i >> 12u)); }
+#else
 @group(0) @binding(4) var<storage, read> wm: array<${WT}>;
+#endif
 #endif
 
 @compute @workgroup_size(${WGS})

@@ -6,6 +6,7 @@
  * plus a small sum kernel when the output has few tiles). Strided passes first relayout
  * their operand (prepass.ts, inside the op): 1×1 strided forwards subsample x, input
  * gradients of strided multi-tap kernels read the weights transposed (and pre-masked).
+ * On software adapters the forward reads x and w from textures (texture.ts).
  * Launchers, the differentiable op and its backward rule side by side; the WGSL variants are
  * generated per shape class by codegen_direct.ts / codegen_wgrad.ts with tiles from plan.ts.
  * @module
@@ -25,6 +26,7 @@ import {
   transposedDgrad,
 } from "./plan.ts";
 import { gatherStrided, transposeWeights } from "./prepass.ts";
+import { runDirectTextures, useTextures } from "./texture.ts";
 import { gridFor } from "../elementwise/mod.ts";
 
 const DIRECT = new URL("./conv2d_direct.wgsl", import.meta.url);
@@ -56,6 +58,8 @@ function checkMask(w: Tensor, mask: Tensor | null | undefined): Tensor | null {
 }
 
 function runDirect(l: DirectLaunch, x: Tensor, w: Tensor, y: Tensor, mask: Tensor | null): void {
+  // Forwards on software adapters read textures (texture.ts: buffer loads cost ~3× there).
+  if (useTextures(l, x, w)) return runDirectTextures(DIRECT, l, x, w, y, mask);
   const e = engine();
   const k = e.kernel(DIRECT, directDefines(l.cfg), "main");
   const bufs = [x.buffer, w.buffer, y.buffer];

@@ -11,7 +11,9 @@
  */
 import { wgsl } from "wgsl-preprocessor";
 import { assertDeviceAlive, getGpu, type GpuContext } from "./device.ts";
-import { BufferPool } from "./pool.ts";
+import { BufferPool, FLAT_TEXTURE_WIDTH, type FlatTexture, TexturePool } from "./pool.ts";
+
+export type { FlatTexture } from "./pool.ts";
 
 /** Preprocessor defines: `${NAME}` in a .wgsl file is replaced by the value. */
 export type Defines = Record<string, string | number | boolean>;
@@ -88,9 +90,12 @@ export class Params {
   }
 }
 
+/** What `dispatch` binds after the params: storage buffers, or views of storage textures. */
+export type Binding = GPUBuffer | GPUTextureView;
+
 let nextId = 1;
-const bufferIds = new WeakMap<GPUBuffer, number>();
-function bufferId(b: GPUBuffer): number {
+const bufferIds = new WeakMap<Binding, number>();
+function bufferId(b: Binding): number {
   let id = bufferIds.get(b);
   if (id === undefined) bufferIds.set(b, id = nextId++);
   return id;
@@ -100,6 +105,8 @@ function bufferId(b: GPUBuffer): number {
 export class Engine {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
+  /** Pool of flat rgba32float textures (`acquireTexture`, `copyToTexture`). */
+  readonly textures: TexturePool;
   #kernels = new Map<string, Kernel>();
   #uniforms = new Map<string, GPUBuffer>();
   #bindGroups = new Map<string, GPUBindGroup>();
@@ -117,6 +124,12 @@ export class Engine {
     this.device = gpu.device;
     this.pool = new BufferPool(this.device);
     this.pool.onDestroy = (b) => this.#forgetBuffer(b);
+    this.textures = new TexturePool(this.device);
+    this.textures.onDestroy = (t) => {
+      // Recorded work may still use it: submit that first (destroy waits for submitted work).
+      this.flush();
+      this.#forgetBuffer(t.view);
+    };
   }
 
   /** Compiles (once per file + defines) and returns a kernel. */
@@ -161,7 +174,7 @@ export class Engine {
     return b;
   }
 
-  #bindGroup(k: Kernel, buffers: GPUBuffer[]): GPUBindGroup {
+  #bindGroup(k: Kernel, buffers: Binding[]): GPUBindGroup {
     const key = `${k.id}:${buffers.map(bufferId).join(",")}`;
     let g = this.#bindGroups.get(key);
     if (g) {
@@ -170,7 +183,10 @@ export class Engine {
     } else {
       g = this.device.createBindGroup({
         layout: k.layout,
-        entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: buffers.map((b, binding) => ({
+          binding,
+          resource: b instanceof GPUBuffer ? { buffer: b } : b,
+        })),
       });
       if (this.#bindGroups.size >= 8192) {
         this.#bindGroups.delete(this.#bindGroups.keys().next().value!);
@@ -180,7 +196,7 @@ export class Engine {
     return g;
   }
 
-  #forgetBuffer(b: GPUBuffer): void {
+  #forgetBuffer(b: Binding): void {
     const id = bufferIds.get(b);
     if (id === undefined) return;
     const re = new RegExp(`[:,]${id}(,|$)`);
@@ -189,12 +205,13 @@ export class Engine {
 
   /**
    * Records one dispatch. Binding 0 of the kernel is its uniform `params` (omit with
-   * `params: null` for kernels without one); bindings 1.. are `buffers`, in order.
+   * `params: null` for kernels without one); bindings 1.. are `buffers`, in order (storage
+   * buffers, or texture views such as `FlatTexture.view` for storage-texture bindings).
    */
   dispatch(
     k: Kernel,
     params: Params | null,
-    buffers: GPUBuffer[],
+    buffers: Binding[],
     groups: [number, number?, number?],
   ): void {
     const all = params ? [this.#uniform(params.words()), ...buffers] : buffers;
@@ -221,6 +238,57 @@ export class Engine {
     this.#pass = null;
     this.#encoder ??= this.device.createCommandEncoder();
     this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.#pending++;
+  }
+
+  /**
+   * Whether `floats` f32 values fit one flat texture on this device (maxTextureDimension2D
+   * rows of 4096 texels); callers fall back to buffers when not.
+   */
+  textureFits(floats: number): boolean {
+    const rows = TexturePool.rowClass(TexturePool.rowsFor(floats));
+    const max = this.device.limits.maxTextureDimension2D;
+    return floats % 4 === 0 && rows <= max && FLAT_TEXTURE_WIDTH <= max;
+  }
+
+  /** A pooled flat texture for `floats` f32 values; give it back with `releaseTexture`. */
+  acquireTexture(floats: number): FlatTexture {
+    if (!this.textureFits(floats)) {
+      throw new Error(`acquireTexture: ${floats} floats do not fit a texture on this device`);
+    }
+    return this.textures.acquire(TexturePool.rowsFor(floats));
+  }
+
+  /** Returns a texture to the pool (recorded work that reads it still sees its contents). */
+  releaseTexture(t: FlatTexture): void {
+    this.textures.release(t);
+  }
+
+  /**
+   * Records a copy of the first `floats` f32 values of a buffer into a flat texture (ends
+   * the current compute pass; no flush). `floats` must be a multiple of 4 (whole texels).
+   */
+  copyToTexture(src: GPUBuffer, dst: FlatTexture, floats: number): void {
+    if (floats % 4 !== 0) throw new Error(`copyToTexture: ${floats} floats is not whole texels`);
+    const texels = floats / 4, full = Math.floor(texels / FLAT_TEXTURE_WIDTH);
+    const rem = texels % FLAT_TEXTURE_WIDTH, bytesPerRow = FLAT_TEXTURE_WIDTH * 16;
+    if (full + (rem ? 1 : 0) > dst.rows) throw new Error("copyToTexture: texture too small");
+    this.#pass?.end();
+    this.#pass = null;
+    this.#encoder ??= this.device.createCommandEncoder();
+    if (full) {
+      this.#encoder.copyBufferToTexture({ buffer: src, bytesPerRow }, { texture: dst.texture }, [
+        FLAT_TEXTURE_WIDTH,
+        full,
+      ]);
+    }
+    if (rem) {
+      this.#encoder.copyBufferToTexture(
+        { buffer: src, offset: full * bytesPerRow, bytesPerRow },
+        { texture: dst.texture, origin: [0, full] },
+        [rem, 1],
+      );
+    }
     this.#pending++;
   }
 

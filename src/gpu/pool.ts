@@ -76,3 +76,87 @@ export class BufferPool {
     return this.#live.size;
   }
 }
+
+/** Texels per row of a flat texture (rgba32float: 64 KiB rows, 4 floats per texel). */
+export const FLAT_TEXTURE_WIDTH = 4096;
+
+/**
+ * A flat f32 array held as an rgba32float texture, 4096 texels (16384 floats) per row: float
+ * 4·i .. 4·i + 3 is texel (i & 4095, i >> 12).
+ */
+export interface FlatTexture {
+  texture: GPUTexture;
+  /** The view bound to kernels (one per texture, so bind groups are cached). */
+  view: GPUTextureView;
+  /** Rows of the texture (its size class). */
+  rows: number;
+}
+
+/**
+ * A pool of flat textures keyed by row count (rounded up like buffer sizes). Textures are
+ * short-lived operands (copied in, read by one dispatch, released), so only a few idle ones
+ * per size are kept; `trim()` destroys them all without waiting for GC.
+ */
+export class TexturePool {
+  #free = new Map<number, FlatTexture[]>();
+  #live = new Set<FlatTexture>();
+  /** Idle textures kept per size; releasing more destroys the extra ones. */
+  maxIdlePerSize = 2;
+  /** Called with every texture destroyed, so caches holding its view can drop it. */
+  onDestroy: ((t: FlatTexture) => void) | null = null;
+
+  constructor(private device: GPUDevice) {}
+
+  /** Rows needed for `floats` f32 values (before rounding to a size class). */
+  static rowsFor(floats: number): number {
+    return Math.max(1, Math.ceil(Math.ceil(floats / 4) / FLAT_TEXTURE_WIDTH));
+  }
+
+  /** The row count a request for `rows` rows gets: exact up to 8, then eighths of a power of 2. */
+  static rowClass(rows: number): number {
+    if (rows <= 8) return rows;
+    const step = 2 ** Math.floor(Math.log2(rows)) / 8;
+    return Math.ceil(rows / step) * step;
+  }
+
+  /** Returns a texture of at least `rows` rows (contents undefined). */
+  acquire(rows: number): FlatTexture {
+    const size = TexturePool.rowClass(rows);
+    let t = this.#free.get(size)?.pop();
+    if (!t) {
+      const texture = this.device.createTexture({
+        size: [FLAT_TEXTURE_WIDTH, size],
+        format: "rgba32float",
+        usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
+      });
+      t = { texture, view: texture.createView(), rows: size };
+    }
+    this.#live.add(t);
+    return t;
+  }
+
+  /** Gives a texture back; work recorded before still reads it (commands run in order). */
+  release(t: FlatTexture): void {
+    if (!this.#live.delete(t)) throw new Error("TexturePool.release: texture is not live");
+    const list = this.#free.get(t.rows) ?? [];
+    this.#free.set(t.rows, list);
+    if (list.length < this.maxIdlePerSize) list.push(t);
+    else this.#destroy(t);
+  }
+
+  /** Destroys every idle texture now. */
+  trim(): void {
+    for (const list of this.#free.values()) for (const t of list) this.#destroy(t);
+    this.#free.clear();
+  }
+
+  #destroy(t: FlatTexture): void {
+    this.onDestroy?.(t);
+    t.texture.destroy();
+  }
+
+  /** Number of live textures (for leak tests). */
+  get liveCount(): number {
+    return this.#live.size;
+  }
+}

@@ -1,4 +1,4 @@
-import { initEngine } from "../../src/gpu/engine.ts";
+import { engine, initEngine } from "../../src/gpu/engine.ts";
 import { Tensor } from "../../src/autodiff/tensor.ts";
 import { backward } from "../../src/autodiff/backward.ts";
 import {
@@ -23,6 +23,7 @@ import {
   transposedDgrad,
 } from "../../kernels/conv2d/plan.ts";
 import { gatherStrided, transposeWeights } from "../../kernels/conv2d/prepass.ts";
+import { textureCapable, textureOptions, useTextures } from "../../kernels/conv2d/texture.ts";
 import { caseData } from "../../kernels/conv2d/check.ts";
 import { assertClose, finiteDiff } from "../../src/testing/compare.ts";
 import { loadGolden } from "../golden/golden.ts";
@@ -199,5 +200,56 @@ Deno.test("conv2d: strided input gradient reads transposed, pre-masked weights",
       gx.dispose();
     }
     for (const t of [w, mask, wt, gy]) t.dispose();
+  }
+});
+
+Deno.test("conv2d: forward reads textures or buffers (forced), equal to the reference", async () => {
+  // Budget 1152 gives the vec4 paths the texture variant needs; stride 1 and 2, 3×3 and the
+  // gathered 1×1 stride 2, masked and not; 9 rows of 4096 texels for x in the last case.
+  planOptions.budget = 1152;
+  const saved = textureOptions.mode;
+  const e = engine();
+  try {
+    for (
+      const s of [
+        { N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 },
+        { N: 1, C: 8, H: 12, W: 12, O: 12, KH: 3, KW: 3, stride: 2, padding: 1 },
+        { N: 1, C: 8, H: 8, W: 8, O: 8, KH: 1, KW: 1, stride: 2, padding: 0 },
+        { N: 9, C: 16, H: 64, W: 64, O: 4, KH: 1, KW: 1, stride: 1, padding: 0 },
+      ] as ConvShape[]
+    ) {
+      const d = caseData(s, 51);
+      const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]);
+      const w = Tensor.from(d.w, [s.O, s.C, s.KH, s.KW]), mask = Tensor.from(d.mask, w.shape);
+      const g = convGeom(x.shape, w.shape, s.stride, s.padding);
+      const l = forwardPlan(stridedPointwise(g) ?? g, false);
+      if (!textureCapable(l.cfg)) throw new Error(`C${s.C} s${s.stride}: no texture variant`);
+      for (const mode of ["always", "never"] as const) {
+        textureOptions.mode = mode;
+        if (useTextures(l, x, w) !== (mode === "always")) throw new Error(`${mode} not honoured`);
+        for (const m of [null, mask]) {
+          const tag = `${mode} k${s.KH} s${s.stride}${m ? " masked" : ""}`;
+          const y = conv2dForward(x, w, { stride: s.stride, padding: s.padding, mask: m });
+          assertClose(tag, await y.read(), conv2dRef(s, d.x, d.w, m ? d.mask : null));
+          y.dispose();
+        }
+      }
+      for (const t of [x, w, mask]) t.dispose();
+    }
+    if (e.textures.liveCount !== 0) throw new Error(`${e.textures.liveCount} textures leaked`);
+    // "auto" follows the adapter; tensors beyond maxTextureDimension2D rows use buffers.
+    textureOptions.mode = "auto";
+    const x = Tensor.zeros([2, 16, 8, 8]), w = Tensor.zeros([8, 16, 3, 3]);
+    const l = forwardPlan(convGeom(x.shape, w.shape, 1, 1), false);
+    if (useTextures(l, x, w) !== e.gpu.isSoftware) throw new Error("auto ignores the adapter");
+    const rows = e.device.limits.maxTextureDimension2D;
+    if (e.textureFits(rows * 16384 + 4) || !e.textureFits(rows * 16384)) {
+      throw new Error("textureFits disagrees with maxTextureDimension2D");
+    }
+    x.dispose();
+    w.dispose();
+  } finally {
+    planOptions.budget = null;
+    textureOptions.mode = saved;
   }
 });
