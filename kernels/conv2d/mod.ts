@@ -6,7 +6,8 @@
  * plus a small sum kernel when the output has few tiles). Strided passes first relayout
  * their operand (prepass.ts, inside the op): 1×1 strided forwards subsample x, input
  * gradients of strided multi-tap kernels read the weights transposed (and pre-masked).
- * On software adapters the forward reads x and w from textures (texture.ts).
+ * On software adapters the forward reads x and w from textures (texture.ts), and a 1×1
+ * stride-2 forward there reads the subsample from x in place instead of gathering it.
  * Launchers, the differentiable op and its backward rule side by side; the WGSL variants are
  * generated per shape class by codegen_direct.ts / codegen_wgrad.ts with tiles from plan.ts.
  * @module
@@ -26,7 +27,7 @@ import {
   transposedDgrad,
 } from "./plan.ts";
 import { gatherStrided, transposeWeights } from "./prepass.ts";
-import { runDirectTextures, useTextures } from "./texture.ts";
+import { runDirectTextures, stridedRead, useTextures } from "./texture.ts";
 import { gridFor } from "../elementwise/mod.ts";
 
 const DIRECT = new URL("./conv2d_direct.wgsl", import.meta.url);
@@ -74,9 +75,15 @@ export function conv2dForward(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): T
   const y = Tensor.empty([g.N, g.O, g.Ho, g.Wo]);
   const pw = stridedPointwise(g);
   if (pw) {
-    // 1×1 stride S: subsample x first, then a stride-1 pass over contiguous rows.
+    // 1×1 stride S: a stride-1 pass over the subsampled x. Reading textures at stride 2, the
+    // kernel takes it from x in place; otherwise x is gathered into contiguous rows first.
+    const l = forwardPlan(pw, mask !== null), sr = stridedRead(g);
+    if (sr && useTextures(l, x, w)) {
+      runDirectTextures(DIRECT, l, x, w, y, mask, sr);
+      return y;
+    }
     const xs = gatherStrided(x, g.stride, g.Ho, g.Wo);
-    runDirect(forwardPlan(pw, mask !== null), xs, w, y, mask);
+    runDirect(l, xs, w, y, mask);
     xs.dispose();
   } else {
     runDirect(forwardPlan(g, mask !== null), x, w, y, mask);

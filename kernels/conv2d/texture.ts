@@ -9,10 +9,10 @@
  * (maxTextureDimension2D rows of 4096 texels); everything else takes the buffer path.
  * @module
  */
-import { engine, type FlatTexture } from "../../src/gpu/engine.ts";
+import { type Engine, engine, type FlatTexture, type Kernel } from "../../src/gpu/engine.ts";
 import type { Tensor } from "../../src/autodiff/tensor.ts";
 import { type DirectConfig, directDefines } from "./codegen_direct.ts";
-import type { DirectLaunch } from "./plan.ts";
+import type { ConvGeom, DirectLaunch } from "./plan.ts";
 
 /** When the forward reads its operands from textures. */
 export type TextureMode = "auto" | "always" | "never";
@@ -48,17 +48,71 @@ export function useTextures(l: DirectLaunch, x: Tensor, w: Tensor): boolean {
   return e.textureFits(x.size) && e.textureFits(w.size);
 }
 
-/** The texture variant's defines: the buffer variant with its loads through textureLoad. */
-export function textureDefines(cfg: DirectConfig) {
+/**
+ * How a 1×1 stride-2 forward (no padding) reads x in place: the stride-1 kernel's vec4 index e
+ * into the subsampled xs [N·C, Ho, Wo] becomes texels t and t + 1 of x, whose .xz are the
+ * four floats it wants (x[.., 2i, 8q + 2k] for k < 4). Within a plane of `plane` xs vec4s
+ * t = 4e − 2(e mod Wo/4) (even rows only, two texels per xs vec4), planes `xplane` texels
+ * apart. Against gathering xs first, this skips a pass that loads every even row lane by lane
+ * (0.4–1 ms less of ~8 ms on N64 C64→128 32×32 on lavapipe, bit-identical); the second texel
+ * load per vec4 costs the kernel little next to its FMAs.
+ */
+export interface StridedRead {
+  /** Wo / 4. */
+  wo4: number;
+  /** xs vec4s per plane: Ho · Wo / 4. */
+  plane: number;
+  /** x texels per plane: H · W / 4. */
+  xplane: number;
+}
+
+/** The in-place read of a 1×1 stride-2 forward with vec4 rows (W, Wo % 4 == 0), else null. */
+export function stridedRead(g: ConvGeom): StridedRead | null {
+  if (g.KH !== 1 || g.KW !== 1 || g.padding !== 0 || g.stride !== 2) return null;
+  if (g.W % 4 !== 0 || g.Wo % 4 !== 0) return null;
+  return { wo4: g.Wo / 4, plane: (g.Ho * g.Wo) / 4, xplane: (g.H * g.W) / 4 };
+}
+
+/**
+ * The texture variant's defines: the buffer variant with its loads through textureLoad (and
+ * with `sr`, the x loads reading the stride-2 subsample of x in place).
+ */
+export function textureDefines(cfg: DirectConfig, sr: StridedRead | null = null) {
   const d = directDefines(cfg);
-  const step = String(d.STEP).replace(/\b(xin|wt|wm)\[([^[\]]+)\]/g, "ld_$1($2)");
+  const step = String(d.STEP).replace(/\b(xin|wt|wm)\[([^[\]]+)\]/g, (_m, b, i) => {
+    if (b !== "xin" || !sr) return `ld_${b}(${i})`;
+    const e = `(${i})`, j = `2u * (${e} % ${sr.wo4}u)`;
+    // Even H: planes are 4× apart in both, so t = 4e − 2j over the whole tensor (cheaper).
+    const t = sr.xplane === 4 * sr.plane
+      ? `(4u * ${e} - ${j})`
+      : `((${e} / ${sr.plane}u) * ${sr.xplane}u + 4u * (${e} % ${sr.plane}u) - ${j})`;
+    return `vec4f(ld_xin(${t}).xz, ld_xin(${t} + 1u).xz)`;
+  });
   if (/\b(xin|wt|wm)\[/.test(step)) throw new Error("conv2d texture variant: unrewritten load");
   return { ...d, TEX: true, STEP: step };
 }
 
+/** Texture kernels per engine, by file, config and strided read. */
+const kernels = new WeakMap<Engine, Map<string, Kernel>>();
+
+/**
+ * The texture variant's kernel, cached by its small config: generating the defines (~2,000
+ * lines of WGSL text for the big tiles) and the engine's key over them cost ~1.8 ms of CPU per
+ * forward, more than the whole gather this path replaces.
+ */
+function textureKernel(e: Engine, file: URL, cfg: DirectConfig, sr: StridedRead | null): Kernel {
+  let byKey = kernels.get(e);
+  if (!byKey) kernels.set(e, byKey = new Map());
+  const key = `${file.href} ${JSON.stringify(cfg)} ${JSON.stringify(sr)}`;
+  let k = byKey.get(key);
+  if (!k) byKey.set(key, k = e.kernel(file, textureDefines(cfg, sr), "main"));
+  return k;
+}
+
 /**
  * Records y = conv2d(x, w ⊙ mask) for a planned forward launch with x, w and the mask copied
- * into pooled textures first (copies and dispatch in the current command buffer).
+ * into pooled textures first (copies and dispatch in the current command buffer). With `sr`,
+ * x is the full input of a 1×1 stride-2 forward planned as stride 1 (see StridedRead).
  */
 export function runDirectTextures(
   kernelFile: URL,
@@ -67,9 +121,10 @@ export function runDirectTextures(
   w: Tensor,
   y: Tensor,
   mask: Tensor | null,
+  sr: StridedRead | null = null,
 ): void {
   const e = engine();
-  const k = e.kernel(kernelFile, textureDefines(l.cfg), "main");
+  const k = textureKernel(e, kernelFile, l.cfg, sr);
   const texOf = (t: Tensor): FlatTexture => {
     const tex = e.acquireTexture(t.size);
     e.copyToTexture(t.buffer, tex, t.size);

@@ -23,7 +23,12 @@ import {
   transposedDgrad,
 } from "../../kernels/conv2d/plan.ts";
 import { gatherStrided, transposeWeights } from "../../kernels/conv2d/prepass.ts";
-import { textureCapable, textureOptions, useTextures } from "../../kernels/conv2d/texture.ts";
+import {
+  stridedRead,
+  textureCapable,
+  textureOptions,
+  useTextures,
+} from "../../kernels/conv2d/texture.ts";
 import { caseData } from "../../kernels/conv2d/check.ts";
 import { assertClose, finiteDiff } from "../../src/testing/compare.ts";
 import { loadGolden } from "../golden/golden.ts";
@@ -205,7 +210,8 @@ Deno.test("conv2d: strided input gradient reads transposed, pre-masked weights",
 
 Deno.test("conv2d: forward reads textures or buffers (forced), equal to the reference", async () => {
   // Budget 1152 gives the vec4 paths the texture variant needs; stride 1 and 2, 3×3 and the
-  // gathered 1×1 stride 2, masked and not; 9 rows of 4096 texels for x in the last case.
+  // 1×1 stride 2 (gathered on buffers, read in place from textures, also with an odd H, and
+  // then bit-identical), masked and not; 9 rows of 4096 texels for x in the last case.
   planOptions.budget = 1152;
   const saved = textureOptions.mode;
   const e = engine();
@@ -215,6 +221,7 @@ Deno.test("conv2d: forward reads textures or buffers (forced), equal to the refe
         { N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 },
         { N: 1, C: 8, H: 12, W: 12, O: 12, KH: 3, KW: 3, stride: 2, padding: 1 },
         { N: 1, C: 8, H: 8, W: 8, O: 8, KH: 1, KW: 1, stride: 2, padding: 0 },
+        { N: 2, C: 8, H: 11, W: 16, O: 8, KH: 1, KW: 1, stride: 2, padding: 0 },
         { N: 9, C: 16, H: 64, W: 64, O: 4, KH: 1, KW: 1, stride: 1, padding: 0 },
       ] as ConvShape[]
     ) {
@@ -224,15 +231,23 @@ Deno.test("conv2d: forward reads textures or buffers (forced), equal to the refe
       const g = convGeom(x.shape, w.shape, s.stride, s.padding);
       const l = forwardPlan(stridedPointwise(g) ?? g, false);
       if (!textureCapable(l.cfg)) throw new Error(`C${s.C} s${s.stride}: no texture variant`);
+      const inPlace = stridedRead(g) !== null;
+      if (inPlace !== (s.KH === 1 && s.stride === 2)) throw new Error("stridedRead misapplied");
+      const outs: Float32Array[] = [];
       for (const mode of ["always", "never"] as const) {
         textureOptions.mode = mode;
         if (useTextures(l, x, w) !== (mode === "always")) throw new Error(`${mode} not honoured`);
         for (const m of [null, mask]) {
-          const tag = `${mode} k${s.KH} s${s.stride}${m ? " masked" : ""}`;
+          const tag = `${mode} k${s.KH} s${s.stride} H${s.H}${m ? " masked" : ""}`;
           const y = conv2dForward(x, w, { stride: s.stride, padding: s.padding, mask: m });
-          assertClose(tag, await y.read(), conv2dRef(s, d.x, d.w, m ? d.mask : null));
+          outs.push(await y.read());
+          assertClose(tag, outs.at(-1)!, conv2dRef(s, d.x, d.w, m ? d.mask : null));
           y.dispose();
         }
+      }
+      // Same per-output FMA order on both paths: the in-place read must move exact floats.
+      if (inPlace && outs.slice(0, 2).some((o, i) => o.some((v, j) => v !== outs[i + 2][j]))) {
+        throw new Error(`k1 s2 H${s.H}: in-place texture read differs from the gathered buffers`);
       }
       for (const t of [x, w, mask]) t.dispose();
     }
