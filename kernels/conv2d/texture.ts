@@ -9,10 +9,11 @@
  * (maxTextureDimension2D rows of 4096 texels); everything else takes the buffer path.
  * @module
  */
-import { type Engine, engine, type FlatTexture, type Kernel } from "../../src/gpu/engine.ts";
+import { engine, type FlatTexture } from "../../src/gpu/engine.ts";
 import type { Tensor } from "../../src/autodiff/tensor.ts";
 import { type DirectConfig, directDefines } from "./codegen_direct.ts";
 import type { ConvGeom, DirectLaunch } from "./plan.ts";
+import { cachedKernel } from "./kernel_cache.ts";
 
 /** When the forward reads its operands from textures. */
 export type TextureMode = "auto" | "always" | "never";
@@ -92,23 +93,6 @@ export function textureDefines(cfg: DirectConfig, sr: StridedRead | null = null)
   return { ...d, TEX: true, STEP: step };
 }
 
-/** Texture kernels per engine, by file, config and strided read. */
-const kernels = new WeakMap<Engine, Map<string, Kernel>>();
-
-/**
- * The texture variant's kernel, cached by its small config: generating the defines (~2,000
- * lines of WGSL text for the big tiles) and the engine's key over them cost ~1.8 ms of CPU per
- * forward, more than the whole gather this path replaces.
- */
-function textureKernel(e: Engine, file: URL, cfg: DirectConfig, sr: StridedRead | null): Kernel {
-  let byKey = kernels.get(e);
-  if (!byKey) kernels.set(e, byKey = new Map());
-  const key = `${file.href} ${JSON.stringify(cfg)} ${JSON.stringify(sr)}`;
-  let k = byKey.get(key);
-  if (!k) byKey.set(key, k = e.kernel(file, textureDefines(cfg, sr), "main"));
-  return k;
-}
-
 /**
  * Records y = conv2d(x, w ⊙ mask) for a planned forward launch with x, w and the mask copied
  * into pooled textures first (copies and dispatch in the current command buffer). With `sr`,
@@ -124,7 +108,7 @@ export function runDirectTextures(
   sr: StridedRead | null = null,
 ): void {
   const e = engine();
-  const k = textureKernel(e, kernelFile, l.cfg, sr);
+  const k = cachedKernel(kernelFile, ["tex", l.cfg, sr], () => textureDefines(l.cfg, sr));
   const texOf = (t: Tensor): FlatTexture => {
     const tex = e.acquireTexture(t.size);
     e.copyToTexture(t.buffer, tex, t.size);
