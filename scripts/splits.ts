@@ -6,7 +6,7 @@
  */
 import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
 import { DATASET_NAMES, type DatasetName, loadDataset } from "../src/data/readers/load_dataset.ts";
-import { SPLIT_PROFILES } from "../src/data/split_profiles.ts";
+import { DEFAULT_SPLIT_SEED, SPLIT_PROFILES } from "../src/data/split_profiles.ts";
 import { SHIPPED_SPLITS_DIR } from "../src/data/split_read.ts";
 import { generateSplits } from "../src/data/splits.ts";
 import { histogram, perClass, writeSplits } from "../src/data/split_write.ts";
@@ -24,7 +24,11 @@ const spec: CommandSpec = {
       help:
         "data folder (default: /usr/share/datasets/fashion-mnist for Fashion-MNIST, ./data for CIFAR)",
     },
-    seed: { type: "string", default: "1", help: "seed of the generator (non-negative integer)" },
+    seed: {
+      type: "string",
+      default: String(DEFAULT_SPLIT_SEED),
+      help: "seed of the generator (non-negative integer)",
+    },
     out: { type: "string", help: "output folder (default: the repository's splits/<dataset>)" },
   },
   epilog: "Example: deno task splits --dataset cifar10 --data ~/data --seed 1",

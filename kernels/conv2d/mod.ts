@@ -27,7 +27,6 @@ import {
   transposedDgrad,
 } from "./plan.ts";
 import { gatherStrided, transposeWeights } from "./prepass.ts";
-import { cachedKernel } from "./kernel_cache.ts";
 import { runDirectTextures, stridedRead, useTextures } from "./texture.ts";
 import { gridFor } from "../elementwise/mod.ts";
 
@@ -63,7 +62,7 @@ function runDirect(l: DirectLaunch, x: Tensor, w: Tensor, y: Tensor, mask: Tenso
   // Forwards on software adapters read textures (texture.ts: buffer loads cost ~3× there).
   if (useTextures(l, x, w)) return runDirectTextures(DIRECT, l, x, w, y, mask);
   const e = engine();
-  const k = cachedKernel(DIRECT, l.cfg, () => directDefines(l.cfg));
+  const k = e.generatedKernel(DIRECT, JSON.stringify(l.cfg), () => directDefines(l.cfg));
   const bufs = [x.buffer, w.buffer, y.buffer];
   if (mask) bufs.push(mask.buffer);
   e.dispatch(k, l.params, bufs, l.groups);
@@ -129,7 +128,7 @@ export function conv2dBackwardWeight(
   const e = engine();
   const l = backwardWeightPlan(g, mask !== null, opts.split);
   const gw = Tensor.empty(wShape);
-  const k = cachedKernel(WGRAD, l.cfg, () => wgradDefines(l.cfg));
+  const k = e.generatedKernel(WGRAD, JSON.stringify(l.cfg), () => wgradDefines(l.cfg));
   if (l.cfg.direct) {
     const bufs = [x.buffer, gy.buffer, gw.buffer];
     if (mask) bufs.push(mask.buffer);

@@ -13,7 +13,6 @@ import { engine, type FlatTexture } from "../../src/gpu/engine.ts";
 import type { Tensor } from "../../src/autodiff/tensor.ts";
 import { type DirectConfig, directDefines } from "./codegen_direct.ts";
 import type { ConvGeom, DirectLaunch } from "./plan.ts";
-import { cachedKernel } from "./kernel_cache.ts";
 
 /** When the forward reads its operands from textures. */
 export type TextureMode = "auto" | "always" | "never";
@@ -108,7 +107,8 @@ export function runDirectTextures(
   sr: StridedRead | null = null,
 ): void {
   const e = engine();
-  const k = cachedKernel(kernelFile, ["tex", l.cfg, sr], () => textureDefines(l.cfg, sr));
+  const key = JSON.stringify(["tex", l.cfg, sr]);
+  const k = e.generatedKernel(kernelFile, key, () => textureDefines(l.cfg, sr));
   const texOf = (t: Tensor): FlatTexture => {
     const tex = e.acquireTexture(t.size);
     e.copyToTexture(t.buffer, tex, t.size);

@@ -98,3 +98,6 @@ export function splitSizes(p: SplitProfile, pool: number): SplitSizes {
     trainList: p.trainListPerClass ?? pool,
   };
 }
+
+/** Seed of our shipped and auto-generated splits (`deno task splits` default). */
+export const DEFAULT_SPLIT_SEED = 1;

@@ -14,8 +14,6 @@ import { gemm } from "../../kernels/linear/matmul.ts";
 import { gatherRowsInto } from "../../kernels/elementwise/mod.ts";
 import { argmaxRows } from "../../kernels/loss/mod.ts";
 
-export { argmaxRows };
-
 /** Largest chunk, in bytes: half the binding limit, never above 64 MiB. */
 export function chunkBytes(): number {
   const lim = engine().device.limits.maxStorageBufferBindingSize;

@@ -108,6 +108,7 @@ export class Engine {
   /** Pool of flat rgba32float textures (`acquireTexture`, `copyToTexture`). */
   readonly textures: TexturePool;
   #kernels = new Map<string, Kernel>();
+  #generated = new Map<string, Kernel>();
   #uniforms = new Map<string, GPUBuffer>();
   #bindGroups = new Map<string, GPUBindGroup>();
   #encoder: GPUCommandEncoder | null = null;
@@ -156,6 +157,18 @@ export class Engine {
       this.#kernels.set(key, k);
     }
     return k;
+  }
+
+  /**
+   * `kernel()` for generated code: `key` (e.g. a plan config as JSON) names the variant, so
+   * defines that are expensive to build (conv2d's run to ~2,000 lines of WGSL) are built only
+   * on the first call, not on every dispatch (~1.6 ms of CPU each for the big conv tiles).
+   */
+  generatedKernel(file: URL, key: string, defines: () => Defines, entry = "main"): Kernel {
+    const k = `${file.href}#${entry}{${key}}`;
+    let kernel = this.#generated.get(k);
+    if (!kernel) this.#generated.set(k, kernel = this.kernel(file, defines(), entry));
+    return kernel;
   }
 
   #uniform(words: Uint32Array): GPUBuffer {

@@ -7,14 +7,11 @@
  */
 import type { DatasetName } from "../data/readers/load_dataset.ts";
 import { loadDataset } from "../data/readers/load_dataset.ts";
-import { SPLIT_PROFILES } from "../data/split_profiles.ts";
+import { DEFAULT_SPLIT_SEED, SPLIT_PROFILES } from "../data/split_profiles.ts";
 import { SHIPPED_SPLITS_DIR } from "../data/split_read.ts";
 import { generateSplits } from "../data/splits.ts";
 import { writeSplits } from "../data/split_write.ts";
 import type { PipelineConfig } from "./options.ts";
-
-/** The seed `deno task splits` uses by default; generated files name it in manifest.json. */
-export const DEFAULT_SPLIT_SEED = 1;
 
 /** Where the labels come from (tests pass a fake). */
 export type LabelSource = (dataset: DatasetName, dir?: string) => {

@@ -6,13 +6,8 @@ import { loadTorch } from "../../src/io/torch_file.ts";
 import { findStateDict } from "../../src/io/checkpoint.ts";
 import type { ImageSet } from "../../src/data/readers/types.ts";
 import { readResults } from "../../src/eval/results.ts";
-import {
-  accuracyOf,
-  argmaxRows,
-  FeatureBank,
-  gatherRows,
-  predictBank,
-} from "../../src/eval/probe_features.ts";
+import { accuracyOf, FeatureBank, gatherRows, predictBank } from "../../src/eval/probe_features.ts";
+import { argmaxRows } from "../../kernels/loss/mod.ts";
 import {
   cachedBatches,
   FULL_SHOT,
