@@ -12,6 +12,15 @@ export interface CheckRow {
   tol: number;
 }
 
+/** How thorough a check is. */
+export interface CheckOptions {
+  /**
+   * Small shapes only (what `deno task test` runs): skips rows whose point is compiling the
+   * production-sized variants (conv2d's big tiles take seconds each on lavapipe).
+   */
+  quick?: boolean;
+}
+
 /** A kernel (one WGSL entry point + defines) and its check against the CPU f64 reference. */
 export interface KernelInfo {
   /** Unique name, e.g. "conv2d_fwd", "relu_bwd". */
@@ -26,7 +35,7 @@ export interface KernelInfo {
   /** Defines of the default variant (what `kernels dump NAME` prints). */
   defines?: Defines;
   /** Runs the kernel at several shapes against the CPU reference. */
-  check(): Promise<CheckRow[]>;
+  check(opts?: CheckOptions): Promise<CheckRow[]>;
 }
 
 /**

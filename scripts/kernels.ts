@@ -15,8 +15,12 @@ const spec = {
   positionals: true,
   options: {
     filter: { type: "string" as const, help: "only kernels whose name contains this text" },
+    quick: {
+      type: "boolean" as const,
+      help: "check: small shapes only (what deno task test runs), skipping the big-tile variants",
+    },
   },
-  epilog: "Commands:\n  list (default)\n  check [--filter TEXT]\n  dump NAME",
+  epilog: "Commands:\n  list (default)\n  check [--filter TEXT] [--quick]\n  dump NAME",
 };
 
 function rel(u: URL): string {
@@ -51,7 +55,7 @@ runMain(async () => {
     const head = ["kernel", "shape", "max abs err", "max rel err", "tol", "result"];
     const lines: string[][] = [];
     for (const k of kernels) {
-      for (const r of await k.check()) {
+      for (const r of await k.check({ quick: p.quick === true })) {
         const ok = r.maxRel <= r.tol;
         if (!ok) failed++;
         lines.push([

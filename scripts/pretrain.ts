@@ -8,6 +8,7 @@ import type { ArchConfig, Depth } from "../src/nn/arch.ts";
 import { pretrain, type PretrainConfig, type RunOptions } from "../src/train/pretrain.ts";
 import { KnnMonitor } from "../src/eval/knn_monitor.ts";
 import type { DatasetName } from "../src/data/readers/load_dataset.ts";
+import { SPLIT_SOURCES, type SplitSource } from "../src/data/authors_splits.ts";
 
 const spec: CommandSpec = {
   name: "pretrain",
@@ -28,6 +29,12 @@ const spec: CommandSpec = {
       type: "string",
       help: "pretraining images: a split file (.npy indices), with --dataset a name " +
         "(split1_D_i); ImageNet: a list file (relative/path.JPEG label lines)",
+    },
+    "split-source": {
+      type: "string",
+      choices: SPLIT_SOURCES,
+      help: "what a split NAME means for CIFAR: the authors' released files (the paper's " +
+        "splits, shipped in splits/authors/) or ours from deno task splits [default: authors]",
     },
     method: { type: "string", default: "sdclr", choices: ["sdclr", "simclr"], help: "method" },
     model: {
@@ -51,7 +58,8 @@ const spec: CommandSpec = {
     out: { type: "string", help: "run folder [default: runs/<method>-<model>-<timestamp>]" },
     resume: {
       type: "boolean",
-      help: "continue the run in --out from its checkpoint_last.pt (with its saved settings)",
+      help: "continue the run in --out from its checkpoint_last.pt (with its saved settings); " +
+        "a run stopped before its first checkpoint starts again from step 0 with its config.json",
     },
     init: { type: "string", help: "initial weights (.pt of this suite or PyTorch)" },
     "max-steps": { type: "string", help: "stop after this many optimizer steps in total" },
@@ -115,6 +123,7 @@ async function main() {
     dataset: (p.dataset as string | undefined) ?? null,
     data: (p.data as string | undefined) ?? null,
     split: (p.split as string | undefined) ?? null,
+    splitSource: p["split-source"] as SplitSource | undefined,
     epochs: num(p, "epochs", { int: true, min: 1 }),
     batchSize: num(p, "batch-size", { int: true, min: 2 }),
     lr: num(p, "lr", { min: 0 }),
@@ -147,6 +156,7 @@ async function main() {
         ? undefined
         : num(p, "knn-max-train", { int: true, min: 1 }),
       seed: cfg.seed,
+      splitSource: cfg.splitSource,
     });
     onEpochEnd = async (model, epoch, step, dir) => {
       if (!monitor.due(epoch, cfg.epochs)) return;

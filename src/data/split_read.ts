@@ -7,10 +7,20 @@
  */
 import { UserError } from "../cli.ts";
 import { parseNpy } from "../io/npy.ts";
-import { readBytes } from "./readers/file_util.ts";
+import { maybeGunzip, readBytes } from "./readers/file_util.ts";
 import { type ListEntry, readImageList } from "./readers/image_list.ts";
 import type { DatasetName } from "./readers/load_dataset.ts";
 import { SPLIT_PROFILES } from "./split_profiles.ts";
+import {
+  AUTHORS_SPLITS_DIR,
+  authorsSplitFile,
+  checkAuthorsSplitNumber,
+  SHIPPED_SPLITS_DIR,
+  type SplitKind,
+  type SplitSource,
+} from "./authors_splits.ts";
+
+export { SHIPPED_SPLITS_DIR } from "./authors_splits.ts";
 
 /** A split file's content: indices (from `.npy`) or list entries (from `.txt`). */
 export type SplitData =
@@ -75,19 +85,24 @@ export function validateIndices(
 
 /**
  * Reads a split: `.npy` (1-D int64 or int32 indices, validated by validateIndices) or `.txt`
- * (`relative/path label` lines, see parseImageList).
+ * (`relative/path label` lines, see parseImageList), either one optionally gzipped (`.gz`,
+ * as the authors' files ship in splits/authors/).
  */
 export function readSplit(path: string, opts: ReadSplitOptions = {}): SplitData {
-  if (path.endsWith(".txt")) {
+  const plain = path.replace(/\.gz$/, "");
+  if (plain.endsWith(".txt")) {
     return { kind: "list", path, entries: readImageList(path, opts.classes) };
   }
-  if (!path.endsWith(".npy")) {
-    throw new UserError(`${path}: a split file must be .npy (indices) or .txt (image list)`);
+  if (!plain.endsWith(".npy")) {
+    throw new UserError(
+      `${path}: a split file must be .npy (indices) or .txt (image list), optionally .gz`,
+    );
   }
-  const arr = parseNpy(
-    readBytes(path, "pass an existing split file, or generate splits with `deno task splits`"),
+  const bytes = readBytes(
     path,
+    "pass an existing split file, or generate splits with `deno task splits`",
   );
+  const arr = parseNpy(maybeGunzip(bytes, path), path);
   if (arr.dtype !== "<i8" && arr.dtype !== "<i4") {
     throw new UserError(
       `${path}: dtype ${arr.dtype}, expected int64 (or int32) indices; save with np.int64`,
@@ -109,42 +124,68 @@ export function readSplitIndices(path: string, opts: ReadSplitOptions = {}): Int
   return s.indices;
 }
 
-/** The repository's `splits/` folder (where generated splits are shipped). */
-export const SHIPPED_SPLITS_DIR = decodeURIComponent(
-  new URL("../../splits", import.meta.url).pathname,
-);
-
 /** File name of a generated split set: kind "train" | "val" | "D_i" | "D_b" | "S_b". */
-export function splitFileName(
-  dataset: DatasetName,
-  kind: "train" | "val" | "D_i" | "D_b" | "S_b",
-  k = 1,
-): string {
+export function splitFileName(dataset: DatasetName, kind: SplitKind, k = 1): string {
   const p = SPLIT_PROFILES[dataset].prefix;
   return kind === "train" || kind === "val"
     ? `${p}_${kind}_idx.npy`
     : `${p}_lt_split${k}_${kind}.npy`;
 }
 
+/** Options of resolveSplit. */
+export interface ResolveSplitOptions {
+  /**
+   * Whose files a split NAME means: the authors' released CIFAR files (the default for
+   * CIFAR-10/100, as the paper's numbers are defined on them) or our generator's (the only
+   * kind for Fashion-MNIST).
+   */
+  source?: SplitSource;
+  /** Root of our generated splits (default: the repository's splits/), `<dir>/<dataset>/`. */
+  dir?: string;
+}
+
+/** The split source a dataset's names mean by default. */
+export function defaultSplitSource(dataset: string): SplitSource {
+  return dataset === "cifar10" || dataset === "cifar100" ? "authors" : "generated";
+}
+
+/** A path (anything with "/" or a split file extension) rather than a split name. */
+export function isSplitPath(spec: string): boolean {
+  return spec.includes("/") || /\.(npy|txt)(\.gz)?$/.test(spec);
+}
+
 /**
- * Resolves a `--split` value: a path (anything with "/" or ending in .npy/.txt) is returned
- * as is; `splitK_D_i|D_b|S_b`, `train` or `val` name our shipped file for `dataset` under
- * `dir` (default: the repository's splits/<dataset>/). A named file that is missing is a
- * UserError saying how to generate it.
+ * Resolves a `--split` value: a path is returned as is; `splitK_D_i|D_b|S_b` (also the
+ * authors' `cifar100_splitK_…` spelling), `train` or `val` name a shipped file: the
+ * authors' (splits/authors/, gzipped) or our generated one (`<dir>/<dataset>/`), see
+ * ResolveSplitOptions. A named file that is missing is a UserError saying how to get it.
  */
-export function resolveSplit(spec: string, dataset: DatasetName, dir = SHIPPED_SPLITS_DIR): string {
-  if (spec.includes("/") || spec.endsWith(".npy") || spec.endsWith(".txt")) return spec;
-  let name: string;
-  const m = /^split([1-9]\d*)_(D_i|D_b|S_b)$/.exec(spec);
-  if (m) name = splitFileName(dataset, m[2] as "D_i", Number(m[1]));
-  else if (/^(train|val)(_idx)?$/.test(spec)) {
-    name = splitFileName(dataset, spec.startsWith("train") ? "train" : "val");
-  } else {
+export function resolveSplit(
+  spec: string,
+  dataset: DatasetName,
+  opts: ResolveSplitOptions = {},
+): string {
+  if (isSplitPath(spec)) return spec;
+  const source = opts.source ?? defaultSplitSource(dataset);
+  let kind: SplitKind, k = 1;
+  const m = /^(?:cifar100_)?split([1-9]\d*)_(D_i|D_b|S_b)$/.exec(spec);
+  if (m) [k, kind] = [Number(m[1]), m[2] as SplitKind];
+  else if (/^(train|val)(_idx)?$/.test(spec)) kind = spec.startsWith("train") ? "train" : "val";
+  else {
     throw new UserError(
       `--split "${spec}": expected a file path, splitK_D_i / splitK_D_b / splitK_S_b (K = 1..5), train or val`,
     );
   }
-  const path = `${dir}/${dataset}/${name}`;
+  if (source === "authors") {
+    if (dataset !== "cifar10" && dataset !== "cifar100") {
+      throw new UserError(
+        `--split ${spec}: the authors released no ${dataset} splits; use --split-source generated`,
+      );
+    }
+    if (kind !== "train" && kind !== "val") checkAuthorsSplitNumber(k, `--split ${spec}`);
+    return `${AUTHORS_SPLITS_DIR}/${authorsSplitFile(dataset, kind, k)}.gz`;
+  }
+  const path = `${opts.dir ?? SHIPPED_SPLITS_DIR}/${dataset}/${splitFileName(dataset, kind, k)}`;
   try {
     Deno.statSync(path);
   } catch {

@@ -7,6 +7,7 @@
  */
 import { writeFileAtomic } from "../cli.ts";
 import { formatNpy } from "../io/npy.ts";
+import { sha256Hex } from "../io/sha256.ts";
 import type { GeneratedSplits } from "./splits.ts";
 import { splitFileName } from "./split_read.ts";
 
@@ -31,12 +32,6 @@ export interface SplitManifest {
   /** rankOfClass per split (split k at index k−1). */
   ranks: number[][];
   files: ManifestFile[];
-}
-
-/** Hex sha256 of bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Images per class among `idx`. */

@@ -5,6 +5,7 @@
  */
 import type { StageAnalysis } from "./analyse.ts";
 import { GROUP_NAMES, type MeanStd, METRIC_KEYS } from "./metrics.ts";
+import type { Results } from "./results.ts";
 
 /** Column headers of the table, after "method" and "runs". */
 export const TABLE_HEADERS = [
@@ -108,6 +109,8 @@ export function formatRunsCsv(stages: readonly StageAnalysis[]): string {
     "test_acc",
     "best_epoch",
     "protocol",
+    "split_source",
+    "split_sha256",
     "path",
   ]];
   for (const s of stages) {
@@ -122,12 +125,20 @@ export function formatRunsCsv(stages: readonly StageAnalysis[]): string {
           r.results.test_acc,
           r.results.best_epoch,
           r.results.protocol,
+          splitOf(r.results).source,
+          splitOf(r.results).sha256,
           r.path,
         ]);
       }
     }
   }
   return csv(lines);
+}
+
+/** The split record a probe wrote (results from before it existed: "unrecorded"). */
+function splitOf(r: Results): { source: string; sha256: string } {
+  const s = (r as Results & { splits?: { source: string; sha256: string } }).splits;
+  return s ?? { source: "unrecorded", sha256: "" };
 }
 
 function mdCell(s: string): string {
@@ -143,6 +154,13 @@ export function formatMarkdown(stages: readonly StageAnalysis[]): string {
     out.push(`| ${header.join(" | ")} |`);
     out.push(`|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`);
     for (const r of rows(s)) out.push(`| ${r.map(mdCell).join(" | ")} |`);
+    out.push("", "Pretraining split files (source, SHA-256 of the file's content):", "");
+    for (const m of s.methods) {
+      for (const r of m.runs) {
+        const sp = splitOf(r.results);
+        out.push(`- ${mdCell(m.key)} ${r.results.split}: ${sp.source} ${sp.sha256}`);
+      }
+    }
     out.push(
       "",
       `![per-class accuracy against D_i count](per_class_${s.stage}.svg)`,

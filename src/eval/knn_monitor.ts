@@ -11,6 +11,7 @@ import type { ResNet } from "../nn/resnet.ts";
 import { toRgb } from "../data/readers/types.ts";
 import { type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
 import { readSplitIndices, resolveSplit } from "../data/split_read.ts";
+import type { SplitSource } from "../data/authors_splits.ts";
 import { epochPermutation } from "../data/augment_params.ts";
 import { KNN_DEFAULTS, knnAccuracy, normalizeBank } from "./knn.ts";
 import {
@@ -58,11 +59,13 @@ export class KnnMonitor {
       valSplit?: string;
       maxTrain?: number;
       seed?: number;
+      splitSource?: SplitSource;
     } & KnnMonitorOptions,
   ): KnnMonitor {
     const set = toRgb(loadDataset(o.dataset, "train", o.data));
-    const val = readSplitIndices(resolveSplit(o.valSplit ?? "val", o.dataset), { poolSize: set.n });
-    const tr = readSplitIndices(resolveSplit(o.trainSplit ?? "train", o.dataset), {
+    const r = (spec: string) => resolveSplit(spec, o.dataset, { source: o.splitSource });
+    const val = readSplitIndices(r(o.valSplit ?? "val"), { poolSize: set.n });
+    const tr = readSplitIndices(r(o.trainSplit ?? "train"), {
       poolSize: set.n,
       exclude: val,
     });

@@ -9,6 +9,8 @@ import { type CommandSpec, num, parseCommand, type Parsed, UserError } from "../
 import type { Stage } from "./results.ts";
 import { FEW_SHOT, FULL_SHOT, type ProbeHyper } from "./linear_probe.ts";
 import { fewShotSplitFor, LIST_DATASETS, PROBE_DATASETS } from "./probe_inputs.ts";
+import { SPLIT_SOURCES, type SplitProvenance, type SplitSource } from "../data/authors_splits.ts";
+import { isSplitPath } from "../data/split_read.ts";
 import type { ProbeStageOptions } from "./probe_stage.ts";
 
 /** The command spec of a probe stage. */
@@ -41,6 +43,12 @@ export function probeSpec(stage: Stage): CommandSpec {
       },
       "val-split": { type: "string", default: "val", help: "validation list (file or name)" },
       "test-split": { type: "string", help: "test list (ImageNet lists; CIFAR uses its test set)" },
+      "split-source": {
+        type: "string",
+        choices: SPLIT_SOURCES,
+        help: "what split NAMES mean for CIFAR: the authors' released files (shipped in " +
+          "splits/authors/) or our generated ones [default: the pretraining run's, else authors]",
+      },
       "pretrain-split": {
         type: "string",
         help:
@@ -88,6 +96,9 @@ interface RunConfig {
   dataset?: string | null;
   data?: string | null;
   split?: string | null;
+  splitSource?: SplitSource;
+  /** The resolved pretraining split file (runs since the authors' splits ship). */
+  splitFile?: SplitProvenance | null;
   imageSize?: number;
 }
 
@@ -127,8 +138,7 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
     v: string | undefined,
   ) => (v === undefined ? undefined : isAbsolute(v) ? v : resolve(cwd, v));
   // A split name (train, val, split1_D_i) stays a name; anything path-like is resolved.
-  const split = (v: string | undefined) =>
-    v === undefined || !(v.includes("/") || /\.(npy|txt)$/.test(v)) ? v : path(v);
+  const split = (v: string | undefined) => v === undefined || !isSplitPath(v) ? v : path(v);
   const checkpoint = path(p.checkpoint as string | undefined);
   if (!checkpoint) throw new UserError("--checkpoint is required (the pretrained .pt file)");
   const cfg = readRunConfig(checkpoint);
@@ -139,7 +149,9 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
   const fromCfg = cfg.dataset === dataset && cfg.data && !cfg.data.endsWith(".npy")
     ? cfg.data
     : undefined;
-  const pretrainSplit = split(p["pretrain-split"] as string | undefined) ?? cfg.split ?? undefined;
+  // The pretraining run's resolved split file, so that a name means the same file here.
+  const pretrainSplit = split(p["pretrain-split"] as string | undefined) ?? cfg.splitFile?.path ??
+    cfg.split ?? undefined;
   if (!pretrainSplit) {
     throw new UserError(
       "--pretrain-split is required: the D_i split whose class counts rank the groups",
@@ -179,6 +191,7 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
     valSplit: split(p["val-split"] as string)!,
     testSplit: split(p["test-split"] as string | undefined),
     pretrainSplit,
+    splitSource: (p["split-source"] as SplitSource | undefined) ?? cfg.splitSource,
     maxTrain: p["max-train"] === undefined ? undefined : num(p, "max-train", { int: true, min: 1 }),
     imageSize: imageSizeOf(p, dataset, cfg),
     seed: hyper.seed,

@@ -10,6 +10,7 @@ import { classCounts, toRgb } from "../data/readers/types.ts";
 import { DATASET_NAMES, type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
 import { ListImageSource } from "../data/readers/image_list.ts";
 import { readSplit, readSplitIndices, resolveSplit } from "../data/split_read.ts";
+import type { SplitSource } from "../data/authors_splits.ts";
 import { epochPermutation } from "../data/augment_params.ts";
 import type { Grouping } from "./results.ts";
 import { imagesFromList, imagesFromSet, type ProbeImages, restrictImages } from "./probe_data.ts";
@@ -33,6 +34,8 @@ export interface ProbeInputSpec {
   /** Input side for list datasets (ImageNet; default 224); CIFAR-like sets use their own. */
   imageSize?: number;
   seed: number;
+  /** Whose files split NAMES mean (default: the authors' for CIFAR). */
+  splitSource?: SplitSource;
 }
 
 /** The loaded inputs. */
@@ -53,7 +56,7 @@ export interface ProbeInputs {
 
 /** "split3" from a split file such as `split3_D_i.npy` or `cifar10_lt_split3_D_i.npy`. */
 export function splitNameOf(path: string): string {
-  const b = basename(path).replace(/\.(npy|txt)$/, "");
+  const b = basename(path).replace(/\.(npy|txt)(\.gz)?$/, "");
   const m = /split(\d+)/.exec(b);
   return m ? `split${m[1]}` : b;
 }
@@ -61,8 +64,8 @@ export function splitNameOf(path: string): string {
 /** The S_b file next to a D_i / D_b file (our naming and the authors'), if the name fits. */
 export function fewShotSplitFor(pretrainSplit: string): string | null {
   const b = basename(pretrainSplit);
-  if (!/split\d+_D_[ib](\.npy)?$/.test(b)) return null;
-  const s = b.replace(/_D_[ib](\.npy)?$/, "_S_b$1");
+  if (!/split\d+_D_[ib](\.npy(\.gz)?)?$/.test(b)) return null;
+  const s = b.replace(/_D_[ib]((\.npy(\.gz)?)?)$/, "_S_b$1");
   return pretrainSplit.includes("/") ? `${dirname(pretrainSplit)}/${s}` : s;
 }
 
@@ -85,7 +88,7 @@ function loadCifarLike(s: ProbeInputSpec): ProbeInputs {
   const ds = s.dataset as DatasetName;
   const trainSet = toRgb(loadDataset(ds, "train", s.data));
   const testSet = toRgb(loadDataset(ds, "test", s.data));
-  const r = (spec: string) => resolveSplit(spec, ds);
+  const r = (spec: string) => resolveSplit(spec, ds, { source: s.splitSource });
   const files = {
     train: r(s.trainSplit),
     val: r(s.valSplit),

@@ -7,6 +7,7 @@
  * {weight, bias}) and `train_state.json` (what --test-only needs to rebuild the results).
  * @module
  */
+import { splitRecord } from "../data/authors_splits.ts";
 import { UserError, writeFileAtomic } from "../cli.ts";
 import { OrderedDict, type PyKey } from "../io/torch_types.ts";
 import type { PyWritable } from "../io/torch_pickle.ts";
@@ -296,6 +297,7 @@ export async function runProbeWith(
       max_train: state.max_train,
       images: { train: state.train_images, val: inputs.val.n, test: inputs.test.n },
       split_files: inputs.files,
+      splits: await splitRecord(inputs.files),
     };
     await writeResults(path, results);
     await log.line(

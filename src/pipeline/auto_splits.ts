@@ -1,8 +1,9 @@
 /**
  * Our CIFAR splits cannot ship with the repository (they are drawn from the training labels,
- * which come with the data), so the CIFAR pipelines make them on first use: when no
- * `--split-dir` is given and `splits/<dataset>/manifest.json` is missing, the generator of
- * `deno task splits` runs with its default seed on the labels of `--data` and writes there.
+ * which come with the data), so with `--split-source generated` the CIFAR pipelines make them
+ * on first use: when no `--split-dir` is given and `splits/<dataset>/manifest.json` is
+ * missing, the generator of `deno task splits` runs with its default seed on the labels of
+ * `--data` and writes there. (By default the pipelines use the authors' shipped files.)
  * @module
  */
 import type { DatasetName } from "../data/readers/load_dataset.ts";
@@ -31,7 +32,9 @@ export async function ensureGeneratedSplits(
   labelsOf: LabelSource = fromData,
   root = SHIPPED_SPLITS_DIR,
 ): Promise<string | null> {
-  if (c.profile.family !== "cifar" || c.splitDir !== undefined) return null;
+  if (c.profile.family !== "cifar" || c.splitDir !== undefined || c.splitSource !== "generated") {
+    return null;
+  }
   const dataset = c.dataset as DatasetName;
   const dir = `${root}/${dataset}`;
   try {

@@ -15,6 +15,7 @@ import { analyse } from "../eval/analyse.ts";
 import { readResults, resultsPath, type Stage } from "../eval/results.ts";
 import { parsePipelineArgs, type PipelineConfig } from "./options.ts";
 import { ensureGeneratedSplits } from "./auto_splits.ts";
+import { describeProvenance, splitProvenance, splitRecord } from "../data/authors_splits.ts";
 import { fileExists, planJob, pretrainDir, shellQuote, type StagePlan } from "./plan.ts";
 import type { ScriptName } from "./profiles.ts";
 
@@ -104,6 +105,7 @@ async function claimRunDir(plan: StagePlan, c: PipelineConfig): Promise<void> {
     label: c.label,
     split: plan.job.split,
     files: plan.files,
+    splits: await splitRecord({ ...plan.files }),
     created: new Date().toISOString(),
   };
   await writeFileAtomic(path, JSON.stringify(record, null, 2) + "\n");
@@ -208,6 +210,7 @@ export async function runPipeline(name: ScriptName, args: string[], cwd: string)
   const outcomes: JobOutcome[] = [];
   for (const p of plans) {
     console.log(`\n=== ${name} ${p.job.split} (${c.label}) → ${p.runDir}`);
+    console.log(`splits: ${describeProvenance(await splitProvenance(p.files.pretrain))}`);
     outcomes.push(await runJob(p, c));
   }
   console.log("\n=== summary");

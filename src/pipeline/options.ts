@@ -7,6 +7,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { type CommandSpec, type OptionSpec, parseCommand, type Parsed, UserError } from "../cli.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
+import { SPLIT_SOURCES, type SplitSource } from "../data/authors_splits.ts";
 
 /** One split of a row: its number (null for ImageNet's single list) and names. */
 export interface SplitJob {
@@ -52,6 +53,8 @@ export interface PipelineConfig {
   data?: string;
   /** Absolute split folder (authors' or our layout), when given. */
   splitDir?: string;
+  /** CIFAR without --split-dir: the authors' shipped files or our generated ones. */
+  splitSource: SplitSource;
   /** The authors' unzipped checkpoints folder (`<root>/<run name>/model_<epochs>.pt`). */
   pretrainedRoot?: string;
   /** Absolute output root; run folders are `<out>/<dataset>/<runName>`. */
@@ -75,6 +78,13 @@ const EXTRAS_FOR_CIFAR: Record<string, OptionSpec> = {
     help: "run a row of splits: 1-5, 1,3 or 2 (replaces the number in --split)",
   },
   data: { type: "string", help: "data folder (default: the data set's usual folder)" },
+  "split-source": {
+    type: "string",
+    default: "authors",
+    choices: SPLIT_SOURCES,
+    help: "authors: the paper's split files as the authors released them (shipped in " +
+      "splits/authors/); generated: ours (deno task splits, made from --data's labels on first use)",
+  },
   seed: { type: "string", default: "10", help: "pretraining seed (fixed to 10 by the authors)" },
 };
 
@@ -293,7 +303,8 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const method = prune ? "sdclr" : "simclr";
   const suffix = (width !== undefined ? `_w${width}` : "") +
     (maxSteps !== undefined ? `_steps${maxSteps}` : "") +
-    (imageSize !== undefined ? `_img${imageSize}` : "");
+    (imageSize !== undefined ? `_img${imageSize}` : "") +
+    (s("split-source") === "generated" ? "_gensplits" : "");
   const fewShotOverride = s("few_shot_split");
   const jobs = pairs.map(([k, sp]): SplitJob => {
     const nv: NameValues = {
@@ -326,6 +337,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   differs(p.batchOption, "b");
   differs(p.tempOption, "t");
   if (/_D_b$/.test(split)) parts.push("balanced");
+  if (s("split-source") === "generated") parts.push("gensplits");
   if (s("seed") !== undefined && s("seed") !== (p.options.seed ?? EXTRAS_FOR_CIFAR.seed).default) {
     parts.push(`s${s("seed")}`);
   }
@@ -365,6 +377,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     stages,
     data: data !== undefined ? abs(cwd, data) : undefined,
     splitDir: s("split-dir") !== undefined ? abs(cwd, s("split-dir")!) : undefined,
+    splitSource: (s("split-source") ?? "authors") as SplitSource,
     pretrainedRoot: s("pretrained-root") !== undefined
       ? abs(cwd, s("pretrained-root")!)
       : undefined,

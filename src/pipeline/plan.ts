@@ -7,7 +7,14 @@
  */
 import { UserError } from "../cli.ts";
 import { SHIPPED_SPLITS_DIR, splitFileName } from "../data/split_read.ts";
-import type { DatasetName } from "../data/readers/load_dataset.ts";
+import {
+  AUTHORS_SPLITS_DIR,
+  type AuthorsDataset,
+  authorsManifest,
+  authorsSplitFile,
+  checkAuthorsSplitNumber,
+  type SplitKind,
+} from "../data/authors_splits.ts";
 import type { PipelineConfig, SplitJob } from "./options.ts";
 
 /** The files one split's stages read. */
@@ -68,49 +75,49 @@ export function finalCheckpoint(runDir: string): string {
   return `${pretrainDir(runDir)}/checkpoint_last.pt`;
 }
 
-const AUTHORS_CIFAR = {
-  cifar10: { sub: "cifar10_imbSub_with_subsets", lists: "cifar10", listPrefix: "" },
-  cifar100: { sub: "cifar100_imbSub_with_subsets", lists: "cifar100", listPrefix: "cifar100_" },
-} as const;
-
 function firstExisting(cands: string[], exists: Exists, what: string, hint: string): string {
   for (const c of cands) if (exists(c)) return c;
   throw new UserError(`${what} not found (looked for ${cands.join(", ")}); ${hint}`);
 }
 
+/**
+ * The CIFAR split files of a job. Without --split-dir: the authors' released files shipped
+ * in splits/authors/ (the paper's splits, the default), or with `--split-source generated`
+ * ours in splits/<dataset>/. With --split-dir: the authors' released layout there (plain or
+ * gzipped), else our generated layout.
+ */
 function cifarFiles(c: PipelineConfig, job: SplitJob, exists: Exists): SplitFiles {
-  const ds = c.dataset as DatasetName;
+  const ds = c.dataset as AuthorsDataset;
   const groupsName = job.split.replace(/_D_b$/, "_D_i");
-  const dir = c.splitDir ?? SHIPPED_SPLITS_DIR;
-  const hint = c.splitDir === undefined
-    ? `generate them with: deno task splits --dataset ${ds} --data DIR (the pipeline does so itself when it has --data), or pass --split-dir`
-    : `--split-dir ${dir} must hold the authors' split files or our generated ones`;
-  // The authors' released layout is only looked for where the user pointed.
-  const authors = c.splitDir === undefined
-    ? undefined
-    : AUTHORS_CIFAR[ds as keyof typeof AUTHORS_CIFAR];
-  const split = (name: string) => {
-    const cands = authors ? [`${dir}/${authors.sub}/${name}.npy`, `${dir}/${name}.npy`] : [];
+  const parse = (name: string): [SplitKind, number] => {
     const m = /split(\d+)_(D_i|D_b|S_b)$/.exec(name)!;
-    cands.push(`${dir}/${ds}/${splitFileName(ds, m[2] as "D_i", Number(m[1]))}`);
-    return firstExisting(cands, exists, `split ${name}`, hint);
+    return [m[2] as SplitKind, Number(m[1])];
   };
-  const list = (kind: "train" | "val") => {
-    const cands = authors
-      ? [
-        `${dir}/${authors.lists}/${authors.listPrefix}${kind}IdxList.npy`,
-        `${dir}/${authors.listPrefix}${kind}IdxList.npy`,
-      ]
-      : [];
-    cands.push(`${dir}/${ds}/${splitFileName(ds, kind)}`);
-    return firstExisting(cands, exists, `${kind} list`, hint);
+  const pick = (kind: SplitKind, k: number, what: string): string => {
+    if (c.splitDir === undefined && c.splitSource === "authors") {
+      if (kind !== "train" && kind !== "val") checkAuthorsSplitNumber(k, `--split ${job.split}`);
+      return `${AUTHORS_SPLITS_DIR}/${authorsSplitFile(ds, kind, k)}.gz`;
+    }
+    const dir = c.splitDir ?? SHIPPED_SPLITS_DIR;
+    const cands: string[] = [];
+    if (c.splitDir !== undefined) {
+      // The authors' layout under --split-dir, or their files loose in it.
+      const rel = authorsSplitFile(ds, kind, k);
+      for (const p of [rel, rel.split("/").pop()!]) cands.push(`${dir}/${p}`, `${dir}/${p}.gz`);
+    }
+    cands.push(`${dir}/${ds}/${splitFileName(ds, kind, k)}`);
+    const hint = c.splitDir === undefined
+      ? `generate them with: deno task splits --dataset ${ds} --data DIR (the pipeline does so itself when it has --data)`
+      : `--split-dir ${dir} must hold the authors' split files or our generated ones`;
+    return firstExisting(cands, exists, what, hint);
   };
+  const split = (name: string) => pick(...parse(name), `split ${name}`);
   return {
     pretrain: split(job.split),
     groups: split(groupsName),
     fewshot: split(job.fewShot),
-    train: list("train"),
-    val: list("val"),
+    train: pick("train", 1, "train list"),
+    val: pick("val", 1, "val list"),
   };
 }
 
@@ -123,16 +130,39 @@ export const IMAGENET_LISTS = {
   imagenet: { train: "ImageNet_train", val: "ImageNet_LT_val", test: "ImageNet_LT_test" },
 } as const;
 
+/**
+ * The authors' ImageNet lists the pipelines use that do not ship (each over 4 MB upstream),
+ * with what they are; splits/README.md says the same.
+ */
+export const UNSHIPPED_LISTS: Record<string, string> = {
+  ImageNet_100_train: "ImageNet-100 full-shot training list",
+  imageNet_LT_exp_train: "ImageNet-LT pretraining list",
+  ImageNet_LT_train: "ImageNet-LT training list",
+  ImageNet_train: "ImageNet full-shot training list",
+};
+
+/** One line saying where to get an unshipped list and how to use it. */
+export function unshippedListHint(name: string): string {
+  const s = authorsManifest().source;
+  return `${name}.txt (the ${UNSHIPPED_LISTS[name]}) is not shipped (over 4 MB): download it ` +
+    `from the authors' ${s.repository}/tree/${s.commit}/${s.folder.replace(/\/$/, "")} ` +
+    "into a folder and pass --split-dir FOLDER";
+}
+
 function imagenetFiles(c: PipelineConfig, job: SplitJob, exists: Exists): SplitFiles {
-  const dir = c.splitDir ?? SHIPPED_SPLITS_DIR;
   const subs = ["", "/imagenet-100", "/imagenet100", "/ImageNet_LT", "/imagenet-lt"];
-  const find = (name: string) =>
-    firstExisting(
-      subs.map((s) => `${dir}${s}/${name}.txt`),
-      exists,
-      `list ${name}.txt`,
-      "pass --split-dir DIR holding the authors' ImageNet list files",
+  // --split-dir first (it may hold only the big lists), then the authors' shipped lists.
+  const dirs = [...(c.splitDir !== undefined ? [c.splitDir] : []), AUTHORS_SPLITS_DIR];
+  const find = (name: string) => {
+    const cands = dirs.flatMap((d) =>
+      subs.flatMap((s) => [`${d}${s}/${name}.txt`, `${d}${s}/${name}.txt.gz`])
     );
+    if (name in UNSHIPPED_LISTS && !cands.some(exists)) {
+      const where = c.splitDir !== undefined ? ` (not in --split-dir ${c.splitDir} either)` : "";
+      throw new UserError(unshippedListHint(name) + where);
+    }
+    return firstExisting(cands, exists, `list ${name}.txt`, "pass --split-dir DIR holding it");
+  };
   const names = IMAGENET_LISTS[c.dataset as keyof typeof IMAGENET_LISTS];
   const pretrain = find(job.split);
   return {

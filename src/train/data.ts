@@ -10,6 +10,7 @@ import type { Tensor } from "../autodiff/tensor.ts";
 import { type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
 import { type ImageSet, toRgb } from "../data/readers/types.ts";
 import { readSplitIndices, resolveSplit } from "../data/split_read.ts";
+import type { SplitSource } from "../data/authors_splits.ts";
 import { recipe } from "../data/augment_params.ts";
 import { callbackSource, imageSetSource, type ImageSource, Loader } from "../data/loader.ts";
 import { ListImageSource } from "../data/readers/image_list.ts";
@@ -43,6 +44,8 @@ export interface DataOptions {
   dataset?: string;
   data?: string;
   split?: string;
+  /** Whose files a split name means (see resolveSplit); default by dataset. */
+  splitSource?: SplitSource;
 }
 
 /** The training images, as the loader's source. */
@@ -54,6 +57,8 @@ export interface TrainImages {
   height: number | null;
   /** Where the images come from, for the log. */
   origin: string;
+  /** The split file the images were restricted to (resolved from a name), if any. */
+  splitFile?: string;
 }
 
 /** Default view side for file lists (the spec's ImageNet RandomResizedCrop(224)). */
@@ -96,7 +101,7 @@ export async function loadTrainImages(o: DataOptions, viewSize = 0): Promise<Tra
     }
     const t = listTrainImages(o.dataset, o.data, o.split, viewSize || LIST_VIEW_SIZE);
     if (t.n < 2) throw new UserError(`${o.split}: need at least 2 images, got ${t.n}`);
-    return t;
+    return { ...t, splitFile: o.split };
   }
   if (o.data?.endsWith(".npy")) set = await imagesFromNpy(o.data);
   else if (o.dataset) set = loadDataset(o.dataset as DatasetName, "train", o.data);
@@ -106,7 +111,9 @@ export async function loadTrainImages(o: DataOptions, viewSize = 0): Promise<Tra
     );
   }
   // With a dataset name, a split may be named (split1_D_i, train) as the other commands allow.
-  const split = o.split && o.dataset ? resolveSplit(o.split, o.dataset as DatasetName) : o.split;
+  const split = o.split && o.dataset
+    ? resolveSplit(o.split, o.dataset as DatasetName, { source: o.splitSource })
+    : o.split;
   const indices = split ? readSplitIndices(split, { poolSize: set.n }) : null;
   const n = indices ? indices.length : set.n;
   if (n < 2) throw new UserError(`${set.source}: need at least 2 images, got ${n}`);
@@ -116,6 +123,7 @@ export async function loadTrainImages(o: DataOptions, viewSize = 0): Promise<Tra
     n,
     height: rgb.height,
     origin: set.source ?? o.data ?? String(o.dataset),
+    splitFile: split,
   };
 }
 

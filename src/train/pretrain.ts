@@ -10,6 +10,12 @@
  */
 import { UserError } from "../cli.ts";
 import {
+  describeProvenance,
+  type SplitProvenance,
+  splitProvenance,
+  type SplitSource,
+} from "../data/authors_splits.ts";
+import {
   type Checkpoint,
   loadCheckpoint,
   loadStateDict,
@@ -50,6 +56,10 @@ export interface PretrainConfig {
   momentum: number;
   weightDecay: number;
   init: string | null;
+  /** Whose files a split name means (absent in runs made before it existed: by dataset). */
+  splitSource?: SplitSource;
+  /** The split file used and where it came from (sha256, authors' or generated). */
+  splitFile?: SplitProvenance | null;
 }
 
 /** Per-invocation options that are not part of the run's definition. */
@@ -79,7 +89,21 @@ export interface PretrainResult {
 async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean) {
   if (resume) {
     if (!(await files.has("checkpoint_last.pt"))) {
-      throw new UserError(`--resume: ${files.path("checkpoint_last.pt")} does not exist`);
+      // Killed before its first epoch ended: the run exists (config.json) but has nothing to
+      // resume from, so it starts again from step 0 with the settings it was started with.
+      if (await files.has("config.json")) {
+        const saved = JSON.parse(await Deno.readTextFile(files.path("config.json")));
+        await files.truncateMetrics(0);
+        await files.log(
+          `--resume: ${files.dir} has no checkpoint yet (stopped before its first epoch ` +
+            "ended); starting the run from the beginning with its saved config.json",
+        );
+        return { ck: null, cfg: saved as PretrainConfig };
+      }
+      throw new UserError(
+        `--resume: ${files.dir} holds no run (neither checkpoint_last.pt nor config.json); ` +
+          "drop --resume to start one there",
+      );
     }
     const ck = await loadCheckpoint(files.path("checkpoint_last.pt"));
     return { ck, cfg: ck.config as PretrainConfig };
@@ -107,14 +131,15 @@ function hostFor(
 /** Runs (or resumes) pretraining; returns the losses this invocation logged. */
 export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<PretrainResult> {
   const files = new RunFiles(o.out, o.quiet);
-  await files.create();
   const start = await startState(cliCfg, files, o.resume);
+  await files.create();
   const ck = start.ck;
   let cfg = start.cfg;
   const data = await loadTrainImages({
     dataset: cfg.dataset ?? undefined,
     data: cfg.data ?? undefined,
     split: cfg.split ?? undefined,
+    splitSource: cfg.splitSource,
   }, cfg.imageSize);
   if (!ck && cfg.imageSize === 0) {
     // File lists have no single size: their views take the spec's ImageNet size.
@@ -140,7 +165,9 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     await files.truncateMetrics(step);
     await files.log(`resumed at step ${step} (epoch ${Math.floor(step / ipe) + 1})`);
   } else {
+    cfg = { ...cfg, splitFile: data.splitFile ? await splitProvenance(data.splitFile) : null };
     await files.writeConfig(cfg);
+    if (cfg.splitFile) await files.log(`split ${describeProvenance(cfg.splitFile)}`);
     await files.log(
       `${cfg.method} pretraining: ${describeArch(cfg.arch)}; ${data.n} images from ` +
         `${data.origin}${

@@ -11,10 +11,12 @@ import {
   resolveSplit,
   SHIPPED_SPLITS_DIR,
 } from "../../src/data/split_read.ts";
-import { perClass, sha256Hex, type SplitManifest } from "../../src/data/split_write.ts";
+import { perClass, type SplitManifest } from "../../src/data/split_write.ts";
+import { sha256Hex } from "../../src/io/sha256.ts";
+import { AUTHORS_SPLITS_DIR } from "../../src/data/authors_splits.ts";
 import { assertUserError, withTempDir } from "./helpers.ts";
 
-const REF = "../shared/reference/splits";
+const REF = AUTHORS_SPLITS_DIR;
 const i64 = (a: number[]) => formatNpy(BigInt64Array.from(a, BigInt), [a.length]);
 
 Deno.test("readSplit: int64 and int32 .npy load; range, duplicate and list checks", async () => {
@@ -80,15 +82,15 @@ Deno.test("readSplit: wrong dtype, 2-D, wrong extension, missing file are clear 
 });
 
 Deno.test("readSplit: the authors' ImageNet .txt lists load as they are", () => {
-  const lt = readSplit(`${REF}/imagenet-100/imageNet_100_LT_train.txt`, { classes: 100 });
+  const lt = readSplit(`${REF}/imagenet-100/imageNet_100_LT_train.txt.gz`, { classes: 100 });
   assert.ok(lt.kind === "list");
   assert.equal(lt.entries.length, 12205);
   const counts = classCounts(lt.entries.map((e) => e.label), 100);
   assert.deepEqual([Math.max(...counts), Math.min(...counts)], [1280, 6]);
-  const bl = readSplit(`${REF}/imagenet-100/imageNet_100_BL_train.txt`, { classes: 100 });
+  const bl = readSplit(`${REF}/imagenet-100/imageNet_100_BL_train.txt.gz`, { classes: 100 });
   assert.ok(bl.kind === "list");
   assert.deepEqual(new Set(classCounts(bl.entries.map((e) => e.label), 100)), new Set([122]));
-  const test = readSplit(`${REF}/ImageNet_LT/ImageNet_LT_test.txt`, { classes: 1000 });
+  const test = readSplit(`${REF}/ImageNet_LT/ImageNet_LT_test.txt.gz`, { classes: 1000 });
   assert.ok(test.kind === "list" && test.entries.length === 50000);
 });
 
@@ -108,7 +110,7 @@ Deno.test("resolveSplit: names map to shipped files, paths pass through, bad nam
   );
   await withTempDir(async (dir) => {
     await assertUserError(
-      () => resolveSplit("split2_S_b", "cifar10", dir),
+      () => resolveSplit("split2_S_b", "cifar10", { source: "generated", dir }),
       /cifar10_lt_split2_S_b\.npy does not exist; generate it with: deno task splits --dataset cifar10 --data DIR/,
     );
   });

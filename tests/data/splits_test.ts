@@ -4,10 +4,11 @@ import { splitmix64, SplitRng } from "../../src/data/split_prng.ts";
 import { longTailCounts, SPLIT_PROFILES, splitSizes } from "../../src/data/split_profiles.ts";
 import { generateSplits } from "../../src/data/splits.ts";
 import { readSplitIndices } from "../../src/data/split_read.ts";
+import { AUTHORS_SPLITS_DIR } from "../../src/data/authors_splits.ts";
 import { histogram, perClass } from "../../src/data/split_write.ts";
 import { assertUserError } from "./helpers.ts";
 
-const REF = "../shared/reference/splits";
+const REF = AUTHORS_SPLITS_DIR;
 const desc = (a: number[]) => [...a].sort((x, y) => y - x);
 
 Deno.test("PRNG: splitmix64 and xoshiro128** known answers; below() is unbiased enough", () => {
@@ -122,8 +123,8 @@ for (
       10,
       "cifar10_imbSub_with_subsets",
       "split",
-      "cifar10/trainIdxList.npy",
-      "cifar10/valIdxList.npy",
+      "cifar10/trainIdxList.npy.gz",
+      "cifar10/valIdxList.npy.gz",
       [11165, 11160, 450, 45000, 4500],
     ],
     [
@@ -131,8 +132,8 @@ for (
       100,
       "cifar100_imbSub_with_subsets",
       "cifar100_split",
-      "cifar100/cifar100_trainIdxList.npy",
-      "cifar100/cifar100_valIdxList.npy",
+      "cifar100/cifar100_trainIdxList.npy.gz",
+      "cifar100/cifar100_valIdxList.npy.gz",
       [9754, 9700, 400, 40000, 450],
     ],
   ] as const
@@ -148,7 +149,7 @@ for (
         ? { poolSize: 50000, trainList: train }
         : { poolSize: 50000, exclude: val };
       const [di, db, sb] = (["D_i", "D_b", "S_b"] as const).map((x) =>
-        readSplitIndices(`${REF}/${dir}/${pre}${k}_${x}.npy`, opts)
+        readSplitIndices(`${REF}/${dir}/${pre}${k}_${x}.npy.gz`, opts)
       );
       assert.deepEqual([di.length, db.length, sb.length], sizes.slice(0, 3));
       const blocks = nestedBlocks(di, db, sb, C);

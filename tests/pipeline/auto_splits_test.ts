@@ -9,10 +9,14 @@ const fakeCifar10: LabelSource = () => ({
   source: "fake labels",
 });
 
-Deno.test("cifar10-lt generates our splits on first use when none are there", async () => {
+Deno.test("cifar10-lt --split-source generated makes our splits on first use", async () => {
   const root = await Deno.makeTempDir({ prefix: "auto_splits_" });
   try {
-    const c = parsePipelineArgs("cifar10-lt", ["--split", "split1_D_i"], root);
+    // By default the authors' shipped files are used: nothing to generate.
+    const paper = parsePipelineArgs("cifar10-lt", ["--split", "split1_D_i"], root);
+    assert.equal(await ensureGeneratedSplits(paper, () => assert.fail("no labels"), root), null);
+    const args = ["--split", "split1_D_i", "--split-source", "generated"];
+    const c = parsePipelineArgs("cifar10-lt", args, root);
     const note = await ensureGeneratedSplits(c, fakeCifar10, root);
     assert.match(note ?? "", /generated our cifar10 splits \(seed 1.*fake labels/);
     const manifest = JSON.parse(await Deno.readTextFile(`${root}/cifar10/manifest.json`));

@@ -3,6 +3,7 @@ import { UserError } from "../../src/cli.ts";
 import { parsePipelineArgs, parseSplitList } from "../../src/pipeline/options.ts";
 import { planJob, type StagePlan } from "../../src/pipeline/plan.ts";
 import type { ScriptName } from "../../src/pipeline/profiles.ts";
+import { AUTHORS_SPLITS_DIR } from "../../src/data/authors_splits.ts";
 
 const CWD = "/home/u/exp";
 const parse = (name: ScriptName, args: string[]) => parsePipelineArgs(name, args, CWD);
@@ -53,16 +54,20 @@ Deno.test("cifar10-lt: the README command maps to the authors' run name and our 
   for (const [k, v] of Object.entries(want)) assert.equal(arg(p.pretrain, k), v, k);
   assert.ok(p.pretrain.includes("--dual-bn"));
   assert.ok(!p.pretrain.includes("--resume") && !p.pretrain.includes("--data"));
-  assert.match(arg(p.pretrain, "--split")!, /splits\/cifar10\/cifar10_lt_split1_D_i\.npy$/);
+  // No split flag: the paper's split 1 as the authors released it (shipped, gzipped).
+  assert.equal(
+    arg(p.pretrain, "--split"),
+    `${AUTHORS_SPLITS_DIR}/cifar10_imbSub_with_subsets/split1_D_i.npy.gz`,
+  );
   // Probes: the linear one on the train list, the few-shot one on S_b; both rank groups by D_i.
   assert.equal(p.linear[0], "scripts/linear.ts");
   assert.equal(p.fewshot[0], "scripts/fewshot.ts");
   assert.equal(arg(p.linear, "--checkpoint"), `${p.runDir}/pretrain/checkpoint_last.pt`);
-  assert.match(arg(p.linear, "--train-split")!, /cifar10_train_idx\.npy$/);
-  assert.match(arg(p.fewshot, "--train-split")!, /cifar10_lt_split1_S_b\.npy$/);
+  assert.equal(arg(p.linear, "--train-split"), `${AUTHORS_SPLITS_DIR}/cifar10/trainIdxList.npy.gz`);
+  assert.match(arg(p.fewshot, "--train-split")!, /subsets\/split1_S_b\.npy\.gz$/);
   for (const a of [p.linear, p.fewshot]) {
-    assert.match(arg(a, "--val-split")!, /cifar10_val_idx\.npy$/);
-    assert.match(arg(a, "--pretrain-split")!, /cifar10_lt_split1_D_i\.npy$/);
+    assert.match(arg(a, "--val-split")!, /cifar10\/valIdxList\.npy\.gz$/);
+    assert.match(arg(a, "--pretrain-split")!, /subsets\/split1_D_i\.npy\.gz$/);
     assert.equal(arg(a, "--out"), p.runDir);
     assert.equal(arg(a, "--label"), "sdclr-p0.9");
     assert.equal(arg(a, "--seed"), "10");
@@ -109,9 +114,9 @@ Deno.test("cifar10-lt: values are kept as typed in the run name; non-defaults en
   assert.equal(bal.label, "simclr-balanced");
   // A balanced run still ranks groups by the same split's D_i.
   const [p] = plan("cifar10-lt", ["-s", "split4_D_b"]);
-  assert.match(arg(p.pretrain, "--split")!, /split4_D_b\.npy$/);
-  assert.match(arg(p.linear, "--pretrain-split")!, /split4_D_i\.npy$/);
-  assert.match(arg(p.fewshot, "--train-split")!, /split4_S_b\.npy$/);
+  assert.match(arg(p.pretrain, "--split")!, /split4_D_b\.npy\.gz$/);
+  assert.match(arg(p.linear, "--pretrain-split")!, /split4_D_i\.npy\.gz$/);
+  assert.match(arg(p.fewshot, "--train-split")!, /split4_S_b\.npy\.gz$/);
 });
 
 Deno.test("cifar10-lt: --splits runs a row; small-run options reach the stages", () => {
@@ -214,8 +219,26 @@ Deno.test("cifar100-lt: the authors' names, with or without the cifar100_ prefix
   assert.equal(d.jobs[0].split, "cifar100_split2_D_i");
   assert.equal(d.jobs[0].fewShot, "cifar100_split2_S_b");
   const [p] = plan("cifar100-lt", ["--split", "split2_D_i"]);
-  assert.match(arg(p.fewshot, "--train-split")!, /splits\/cifar100\/cifar100_lt_split2_S_b\.npy$/);
-  assert.match(arg(p.linear, "--train-split")!, /splits\/cifar100\/cifar100_train_idx\.npy$/);
+  assert.equal(
+    arg(p.fewshot, "--train-split"),
+    `${AUTHORS_SPLITS_DIR}/cifar100_imbSub_with_subsets/cifar100_split2_S_b.npy.gz`,
+  );
+  assert.equal(
+    arg(p.linear, "--train-split"),
+    `${AUTHORS_SPLITS_DIR}/cifar100/cifar100_trainIdxList.npy.gz`,
+  );
+  // Our generated splits on request: their own files, run folder and label.
+  const g = parse("cifar100-lt", ["--split", "split2_D_i", "--split-source", "generated"]);
+  assert.match(g.jobs[0].runName, /_gensplits$/);
+  assert.match(g.label, /-gensplits/);
+  const [q] = plan("cifar100-lt", ["--split", "split2_D_i", "--split-source", "generated"]);
+  assert.match(arg(q.fewshot, "--train-split")!, /splits\/cifar100\/cifar100_lt_split2_S_b\.npy$/);
+  assert.match(arg(q.linear, "--train-split")!, /splits\/cifar100\/cifar100_train_idx\.npy$/);
+  // The authors released splits 1–5 only.
+  assert.throws(
+    () => plan("cifar100-lt", ["--split", "split7_D_i"]),
+    (e) => e instanceof UserError && /released splits 1–5 only, not 7/.test(e.message),
+  );
 });
 
 Deno.test("--split-dir: the authors' released layout is found (and ours as a fallback)", () => {
@@ -253,8 +276,8 @@ Deno.test("--split-dir: the authors' released layout is found (and ours as a fal
   );
 });
 
-Deno.test("--split-dir: the real released CIFAR-10 files resolve", () => {
-  const dir = new URL("../../../shared/reference/splits", import.meta.url).pathname;
+Deno.test("--split-dir: the real released CIFAR-10 files resolve (gzipped, as shipped)", () => {
+  const dir = AUTHORS_SPLITS_DIR;
   const [p] = plan("cifar10-lt", ["-s", "split5_D_i", "--split-dir", dir], (f) => {
     try {
       return Deno.statSync(f).isFile;
@@ -262,8 +285,36 @@ Deno.test("--split-dir: the real released CIFAR-10 files resolve", () => {
       return false;
     }
   });
-  assert.equal(p.files.fewshot, `${dir}/cifar10_imbSub_with_subsets/split5_S_b.npy`);
-  assert.equal(p.files.train, `${dir}/cifar10/trainIdxList.npy`);
+  assert.equal(p.files.fewshot, `${dir}/cifar10_imbSub_with_subsets/split5_S_b.npy.gz`);
+  assert.equal(p.files.train, `${dir}/cifar10/trainIdxList.npy.gz`);
+});
+
+Deno.test("ImageNet lists: the shipped ones are found; a missing big list says where to get it", () => {
+  const real = (f: string) => {
+    try {
+      return Deno.statSync(f).isFile;
+    } catch {
+      return false;
+    }
+  };
+  // Only the full-shot training list is the user's; the rest ships.
+  const mine = (f: string) => f === "/lists/ImageNet_100_train.txt" || real(f);
+  const [p] = plan("imagenet100-lt", ["--data", "/x", "--split-dir", "/lists"], mine);
+  assert.equal(p.files.train, "/lists/ImageNet_100_train.txt");
+  assert.equal(p.files.pretrain, `${AUTHORS_SPLITS_DIR}/imagenet-100/imageNet_100_LT_train.txt.gz`);
+  assert.equal(p.files.test, `${AUTHORS_SPLITS_DIR}/imagenet-100/ImageNet_100_test.txt.gz`);
+  assert.throws(
+    () => plan("imagenet100-lt", ["--data", "/x"], real),
+    (e) =>
+      e instanceof UserError && !e.message.includes("\n") &&
+      /^ImageNet_100_train\.txt \(the ImageNet-100 full-shot training list\) is not shipped .*github\.com\/VITA-Group\/SDCLR\/tree\/34c932e.* pass --split-dir FOLDER$/
+        .test(e.message),
+  );
+  assert.throws(
+    () => plan("imagenet-lt", ["--data", "/x"], real),
+    (e) =>
+      e instanceof UserError && /^imageNet_LT_exp_train\.txt \(the ImageNet-LT/.test(e.message),
+  );
 });
 
 Deno.test("imagenet100-lt / imagenet-lt: names, seeds and lists", () => {

@@ -117,3 +117,42 @@ Deno.test("--init: a PyTorch state dict starts the run (lr 0 keeps its weights)"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--resume before the first checkpoint restarts the run with its saved config", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "resume_early_" });
+  try {
+    await writeNpy(`${dir}/x.npy`, syntheticImages(24, 16, 1), [24, 16, 16, 3]);
+    const cfg = config(`${dir}/x.npy`, "simclr");
+    const straight = await pretrain(cfg, {
+      out: `${dir}/a`,
+      resume: false,
+      maxSteps: 2,
+      quiet: true,
+    });
+    // A run killed inside its first epoch: config.json and logs, no checkpoint yet.
+    await pretrain(cfg, { out: `${dir}/b`, resume: false, maxSteps: 1, quiet: true });
+    for (const e of Deno.readDirSync(`${dir}/b`)) {
+      if (e.name.endsWith(".pt")) Deno.removeSync(`${dir}/b/${e.name}`);
+    }
+    // The resuming invocation knows nothing else (another lr here must be ignored).
+    const again = await pretrain({ ...cfg, lr: 9 }, {
+      out: `${dir}/b`,
+      resume: true,
+      maxSteps: 2,
+      quiet: true,
+    });
+    assert.deepEqual(again.losses, straight.losses);
+    await compareRuns(`${dir}/a`, `${dir}/b`);
+    const log = await Deno.readTextFile(`${dir}/b/train.log`);
+    assert.match(log, /has no checkpoint yet .*starting the run from the beginning with its saved/);
+    const rows = (await Deno.readTextFile(`${dir}/b/metrics.csv`)).trim().split("\n");
+    assert.equal(rows.length, 3, "metrics of the lost attempt are dropped");
+    await assert.rejects(
+      () => pretrain(cfg, { out: `${dir}/empty`, resume: true, maxSteps: 1, quiet: true }),
+      /holds no run \(neither checkpoint_last\.pt nor config\.json\); drop --resume/,
+    );
+    assert.throws(() => Deno.statSync(`${dir}/empty`), Deno.errors.NotFound, "no folder made");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,7 +10,7 @@ import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { Buffer } from "node:buffer";
 import { UserError } from "../../cli.ts";
-import { readBytes } from "./file_util.ts";
+import { maybeGunzip, readBytes } from "./file_util.ts";
 import { centerCrop, type Interpolation, resizeShorter } from "./resize.ts";
 import type { RawImage } from "./types.ts";
 
@@ -63,7 +63,10 @@ export function parseImageList(text: string, where: string, classes?: number): L
 
 /** Reads and parses a list file (see parseImageList). */
 export function readImageList(listPath: string, classes?: number): ListEntry[] {
-  const bytes = readBytes(listPath, "pass the list file's path (e.g. imageNet_100_LT_train.txt)");
+  const bytes = maybeGunzip(
+    readBytes(listPath, "pass the list file's path (e.g. imageNet_100_LT_train.txt)"),
+    listPath,
+  );
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
