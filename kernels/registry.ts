@@ -3,7 +3,7 @@
  * A new family adds its `check.ts` list here.
  * @module
  */
-import type { KernelInfo } from "./types.ts";
+import type { KernelInfo } from "../core/kernel.ts";
 import { elementwiseKernels } from "./elementwise/check.ts";
 import { augmentKernels } from "./augment/check.ts";
 import { batchnormKernels } from "./batchnorm/check.ts";

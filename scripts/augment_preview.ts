@@ -5,18 +5,21 @@
  */
 import { PNG } from "pngjs";
 import { Buffer } from "node:buffer";
-import { num, parseCommand, runMain, UserError, writeFileAtomic } from "../src/cli.ts";
-import { initEngine } from "../src/gpu/engine.ts";
+import { num, parseCommand, runMain } from "../src/cli.ts";
+import { UserError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/fs.ts";
+import { initEngine } from "../core/engine.ts";
 import { readNpy } from "../src/io/npy.ts";
 import { DATASET_NAMES, type DatasetName, loadDataset } from "../src/data/readers/load_dataset.ts";
-import { imageAt, type RawImage } from "../src/data/readers/types.ts";
+import { imageAt } from "../src/data/readers/types.ts";
+import type { RawImage } from "../core/image.ts";
 import {
   drawViewFor,
   recipe,
   RECIPE_NAMES,
   type RecipeName,
   type ViewParams,
-} from "../src/data/augment_params.ts";
+} from "../kernels/augment/params.ts";
 import { augment } from "../kernels/augment/mod.ts";
 
 const spec = {

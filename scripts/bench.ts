@@ -4,12 +4,14 @@
  * our rate, TF.js's rate (GFLOP/s, or GB/s for memory-bound kernels) and the ratio.
  * Cases come from src/bench/cases.ts (each family's kernels/<family>/bench.ts).
  */
-import { parseCommand, runMain, UserError, writeFileAtomic } from "../src/cli.ts";
-import { initEngine } from "../src/gpu/engine.ts";
-import { benchCases } from "../src/bench/cases.ts";
+import { parseCommand, runMain } from "../src/cli.ts";
+import { UserError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/fs.ts";
+import { initEngine } from "../core/engine.ts";
+import { benchCases } from "../kernels/bench_cases.ts";
 import { measureCase, POLICY } from "../src/bench/measure.ts";
 import { type BenchRow, formatTable, makeRow, setTorch } from "../src/bench/report.ts";
-import { loaderThroughput } from "../kernels/augment/bench.ts";
+import { loaderThroughput } from "../src/data/loader_bench.ts";
 import { loadTf, type Tf } from "../src/bench/tfjs.ts";
 import { runTorch, torchSpec } from "../src/bench/torch.ts";
 

@@ -13,7 +13,8 @@
  * stage resumes or is skipped on a rerun (delete the output folder to start over).
  * @module
  */
-import { type CommandSpec, num, parseCommand, runMain, UserError } from "../src/cli.ts";
+import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
+import { UserError } from "../core/errors.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { analyse } from "../src/eval/analyse.ts";
 import { loadCheckpoint } from "../src/io/checkpoint.ts";

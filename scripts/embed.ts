@@ -2,8 +2,9 @@
  * `deno task embed`: features of images under a frozen checkpoint (eval-mode BN).
  * @module
  */
-import { type CommandSpec, num, parseCommand, runMain, UserError } from "../src/cli.ts";
-import { initEngine } from "../src/gpu/engine.ts";
+import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
+import { UserError } from "../core/errors.ts";
+import { initEngine } from "../core/engine.ts";
 import { readNpy, writeNpy } from "../src/io/npy.ts";
 import { describeArch } from "../src/nn/arch.ts";
 import { embed, inputImages, loadForInference, preparePruned } from "../src/nn/embed.ts";

@@ -5,8 +5,9 @@
  *               exits 1 if any row fails
  *   dump NAME   prints the final WGSL after preprocessing (default variant)
  */
-import { parseCommand, runMain, UserError } from "../src/cli.ts";
-import { initEngine, preprocessWgsl } from "../src/gpu/engine.ts";
+import { parseCommand, runMain } from "../src/cli.ts";
+import { UserError } from "../core/errors.ts";
+import { initEngine, preprocessWgsl } from "../core/engine.ts";
 import { allKernels } from "../kernels/registry.ts";
 
 const spec = {

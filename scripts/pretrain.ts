@@ -2,8 +2,9 @@
  * `deno task pretrain`: SimCLR or SDCLR pretraining on the GPU engine.
  * @module
  */
-import { type CommandSpec, num, parseCommand, runMain, UserError } from "../src/cli.ts";
-import { initEngine } from "../src/gpu/engine.ts";
+import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
+import { UserError } from "../core/errors.ts";
+import { initEngine } from "../core/engine.ts";
 import type { ArchConfig, Depth } from "../src/nn/arch.ts";
 import { pretrain, type PretrainConfig, type RunOptions } from "../src/train/pretrain.ts";
 import { KnnMonitor } from "../src/eval/knn_monitor.ts";

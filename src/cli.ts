@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { UserError } from "../core/errors.ts";
 
 /** One option of a command. `type: "boolean"` options also accept `--no-NAME`. */
 export interface OptionSpec {
@@ -27,14 +28,6 @@ export interface CommandSpec {
   epilog?: string;
   /** Allow positional arguments (returned in `positionals`). */
   positionals?: boolean;
-}
-
-/** An error whose message is shown to the user as one line, with a non-zero exit. */
-export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UserError";
-  }
 }
 
 /** Renders the `--help` text of a command. */
@@ -137,15 +130,4 @@ export async function runMain(main: () => Promise<void> | void): Promise<void> {
     console.error(e);
     Deno.exit(2);
   }
-}
-
-/**
- * Writes a file atomically: to `path.tmp-<pid>` first, then renames over `path`, so a crash
- * never leaves a partial file where a good one was.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-  else await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
 }

@@ -4,22 +4,17 @@
  * op forced on and off. The case builders are shared with tests/data/augment_test.ts.
  * @module
  */
-import type { CheckRow, KernelInfo } from "../types.ts";
-import { errors } from "../../src/testing/compare.ts";
-import {
-  type AugmentRecipe,
-  drawView,
-  recipe,
-  Rng,
-  type ViewParams,
-} from "../../src/data/augment_params.ts";
-import type { RawImage } from "../../src/data/readers/types.ts";
+import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
+import { errors } from "../../core/testing.ts";
+import { type AugmentRecipe, drawView, recipe, type ViewParams } from "./params.ts";
+import { Prng } from "../../core/prng.ts";
+import type { RawImage } from "../../core/image.ts";
 import { augment, AUGMENT_WGSL } from "./mod.ts";
 import { augmentRef } from "./reference.ts";
 
 /** A seeded random uint8 HWC image with some structure (gradients + noise). */
 export function randomImage(h: number, w: number, c: number, seed: number): RawImage {
-  const r = new Rng(0xabc, seed);
+  const r = Prng.keyed(0xabc, seed);
   const data = new Uint8Array(h * w * c);
   const phase = [r.random(), r.random(), r.random()].map((v) => v * 6);
   for (let y = 0; y < h; y++) {
@@ -77,7 +72,7 @@ export function caseBatch(
   force = true,
 ): { images: RawImage[]; views: { image: number; view: ViewParams }[] } {
   const images = shapes.map(([h, w, c], i) => randomImage(h, w, c, seed * 131 + i));
-  const rng = new Rng(0x5eed, seed);
+  const rng = Prng.keyed(0x5eed, seed);
   const views: { image: number; view: ViewParams }[] = [];
   images.forEach((im, i) => {
     for (let k = 0; k < 3; k++) {

@@ -13,10 +13,10 @@
  * (reference.ts) implements the same.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import type { ViewParams } from "../../src/data/augment_params.ts";
-import type { RawImage } from "../../src/data/readers/types.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
+import type { ViewParams } from "./params.ts";
+import type { RawImage } from "../../core/image.ts";
 
 /** The .wgsl file of the family. */
 export const AUGMENT_WGSL = new URL("./augment.wgsl", import.meta.url);

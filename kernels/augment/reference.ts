@@ -4,8 +4,8 @@
  * op by op (full images, no fusion), for checking the fused kernel.
  * @module
  */
-import type { Interpolation, ViewParams } from "../../src/data/augment_params.ts";
-import type { RawImage } from "../../src/data/readers/types.ts";
+import type { Interpolation, ViewParams } from "./params.ts";
+import type { RawImage } from "../../core/image.ts";
 
 /** A float CHW image. */
 export interface Img {

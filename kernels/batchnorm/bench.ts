@@ -8,10 +8,10 @@
  * cannot resolve.
  * @module
  */
-import type { BenchCase } from "../types.ts";
+import type { BenchCase } from "../../core/kernel.ts";
 import type * as TF from "@tensorflow/tfjs-core";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { randn } from "../../src/testing/compare.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { randn } from "../../core/testing.ts";
 import { batchNormBackward, batchNormForward } from "./launch.ts";
 
 const SHAPES: [number, number, number][] = [[64, 32, 32], [128, 16, 16], [256, 8, 8], [512, 4, 4]];

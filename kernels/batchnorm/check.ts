@@ -3,9 +3,9 @@
  * 1d and 2d shapes, odd sizes, the fused single-workgroup path and the split (two-stage) path.
  * @module
  */
-import type { CheckRow, KernelInfo } from "../types.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { errors, randn } from "../../src/testing/compare.ts";
+import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { errors, randn } from "../../core/testing.ts";
 import { batchNormBackward, batchNormForward } from "./launch.ts";
 import { batchNormBwdRef, batchNormRef } from "./reference.ts";
 

@@ -3,8 +3,8 @@
  * dispatches only: no flush, no readback.
  * @module
  */
-import { type Defines, engine, Params } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { type Defines, engine, Params } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 
 const FWD = new URL("./batchnorm_fwd.wgsl", import.meta.url);
 const BWD = new URL("./batchnorm_bwd.wgsl", import.meta.url);

@@ -5,14 +5,14 @@
  * normalising, unbiased (n/(n−1)) for the running variance.
  * @module
  */
-import { record, type RuleTable } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { record, type RuleTable } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { batchNormBackward, batchNormForward, type BnGeom } from "./launch.ts";
 
 export { batchNormBackward, batchNormForward, bnTuning } from "./launch.ts";
 export type { BnGeom, BnNeeds, BnState } from "./launch.ts";
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     batchnorm: { stats: Tensor; geom: BnGeom; training: boolean; relu: boolean };
   }

@@ -8,11 +8,11 @@
  * Conv2DBackpropFilter kernels by name (what tf.grads of conv2d dispatches).
  * @module
  */
-import type { Tf } from "../../src/bench/tfjs.ts";
-import type { TorchBenchCase } from "../../src/bench/torch.ts";
+import type { Tf } from "../../core/kernel.ts";
+import type { TorchBenchCase } from "../../core/kernel.ts";
 import type * as TF from "@tensorflow/tfjs-core";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { randn, seededRandom } from "../../src/testing/compare.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { randn, seededRandom } from "../../core/testing.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "./mod.ts";
 
 const N = 64;

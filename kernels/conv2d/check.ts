@@ -7,9 +7,9 @@
  * a 5×5 stride 2 (up to 9 taps per input-gradient class).
  * @module
  */
-import type { CheckOptions, CheckRow, KernelInfo } from "../types.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { errors, randn, seededRandom } from "../../src/testing/compare.ts";
+import type { CheckOptions, CheckRow, KernelInfo } from "../../core/kernel.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { errors, randn, seededRandom } from "../../core/testing.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "./mod.ts";
 import {
   conv2dBackwardInputRef,

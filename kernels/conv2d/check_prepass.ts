@@ -5,9 +5,9 @@
  * Both only move floats, so they must match exactly.
  * @module
  */
-import type { CheckRow, KernelInfo } from "../types.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { errors, randn, seededRandom } from "../../src/testing/compare.ts";
+import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { errors, randn, seededRandom } from "../../core/testing.ts";
 import {
   gatherDefines,
   gatherStrided,

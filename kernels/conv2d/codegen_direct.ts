@@ -8,7 +8,7 @@
  * w[oc, ic] in the forward pass and w[ic, oc] in the input gradient (its reduction runs over O).
  * @module
  */
-import type { Defines } from "../../src/gpu/engine.ts";
+import type { Defines } from "../../core/engine.ts";
 
 /** One kernel tap: weight position and input offset relative to (IS·a, IS·b). */
 export interface Tap {

@@ -2,7 +2,7 @@
  * WGSL generator for the unrolled blocks of `conv2d_wgrad.wgsl` (weight gradient).
  * @module
  */
-import type { Defines } from "../../src/gpu/engine.ts";
+import type { Defines } from "../../core/engine.ts";
 
 /** Compile-time description of one weight-gradient kernel variant. */
 export interface WgradConfig {

@@ -12,9 +12,9 @@
  * generated per shape class by codegen_direct.ts / codegen_wgrad.ts with tiles from plan.ts.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { record, type RuleTable } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { record, type RuleTable } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { directDefines } from "./codegen_direct.ts";
 import { wgradDefines } from "./codegen_wgrad.ts";
 import {
@@ -44,7 +44,7 @@ export interface Conv2dOptions {
   mask?: Tensor | null;
 }
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     conv2d: { stride: number; padding: number; mask: Tensor | null };
   }

@@ -7,7 +7,7 @@
  * accumulators per invocation) and shaped so that the input patch is shared by all taps.
  * @module
  */
-import { Params } from "../../src/gpu/engine.ts";
+import { Params } from "../../core/engine.ts";
 import type { DirectConfig, Tap } from "./codegen_direct.ts";
 import type { WgradConfig } from "./codegen_wgrad.ts";
 import type { ConvShape } from "./reference.ts";

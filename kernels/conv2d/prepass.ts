@@ -5,8 +5,8 @@
  * conv2d_prepass.wgsl for why they pay off on lavapipe.
  * @module
  */
-import { type Defines, engine, Params } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { type Defines, engine, Params } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 
 /** The relayout kernels' source. */
 export const PREPASS = new URL("./conv2d_prepass.wgsl", import.meta.url);

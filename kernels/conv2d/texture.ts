@@ -9,8 +9,8 @@
  * (maxTextureDimension2D rows of 4096 texels); everything else takes the buffer path.
  * @module
  */
-import { engine, type FlatTexture } from "../../src/gpu/engine.ts";
-import type { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, type FlatTexture } from "../../core/engine.ts";
+import type { Tensor } from "../../core/tensor.ts";
 import { type DirectConfig, directDefines } from "./codegen_direct.ts";
 import type { ConvGeom, DirectLaunch } from "./plan.ts";
 

@@ -9,14 +9,14 @@
  * so no rule), like `accumulate`.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { record, type RuleTable } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { record, type RuleTable } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 
 const WGSL = new URL("./elementwise.wgsl", import.meta.url);
 const GATHER = new URL("./gather_rows.wgsl", import.meta.url);
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     relu: Record<never, never>;
     add: Record<never, never>;

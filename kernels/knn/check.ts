@@ -2,9 +2,9 @@
  * `deno task kernels check` entries of the k-NN family: GPU vs CPU f64 reference.
  * @module
  */
-import type { CheckRow, KernelInfo } from "../types.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { errors, seededRandom } from "../../src/testing/compare.ts";
+import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { errors, seededRandom } from "../../core/testing.ts";
 import { knnVote } from "./mod.ts";
 import { knnVoteRef } from "./reference.ts";
 

@@ -8,8 +8,8 @@
  * Forward only: an evaluation op, never recorded on the tape, so the family has no rules.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 
 const KNN = new URL("./knn.wgsl", import.meta.url);
 

@@ -4,11 +4,11 @@
  * forward). TF.js: tf.matMul with the same transposes (and tf.sum for the bias gradient).
  * @module
  */
-import type { BenchCase } from "../types.ts";
-import type { TorchBenchCase } from "../../src/bench/torch.ts";
+import type { BenchCase } from "../../core/kernel.ts";
+import type { TorchBenchCase } from "../../core/kernel.ts";
 import type * as TF from "@tensorflow/tfjs-core";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { randn } from "../../src/testing/compare.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { randn } from "../../core/testing.ts";
 import { colSum, gemm } from "./mod.ts";
 
 type TfModule = Parameters<NonNullable<BenchCase["tfjs"]>>[0];

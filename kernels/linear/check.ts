@@ -2,9 +2,9 @@
  * `deno task kernels check` entries of the linear family: GPU vs CPU f64 reference.
  * @module
  */
-import type { CheckRow, KernelInfo } from "../types.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { errors, randn } from "../../src/testing/compare.ts";
+import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { errors, randn } from "../../core/testing.ts";
 import { colSum, gemmTile, matmul } from "./mod.ts";
 import { gemmDefines } from "./matmul.ts";
 import { matmulRef } from "./reference.ts";

@@ -3,8 +3,8 @@
  * launcher `matmul`. No readback, no flush: both only record a dispatch.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 
 const WGSL = new URL("./matmul.wgsl", import.meta.url);
 

@@ -3,9 +3,9 @@
  * backward rule, built on the tiled GEMM of matmul.ts, plus the bias-gradient column sum.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { record, type RuleTable } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { record, type RuleTable } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { gemm } from "./matmul.ts";
 
 export {
@@ -19,7 +19,7 @@ export {
 
 const WGSL = new URL("./linear.wgsl", import.meta.url);
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     linear: { hasBias: boolean };
   }

@@ -5,15 +5,15 @@
  * losses composed from tf ops, differentiated with tf.grads.
  * @module
  */
-import type { BenchCase } from "../types.ts";
+import type { BenchCase } from "../../core/kernel.ts";
 import type * as TF from "@tensorflow/tfjs-core";
 // tfjs-core registers no gradients (its ESM gradient files are not loadable here); the union
 // package's bundle registers them into the same tfjs-core instance, which tf.grads needs.
 import "@tensorflow/tfjs";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { backward } from "../../src/autodiff/backward.ts";
-import { randn, seededRandom } from "../../src/testing/compare.ts";
-import { crossEntropy, ntXent } from "./mod.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { randn, seededRandom } from "../../core/testing.ts";
+import { crossEntropy, crossEntropyBackward } from "./cross_entropy.ts";
+import { ntXentForward, ntXentViewGrad } from "./ntxent.ts";
 
 type TfModule = Parameters<NonNullable<BenchCase["tfjs"]>>[0];
 
@@ -32,17 +32,9 @@ function tfCase(inputs: TF.Tensor[], step: () => TF.Tensor[], tf: TfModule) {
   };
 }
 
-/** Leaves with gradients: one run = forward, backward, gradients dropped. */
-function gradRun(leaves: Tensor[], loss: () => Tensor) {
-  return () => {
-    const l = loss();
-    backward(l);
-    l.dispose();
-    for (const t of leaves) {
-      t.grad?.dispose();
-      t.grad = null;
-    }
-  };
+/** One run = forward, then the backward launchers (what the rule runs), results dropped. */
+function gradRun(step: () => Tensor[]) {
+  return () => step().forEach((t) => t.dispose());
 }
 
 function ntXentCase(b: number, d: number, t: number): BenchCase {
@@ -52,11 +44,17 @@ function ntXentCase(b: number, d: number, t: number): BenchCase {
     shape: `B${b} d${d} t${t}`,
     flops: 2 * r * r * d + 4 * (2 * b * r * d),
     ours() {
-      const z1 = Tensor.from(randn(b * d, 1), [b, d], { requiresGrad: true });
-      const z2 = Tensor.from(randn(b * d, 2), [b, d], { requiresGrad: true });
+      const z1 = Tensor.from(randn(b * d, 1), [b, d]);
+      const z2 = Tensor.from(randn(b * d, 2), [b, d]);
+      const one = Tensor.fill([1], 1);
       return {
-        run: gradRun([z1, z2], () => ntXent(z1, z2, t)),
-        dispose: () => [z1, z2].forEach((x) => x.dispose()),
+        run: gradRun(() => {
+          const f = ntXentForward(z1, z2, t, true);
+          const saved = { b, d, temperature: t, u: f.u, norms: f.norms, g: f.g! };
+          const g1 = ntXentViewGrad(one, saved, 0), g2 = ntXentViewGrad(one, saved, 1);
+          return [f.loss, f.u, f.norms, f.s, f.g!, f.rows, g1, g2];
+        }),
+        dispose: () => [z1, z2, one].forEach((x) => x.dispose()),
       };
     },
     tfjs(tf) {
@@ -84,14 +82,15 @@ function crossEntropyCase(n: number, c: number): BenchCase {
     // forward reads the logits; backward reads them and writes the gradient.
     bytes: 3 * n * c * 4,
     ours() {
-      const x = Tensor.from(randn(n * c, 3), [n, c], { requiresGrad: true });
+      const x = Tensor.from(randn(n * c, 3), [n, c]);
+      const one = Tensor.fill([1], 1);
       const r = seededRandom(4);
       const y = Tensor.from(Uint32Array.from({ length: n }, () => Math.floor(r.uniform() * c)), [
         n,
       ]);
       return {
-        run: gradRun([x], () => crossEntropy(x, y)),
-        dispose: () => [x, y].forEach((v) => v.dispose()),
+        run: gradRun(() => [crossEntropy(x, y), crossEntropyBackward(one, x, y)]),
+        dispose: () => [x, y, one].forEach((v) => v.dispose()),
       };
     },
     tfjs(tf) {

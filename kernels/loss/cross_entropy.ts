@@ -3,16 +3,16 @@
  * predictions (row argmax) on the GPU.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { record, type RuleCtx } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { record, type RuleCtx } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { sumScaled } from "./ntxent.ts";
 
 const CE = new URL("./cross_entropy.wgsl", import.meta.url);
 const ACCURACY = new URL("./accuracy.wgsl", import.meta.url);
 const ARGMAX = new URL("./argmax.wgsl", import.meta.url);
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     cross_entropy: Record<never, never>;
   }

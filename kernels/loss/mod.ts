@@ -8,7 +8,7 @@
  * forward only (not recorded, no rule).
  * @module
  */
-import type { RuleTable } from "../../src/autodiff/tape.ts";
+import type { RuleTable } from "../../core/tape.ts";
 import { ntXentRule } from "./ntxent.ts";
 import { crossEntropyRule } from "./cross_entropy.ts";
 

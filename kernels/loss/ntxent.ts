@@ -13,9 +13,9 @@
  * every row of the loss: all 2B rows depend on it as positives and in the denominators.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { record, type RuleCtx, shouldRecord } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { record, type RuleCtx, shouldRecord } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { gemm } from "../linear/matmul.ts";
 
 const NORMALIZE = new URL("./ntxent_normalize.wgsl", import.meta.url);
@@ -26,7 +26,7 @@ const REDUCE = new URL("./reduce.wgsl", import.meta.url);
 /** The clamp of F.normalize: u = z / max(‖z‖, EPS). */
 export const NORM_EPS = 1e-12;
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     ntxent: {
       b: number;

@@ -5,10 +5,10 @@
  * (1024×128, forward + backward). TF.js (NHWC): sub/div by broadcast constants; z / norm.
  * @module
  */
-import type { BenchCase } from "../types.ts";
+import type { BenchCase } from "../../core/kernel.ts";
 import type * as TF from "@tensorflow/tfjs-core";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { randn } from "../../src/testing/compare.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { randn } from "../../core/testing.ts";
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,

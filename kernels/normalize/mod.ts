@@ -5,9 +5,9 @@
  * backward rules.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { record, type RuleTable } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { record, type RuleTable } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 
 const CHAN = new URL("./normalize_channels.wgsl", import.meta.url);
 const L2 = new URL("./l2_normalize.wgsl", import.meta.url);
@@ -19,7 +19,7 @@ export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 /** F.normalize's default eps. */
 export const L2_EPS = 1e-12;
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     normalize_channels: { consts: Tensor };
     l2_normalize: { norm: Tensor; eps: number };

@@ -4,9 +4,9 @@
  * (same update without weight decay) on variables of the same sizes.
  * @module
  */
-import type { BenchCase } from "../types.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { randn } from "../../src/testing/compare.ts";
+import type { BenchCase } from "../../core/kernel.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { randn } from "../../core/testing.ts";
 import { Sgd } from "./mod.ts";
 
 /** Conv-weight-like sizes summing to ResNet-18's 11.2 M parameters. */

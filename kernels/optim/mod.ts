@@ -5,9 +5,9 @@
  * are cached by content).
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { zeroGrad } from "../../src/autodiff/backward.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { zeroGrad } from "../../core/tensor.ts";
 
 const WGSL = new URL("./sgd.wgsl", import.meta.url);
 

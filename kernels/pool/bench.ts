@@ -5,10 +5,10 @@
  * TF.js (NHWC): tf.mean over H, W with its backward written as a broadcast; tf.maxPool.
  * @module
  */
-import type { BenchCase } from "../types.ts";
+import type { BenchCase } from "../../core/kernel.ts";
 import type * as TF from "@tensorflow/tfjs-core";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { randn } from "../../src/testing/compare.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { randn } from "../../core/testing.ts";
 import {
   globalAvgPoolBackward,
   globalAvgPoolForward,

@@ -2,9 +2,9 @@
  * `deno task kernels check` entries of the pooling family: GPU vs CPU f64 reference.
  * @module
  */
-import type { CheckRow, KernelInfo } from "../types.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { errors, randn } from "../../src/testing/compare.ts";
+import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { errors, randn } from "../../core/testing.ts";
 import {
   globalAvgPoolBackward,
   globalAvgPoolForward,

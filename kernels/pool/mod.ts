@@ -4,9 +4,9 @@
  * ops and backward rules.
  * @module
  */
-import { engine, Params } from "../../src/gpu/engine.ts";
-import { record, type RuleTable } from "../../src/autodiff/tape.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { engine, Params } from "../../core/engine.ts";
+import { record, type RuleTable } from "../../core/tape.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { gridFor } from "../elementwise/mod.ts";
 
 const AVG = new URL("./avgpool.wgsl", import.meta.url);
@@ -24,7 +24,7 @@ export interface MaxPoolGeom {
   pad: number;
 }
 
-declare module "../../src/autodiff/tape.ts" {
+declare module "../../core/tape.ts" {
   interface SavedMap {
     global_avg_pool: { shape: readonly number[] };
     maxpool2d: { indices: Tensor; geom: MaxPoolGeom; shape: readonly number[] };

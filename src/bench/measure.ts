@@ -6,8 +6,8 @@
  * machine's cores), and each side reports its best trial: load only ever slows a trial down.
  * @module
  */
-import type { BenchCase } from "../../kernels/types.ts";
-import { engine } from "../gpu/engine.ts";
+import type { BenchCase } from "../../core/kernel.ts";
+import { engine } from "../../core/engine.ts";
 import { syncTf, type Tf } from "./tfjs.ts";
 
 /** Repetition policy. */

@@ -4,7 +4,7 @@
  * `torch_ratio` and the raw milliseconds). For memory-bound cases the rate is GB/s, named by `unit`.
  * @module
  */
-import type { BenchCase } from "../../kernels/types.ts";
+import type { BenchCase } from "../../core/kernel.ts";
 
 /** One measured case. */
 export interface BenchRow {

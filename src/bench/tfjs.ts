@@ -14,8 +14,9 @@
  * @module
  */
 
-/** The tfjs-core module, with the webgpu backend active. */
-export type Tf = typeof import("@tensorflow/tfjs-core");
+import type { Tf } from "../../core/kernel.ts";
+
+export type { Tf };
 
 interface WebGpuBackendInternals {
   commandEncoder: GPUCommandEncoder | null;

@@ -4,22 +4,7 @@
  * Without python3 + torch the column is skipped with a note; the suite never needs Python.
  * @module
  */
-import type { BenchCase } from "../../kernels/types.ts";
-
-/**
- * What tools/bench_torch.py runs. Ops and their args:
- *   conv2d_fwd | conv2d_dgrad | conv2d_wgrad: N, C, H, W, O, K, S, P (NCHW, no bias)
- *   matmul: M, N, K (C[M,N] = A[M,K]·B[K,N])
- */
-export interface TorchSpec {
-  op: "conv2d_fwd" | "conv2d_dgrad" | "conv2d_wgrad" | "matmul";
-  args: Record<string, number>;
-}
-
-/** A bench case that PyTorch can also time. */
-export interface TorchBenchCase extends BenchCase {
-  torch?: TorchSpec;
-}
+import type { BenchCase, TorchBenchCase, TorchSpec } from "../../core/kernel.ts";
 
 /** The torch spec of a case, if it has one. */
 export function torchSpec(c: BenchCase): TorchSpec | undefined {

@@ -6,7 +6,7 @@
  * @module
  */
 import { basename, dirname } from "node:path";
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { maybeGunzip, readBytes } from "./readers/file_util.ts";
 import { sha256Hex } from "../io/sha256.ts";
 

@@ -13,8 +13,8 @@
  * on batch i) instead of after it.
  * @module
  */
-import { engine } from "../gpu/engine.ts";
-import { Tensor } from "../autodiff/tensor.ts";
+import { engine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 import {
   augmentDispatch,
   type AugmentEntry,
@@ -22,8 +22,9 @@ import {
   packAugment,
   type PackedBatch,
 } from "../../kernels/augment/mod.ts";
-import { type AugmentRecipe, drawViewFor, epochPermutation, recipe } from "./augment_params.ts";
-import type { RawImage } from "./readers/types.ts";
+import { type AugmentRecipe, drawViewFor, recipe } from "../../kernels/augment/params.ts";
+import { epochPermutation } from "../../core/prng.ts";
+import type { RawImage } from "../../core/image.ts";
 import type { ImageSource } from "./loader_sources.ts";
 
 export * from "./loader_sources.ts";

@@ -5,7 +5,8 @@
  * draws, so a view does not depend on which subset or batch it appears in.
  * @module
  */
-import { imageAt, type ImageSet, type RawImage } from "./readers/types.ts";
+import { imageAt, type ImageSet } from "./readers/types.ts";
+import type { RawImage } from "../../core/image.ts";
 import type { ListImageSource } from "./readers/image_list.ts";
 
 /** Items the loader batches: uint8 HWC images (1 or 3 channels, any size) with labels. */

@@ -31,7 +31,6 @@ export {
 export * from "./readers/image_list.ts";
 export * from "./readers/resize.ts";
 export * from "./readers/load_dataset.ts";
-export * from "./split_prng.ts";
 export * from "./split_profiles.ts";
 export * from "./splits.ts";
 export * from "./split_check.ts";

@@ -5,7 +5,7 @@
  * and the first bad entry.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { parseNpy } from "../io/npy.ts";
 import { maybeGunzip, readBytes } from "./readers/file_util.ts";
 import { type ListEntry, readImageList } from "./readers/image_list.ts";

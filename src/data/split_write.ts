@@ -5,7 +5,7 @@
  * labels the splits were drawn from. Also the text histogram `deno task splits` prints.
  * @module
  */
-import { writeFileAtomic } from "../cli.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { formatNpy } from "../io/npy.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import type { GeneratedSplits } from "./splits.ts";

@@ -13,8 +13,8 @@
  * same class→rank assignment in split k (their index sets still differ).
  * @module
  */
-import { UserError } from "../cli.ts";
-import { SplitRng } from "./split_prng.ts";
+import { UserError } from "../../core/errors.ts";
+import { Prng } from "../../core/prng.ts";
 import { type SplitProfile, type SplitSizes, splitSizes } from "./split_profiles.ts";
 
 /** Bumped whenever the same seed would give different files. */
@@ -96,7 +96,7 @@ export function generateSplits(
       `${profile.dataset}: pool of ${pool} per class is too small for the split profile`,
     );
   }
-  const tv = new SplitRng(seed, 0);
+  const tv = Prng.split(seed, 0);
   const pools: Int32Array[] = [];
   const trainParts: Int32Array[] = [];
   const valParts: Int32Array[] = [];
@@ -111,7 +111,7 @@ export function generateSplits(
   }
   const splits: LongTailSplit[] = [];
   for (let k = 1; k <= profile.splits; k++) {
-    const rng = new SplitRng(seed, k);
+    const rng = Prng.split(seed, k);
     const classOfRank = rng.shuffle(Array.from({ length: C }, (_, c) => c));
     const rankOfClass = new Array<number>(C);
     classOfRank.forEach((c, r) => (rankOfClass[c] = r));

@@ -5,7 +5,8 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { UserError, writeFileAtomic } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { discoverResults, type FoundResults } from "./analyse_discover.ts";
 import { formatCsv, formatMarkdown, formatRunsCsv, formatTable } from "./analyse_format.ts";
 import {

@@ -5,7 +5,7 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { readResults, type Results, type Stage, STAGES } from "./results.ts";
 
 /** How many folder levels below an input the search for run folders goes. */

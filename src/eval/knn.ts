@@ -14,7 +14,7 @@
  * l2NormalizeForward (F.normalize, eps 1e-12).
  * @module
  */
-import { Tensor } from "../autodiff/tensor.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { gemm } from "../../kernels/linear/matmul.ts";
 import { l2NormalizeForward } from "../../kernels/normalize/mod.ts";
 import { KNN_MAX_K, knnVote } from "../../kernels/knn/mod.ts";

@@ -6,13 +6,13 @@
  * `knn.csv` in the run folder (epoch, step, knn_acc, seconds).
  * @module
  */
-import { writeFileAtomic } from "../cli.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import type { ResNet } from "../nn/resnet.ts";
 import { toRgb } from "../data/readers/types.ts";
 import { type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
 import { readSplitIndices, resolveSplit } from "../data/split_read.ts";
 import type { SplitSource } from "../data/authors_splits.ts";
-import { epochPermutation } from "../data/augment_params.ts";
+import { epochPermutation } from "../../core/prng.ts";
 import { KNN_DEFAULTS, knnAccuracy, normalizeBank } from "./knn.ts";
 import {
   backboneExtractor,

@@ -8,14 +8,15 @@
  * is the caller's (probe_stage.ts), so the test set is touched once.
  * @module
  */
-import { UserError } from "../cli.ts";
-import { Tensor, tidy } from "../autodiff/tensor.ts";
-import { noGrad } from "../autodiff/tape.ts";
-import { backward, zeroGrad } from "../autodiff/backward.ts";
+import { UserError } from "../../core/errors.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { noGrad } from "../../core/tape.ts";
+import { backward } from "../../kernels/backward.ts";
+import { zeroGrad } from "../../core/tensor.ts";
 import { accumulate, scale } from "../../kernels/elementwise/mod.ts";
-import { engine } from "../gpu/engine.ts";
-import { Rng } from "../train/rng.ts";
-import { epochPermutation } from "../data/augment_params.ts";
+import { engine } from "../../core/engine.ts";
+import { Prng } from "../../core/prng.ts";
+import { epochPermutation } from "../../core/prng.ts";
 import { accuracyOf, type FeatureBank, gatherRows, predictBank } from "./probe_features.ts";
 import { linear } from "../../kernels/linear/mod.ts";
 import { crossEntropy } from "../../kernels/loss/mod.ts";
@@ -103,7 +104,7 @@ export function initClassifier(
   dim: number,
   seed: number,
 ): { weight: Float32Array; bias: Float32Array } {
-  const rng = new Rng(seed, "linear-probe-init");
+  const rng = Prng.named(seed, "linear-probe-init");
   const weight = new Float32Array(classes * dim);
   for (let i = 0; i < weight.length; i++) weight[i] = 0.01 * rng.normal();
   return { weight, bias: new Float32Array(classes) };

@@ -5,10 +5,12 @@
  * @module
  */
 import { basename, dirname, isAbsolute, resolve } from "node:path";
-import { type CommandSpec, num, parseCommand, type Parsed, UserError } from "../cli.ts";
+import { type CommandSpec, num, parseCommand, type Parsed } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import type { Stage } from "./results.ts";
 import { FEW_SHOT, FULL_SHOT, type ProbeHyper } from "./linear_probe.ts";
-import { fewShotSplitFor, LIST_DATASETS, PROBE_DATASETS } from "./probe_inputs.ts";
+import { fewShotSplitFor, PROBE_DATASETS } from "./probe_inputs.ts";
+import { LIST_DATASETS } from "../data/readers/load_dataset.ts";
 import { SPLIT_SOURCES, type SplitProvenance, type SplitSource } from "../data/authors_splits.ts";
 import { isSplitPath } from "../data/split_read.ts";
 import type { ProbeStageOptions } from "./probe_stage.ts";

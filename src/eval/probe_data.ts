@@ -7,9 +7,9 @@
  * backbone every epoch).
  * @module
  */
-import { type Tensor, tidy } from "../autodiff/tensor.ts";
-import { noGrad } from "../autodiff/tape.ts";
-import { type AugmentRecipe, recipe } from "../data/augment_params.ts";
+import { type Tensor, tidy } from "../../core/tensor.ts";
+import { noGrad } from "../../core/tape.ts";
+import { type AugmentRecipe, recipe } from "../../kernels/augment/params.ts";
 import type { ImageSet } from "../data/readers/types.ts";
 import { callbackSource, imageSetSource, type ImageSource, Loader } from "../data/loader.ts";
 import type { ListImageSource } from "../data/readers/image_list.ts";

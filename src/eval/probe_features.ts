@@ -8,8 +8,8 @@
  * every epoch only runs the linear layer over them.
  * @module
  */
-import { engine } from "../gpu/engine.ts";
-import { Tensor } from "../autodiff/tensor.ts";
+import { engine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { gemm } from "../../kernels/linear/matmul.ts";
 import { gatherRowsInto } from "../../kernels/elementwise/mod.ts";
 import { argmaxRows } from "../../kernels/loss/mod.ts";

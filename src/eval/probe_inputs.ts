@@ -5,18 +5,20 @@
  * @module
  */
 import { basename, dirname } from "node:path";
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { classCounts, toRgb } from "../data/readers/types.ts";
-import { DATASET_NAMES, type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
+import {
+  DATASET_NAMES,
+  type DatasetName,
+  LIST_DATASETS,
+  loadDataset,
+} from "../data/readers/load_dataset.ts";
 import { ListImageSource } from "../data/readers/image_list.ts";
 import { readSplit, readSplitIndices, resolveSplit } from "../data/split_read.ts";
 import type { SplitSource } from "../data/authors_splits.ts";
-import { epochPermutation } from "../data/augment_params.ts";
+import { epochPermutation } from "../../core/prng.ts";
 import type { Grouping } from "./results.ts";
 import { imagesFromList, imagesFromSet, type ProbeImages, restrictImages } from "./probe_data.ts";
-
-/** Datasets read through list files (ImageNet-style), with their class counts. */
-export const LIST_DATASETS: Record<string, number> = { imagenet100: 100, imagenet: 1000 };
 
 /** Every dataset name a probe accepts. */
 export const PROBE_DATASETS: readonly string[] = [...DATASET_NAMES, ...Object.keys(LIST_DATASETS)];

@@ -8,13 +8,14 @@
  * @module
  */
 import { splitRecord } from "../data/authors_splits.ts";
-import { UserError, writeFileAtomic } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { OrderedDict, type PyKey } from "../io/torch_types.ts";
 import type { PyWritable } from "../io/torch_pickle.ts";
 import { loadTorch, saveTorch } from "../io/torch_file.ts";
 import { findStateDict } from "../io/checkpoint.ts";
-import { Tensor } from "../autodiff/tensor.ts";
-import { initEngine } from "../gpu/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { initEngine } from "../../core/engine.ts";
 import { loadForInference } from "../nn/embed.ts";
 import {
   type EpochRecord,

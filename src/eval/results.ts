@@ -5,7 +5,8 @@
  * @module
  */
 import { dirname } from "node:path";
-import { UserError, writeFileAtomic } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 
 /** Version tag of the results file; bump it when a field changes meaning. */
 export const RESULTS_SCHEMA = "sdclr-results/1";

@@ -6,7 +6,8 @@
  * rng: [int], config: str (JSON)}`. Tensors round-trip bit-exactly.
  * @module
  */
-import { UserError, writeFileAtomic } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { formatTorch, loadTorch, parseTorch } from "./torch_file.ts";
 import type { PyWritable } from "./torch_pickle.ts";
 import { readInputFile } from "./read_file.ts";

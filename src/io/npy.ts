@@ -4,7 +4,8 @@
  * with a clear error). Every malformed file gives a one-line UserError naming the file.
  * @module
  */
-import { UserError, writeFileAtomic } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { readInputFile } from "./read_file.ts";
 
 /** Typed array per supported dtype. */

@@ -3,7 +3,7 @@
  * or a folder; shared by the `.npy`, `.pt` and checkpoint loaders.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 
 /** Reads `path`; a missing file or a folder is a UserError, other failures pass through. */
 export async function readInputFile(path: string): Promise<Uint8Array> {

@@ -5,7 +5,8 @@
  * Tensors are materialised as contiguous copies; storages shared between views are read once.
  * @module
  */
-import { UserError, writeFileAtomic } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { pickleTorch, type PyWritable } from "./torch_pickle.ts";
 import { readInputFile } from "./read_file.ts";
 import {

@@ -4,7 +4,7 @@
  * the file; each allowed global maps to a small pure function.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import {
   OrderedDict,
   type PyKey,

@@ -7,7 +7,7 @@
  * others floats; wrap a number in `PyFloat` to force a float (e.g. a learning rate of 1.0).
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import {
   DTYPE_INFO,
   isTensor,

@@ -6,7 +6,7 @@
  * `Uint8Array`, sets as arrays. Also the dtype tables shared by the reader and the writer.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 
 /** Tensor element types the checkpoint reader understands. */
 export type TorchDtype =

@@ -7,7 +7,7 @@
  * the pickle; the caller materialises them once the storages are known.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import type { PyKey } from "./torch_types.ts";
 import { allowList, build, describe, fail, GlobalRef, type Item } from "./torch_globals.ts";
 import { runPickle } from "./unpickle.ts";

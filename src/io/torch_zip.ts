@@ -7,7 +7,7 @@
  * @module
  */
 import { inflateSync } from "fflate";
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);

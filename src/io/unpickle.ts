@@ -9,7 +9,7 @@
  * are JS arrays, ints numbers (bigint beyond 2^53), None null.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 
 /** What one reader allows and how it represents tuples, dicts and bytes. */
 export interface PickleDialect<V> {

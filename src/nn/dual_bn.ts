@@ -4,7 +4,7 @@
  * pruned branch set 1 (`bn_list.1`); a single-BN layer serves both branches with its one set.
  * @module
  */
-import { Tensor } from "../autodiff/tensor.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { batchNorm, type BatchNormParams } from "../../kernels/batchnorm/mod.ts";
 import { BN_FIELDS, type BnDef, bnPrefix } from "./arch.ts";
 import type { HostState } from "./init.ts";

@@ -4,13 +4,13 @@
  * shapes, and compute eval-mode features (pooled backbone or projection head) of a branch.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { findStateDict } from "../io/checkpoint.ts";
 import { loadTorch } from "../io/torch_file.ts";
 import type { NpyArray } from "../io/npy.ts";
 import { isTensor, type TorchTensor } from "../io/torch_types.ts";
-import { Tensor, tidy } from "../autodiff/tensor.ts";
-import { noGrad } from "../autodiff/tape.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { noGrad } from "../../core/tape.ts";
 import { allConvs, buildArch } from "./arch.ts";
 import type { Branch } from "./dual_bn.ts";
 import { pruneModel, setMasks } from "./prune.ts";

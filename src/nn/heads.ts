@@ -5,7 +5,7 @@
  * every BN dual in the SDCLR model. Hidden width = backbone feature size, output projDim.
  * @module
  */
-import type { Tensor } from "../autodiff/tensor.ts";
+import type { Tensor } from "../../core/tensor.ts";
 import type { ArchDef } from "./arch.ts";
 import type { Branch, DualBatchNorm } from "./dual_bn.ts";
 import { linearOp } from "./ops.ts";

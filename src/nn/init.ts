@@ -5,7 +5,7 @@
  * layers with PyTorch's default (weight and bias U(−1/√fan_in, 1/√fan_in)).
  * @module
  */
-import { TrainRng } from "../train/rng.ts";
+import { Prng } from "../../core/prng.ts";
 import { allBns, allConvs, type ArchDef, BN_FIELDS, bnPrefix, bnSets } from "./arch.ts";
 
 /** Host values by state_dict key; `num_batches_tracked` entries are plain numbers. */
@@ -16,7 +16,7 @@ export interface HostState {
 
 /** Draws the initial state of `arch` from `seed` (same seed → same bits). */
 export function initState(arch: ArchDef, seed: number): HostState {
-  const rng = new TrainRng(seed, "init");
+  const rng = Prng.named(seed, "init");
   const tensors: HostState["tensors"] = new Map();
   const counters: HostState["counters"] = new Map();
   for (const c of allConvs(arch)) {

@@ -3,7 +3,7 @@
  * depend on each family's option spelling.
  * @module
  */
-import type { Tensor } from "../autodiff/tensor.ts";
+import type { Tensor } from "../../core/tensor.ts";
 import { conv2d } from "../../kernels/conv2d/mod.ts";
 import { linear } from "../../kernels/linear/mod.ts";
 import { globalAvgPool, maxPool2d } from "../../kernels/pool/mod.ts";

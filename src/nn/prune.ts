@@ -5,7 +5,7 @@
  * authors' `save_mask` does: "conv1", "layer1.0.conv1", …) and by weight key on the model.
  * @module
  */
-import { Tensor } from "../autodiff/tensor.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { allConvs } from "./arch.ts";
 import { magnitudeMasks, type PruneResult } from "./prune_cpu.ts";
 import type { ResNet } from "./resnet.ts";

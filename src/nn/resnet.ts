@@ -5,7 +5,7 @@
  * uses w ⊙ mask (the masks from prune.ts) and BN set 1.
  * @module
  */
-import { Tensor } from "../autodiff/tensor.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { add, relu } from "../../kernels/elementwise/mod.ts";
 import {
   allBns,

@@ -7,7 +7,7 @@
  * the dense set), and inference of the architecture from a state dict's keys and shapes.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { expectKeys } from "../io/checkpoint.ts";
 import type { TorchTensor } from "../io/torch_types.ts";
 import {

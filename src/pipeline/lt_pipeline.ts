@@ -1,7 +1,7 @@
 /**
  * The experiment pipeline behind `deno task cifar10-lt | cifar100-lt | imagenet100-lt |
  * imagenet-lt`, replacing the authors' shell scripts: for every split, pretraining → full-shot
- * linear probe → few-shot probe, each a separate `deno run` process (a crash stays in its
+ * linear probe → few-shot probe, each a separate `deno task` process (a crash stays in its
  * stage; every stage resumes or skips on a rerun), one run folder per split named like the
  * authors' `pretrain_name`, and at the end the analysis table of this configuration.
  * Each run folder gets `pipeline.json` (the configuration and split files it was made with;
@@ -9,7 +9,8 @@
  * the authors' bash_log.txt).
  * @module
  */
-import { UserError, writeFileAtomic } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 import { loadCheckpoint } from "../io/checkpoint.ts";
 import { analyse } from "../eval/analyse.ts";
 import { readResults, resultsPath, type Stage } from "../eval/results.ts";
@@ -19,7 +20,7 @@ import { describeProvenance, splitProvenance, splitRecord } from "../data/author
 import { fileExists, planJob, pretrainDir, shellQuote, type StagePlan } from "./plan.ts";
 import type { ScriptName } from "./profiles.ts";
 
-/** The repository root (where `scripts/` lives); stage processes run there. */
+/** The repository root (where deno.json lives); stage processes run there. */
 export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(
   /\/$/,
   "",
@@ -53,7 +54,7 @@ export async function probeDone(runDir: string, stage: Stage, c: PipelineConfig)
 }
 
 function display(args: string[]): string {
-  return ["deno", "run", "-A", ...args].map(shellQuote).join(" ");
+  return ["deno", "task", ...args].map(shellQuote).join(" ");
 }
 
 async function runStage(plan: StagePlan, args: string[]): Promise<boolean> {
@@ -65,7 +66,7 @@ async function runStage(plan: StagePlan, args: string[]): Promise<boolean> {
   const env: Record<string, string> = {};
   if (!Deno.env.get("XDG_RUNTIME_DIR")) env.XDG_RUNTIME_DIR = "/tmp";
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
+    args: ["task", ...args],
     cwd: REPO_ROOT,
     env,
     stdin: "null",

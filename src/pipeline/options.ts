@@ -5,7 +5,8 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { type CommandSpec, type OptionSpec, parseCommand, type Parsed, UserError } from "../cli.ts";
+import { type CommandSpec, type OptionSpec, parseCommand, type Parsed } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
 import { SPLIT_SOURCES, type SplitSource } from "../data/authors_splits.ts";
 

@@ -1,11 +1,12 @@
 /**
  * From a PipelineConfig to what runs: per split, the run folder, the split files each stage
  * reads (ours, or the authors' released layout under `--split-dir`), and the three stage
- * command lines (`deno run -A scripts/<stage>.ts …`). Pure given a file-existence probe, so
+ * command lines (`deno task <stage> …`, the commands a user would type). Pure given a
+ * file-existence probe, so
  * the mapping from the authors' flags to our commands is unit-tested without running anything.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { SHIPPED_SPLITS_DIR, splitFileName } from "../data/split_read.ts";
 import {
   AUTHORS_SPLITS_DIR,
@@ -38,7 +39,7 @@ export interface StagePlan {
   job: SplitJob;
   runDir: string;
   files: SplitFiles;
-  /** Arguments after `deno run -A` (script path first), by stage. */
+  /** Arguments after `deno task` (the task name first), by stage. */
   pretrain: string[];
   linear: string[];
   fewshot: string[];
@@ -204,13 +205,13 @@ export function checkpointCandidates(c: PipelineConfig, job: SplitJob, runDir: s
 
 function probeArgs(
   c: PipelineConfig,
-  script: string,
+  task: string,
   runDir: string,
   f: SplitFiles,
   train: string,
   checkpoint: string,
 ): string[] {
-  const a = [script, "--checkpoint", checkpoint, "--dataset", c.dataset];
+  const a = [task, "--checkpoint", checkpoint, "--dataset", c.dataset];
   if (c.data !== undefined) a.push("--data", c.data);
   a.push("--train-split", train, "--val-split", f.val);
   if (f.test !== undefined) a.push("--test-split", f.test);
@@ -228,7 +229,7 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
   const runDir = runDirOf(c, job);
   const files = splitFiles(c, job, exists);
   const checkpoints = checkpointCandidates(c, job, runDir);
-  const pre = ["scripts/pretrain.ts", "--dataset", c.dataset];
+  const pre = ["pretrain", "--dataset", c.dataset];
   if (c.data !== undefined) pre.push("--data", c.data);
   pre.push("--split", files.pretrain, "--method", c.method, "--model", c.model);
   if (c.width !== undefined) pre.push("--width", String(c.width));
@@ -258,8 +259,8 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
     runDir,
     files,
     pretrain: pre,
-    linear: probeArgs(c, "scripts/linear.ts", runDir, files, files.train, checkpoints[0]),
-    fewshot: probeArgs(c, "scripts/fewshot.ts", runDir, files, files.fewshot, checkpoints[0]),
+    linear: probeArgs(c, "linear", runDir, files, files.train, checkpoints[0]),
+    fewshot: probeArgs(c, "fewshot", runDir, files, files.fewshot, checkpoints[0]),
     checkpoints,
   };
 }

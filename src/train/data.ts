@@ -4,18 +4,17 @@
  * of files decoded per batch), and the two views of each batch through the suite's loader.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { readNpy } from "../io/npy.ts";
-import type { Tensor } from "../autodiff/tensor.ts";
-import { type DatasetName, loadDataset } from "../data/readers/load_dataset.ts";
+import type { Tensor } from "../../core/tensor.ts";
+import { type DatasetName, LIST_DATASETS, loadDataset } from "../data/readers/load_dataset.ts";
 import { type ImageSet, toRgb } from "../data/readers/types.ts";
 import { readSplitIndices, resolveSplit } from "../data/split_read.ts";
 import type { SplitSource } from "../data/authors_splits.ts";
-import { recipe } from "../data/augment_params.ts";
+import { recipe } from "../../kernels/augment/params.ts";
 import { callbackSource, imageSetSource, type ImageSource, Loader } from "../data/loader.ts";
 import { ListImageSource } from "../data/readers/image_list.ts";
 import { resizeShorter } from "../data/readers/resize.ts";
-import { LIST_DATASETS } from "../eval/probe_inputs.ts";
 
 /** Reads uint8 images [N, H, W, C] (C 1 or 3) from a `.npy` file as an ImageSet. */
 export async function imagesFromNpy(path: string): Promise<ImageSet> {

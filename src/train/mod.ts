@@ -6,7 +6,6 @@
 export * from "./data.ts";
 export * from "./optim_ops.ts";
 export * from "./pretrain.ts";
-export * from "./rng.ts";
 export * from "./run_files.ts";
 export * from "./schedule.ts";
 export * from "./steps.ts";

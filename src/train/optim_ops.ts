@@ -4,9 +4,9 @@
  * @module
  */
 import { Sgd } from "../../kernels/optim/mod.ts";
-import type { Tensor } from "../autodiff/tensor.ts";
+import type { Tensor } from "../../core/tensor.ts";
 import type { TorchTensor } from "../io/torch_types.ts";
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import type { Optimizer } from "./steps.ts";
 
 /** An optimizer whose state can be saved and restored by parameter key. */

@@ -8,7 +8,7 @@
  * current epoch and the global step, which together fix everything that follows.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "../../core/errors.ts";
 import {
   describeProvenance,
   type SplitProvenance,
@@ -30,7 +30,7 @@ import { hostToTorch, torchToHost } from "../nn/state_dict.ts";
 import { type AugmentMode, LIST_VIEW_SIZE, loadTrainImages, ViewSource } from "./data.ts";
 import { makeSgd, type TrainOptimizer } from "./optim_ops.ts";
 import { progressLine, RunFiles } from "./run_files.ts";
-import { seedWords } from "./rng.ts";
+import { seedWords } from "../../core/prng.ts";
 import { lrAt } from "./schedule.ts";
 import { LossLog, type Method, trainStep } from "./steps.ts";
 

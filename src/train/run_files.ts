@@ -4,7 +4,7 @@
  * display (loss, img/s, ETA) on stderr.
  * @module
  */
-import { writeFileAtomic } from "../cli.ts";
+import { writeFileAtomic } from "../../core/fs.ts";
 
 /** Columns of metrics.csv. */
 export const METRIC_COLUMNS = ["epoch", "step", "loss", "lr", "sparsity", "time"] as const;

@@ -12,12 +12,13 @@
  * Each step runs inside `tidy`; nothing is read back (the loss stays on the GPU, see LossLog).
  * @module
  */
-import { Tensor, tidy } from "../autodiff/tensor.ts";
-import { noGrad } from "../autodiff/tape.ts";
-import { backward, zeroGrad } from "../autodiff/backward.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { noGrad } from "../../core/tape.ts";
+import { backward } from "../../kernels/backward.ts";
+import { zeroGrad } from "../../core/tensor.ts";
 import { detach, sliceRows } from "../../kernels/elementwise/mod.ts";
 import { ntXent } from "../../kernels/loss/mod.ts";
-import { engine } from "../gpu/engine.ts";
+import { engine } from "../../core/engine.ts";
 import type { ResNet } from "../nn/resnet.ts";
 
 /** What the steps need from an optimizer: apply the accumulated gradients at a rate. */

@@ -3,16 +3,16 @@
  * to NT-Xent, built from the suite's ops; the loss and every parameter gradient must equal
  * PyTorch's (tests/golden/gen_resnet_block.py) within 1e-3 relative per tensor.
  */
-import { initEngine } from "../../src/gpu/engine.ts";
-import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
-import { backward } from "../../src/autodiff/backward.ts";
+import { initEngine } from "../../core/engine.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { backward } from "../../kernels/backward.ts";
 import { add, relu, sliceRows } from "../../kernels/elementwise/mod.ts";
 import { conv2d } from "../../kernels/conv2d/mod.ts";
 import { batchNorm, createBatchNorm } from "../../kernels/batchnorm/mod.ts";
 import { globalAvgPool } from "../../kernels/pool/mod.ts";
 import { linear } from "../../kernels/linear/mod.ts";
 import { ntXent } from "../../kernels/loss/mod.ts";
-import { assertClose } from "../../src/testing/compare.ts";
+import { assertClose } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

@@ -1,5 +1,5 @@
-import { initEngine } from "../../src/gpu/engine.ts";
-import { assertClose } from "../../src/testing/compare.ts";
+import { initEngine } from "../../core/engine.ts";
+import { assertClose } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 import {
   type AugmentRecipe,
@@ -8,11 +8,11 @@ import {
   drawViewFor,
   recipe,
   resizedShape,
-  Rng,
   roundHalfEven,
   sampleResizedCrop,
   type ViewParams,
-} from "../../src/data/augment_params.ts";
+} from "../../kernels/augment/params.ts";
+import { Prng } from "../../core/prng.ts";
 import {
   adjustBrightnessRef,
   adjustContrastRef,
@@ -89,7 +89,7 @@ Deno.test("augment params: roundHalfEven, Resize and CenterCrop geometry as torc
 });
 
 Deno.test("augment params: RandomResizedCrop falls back to the central crop", () => {
-  const rng = new Rng(1);
+  const rng = Prng.keyed(1);
   // scale > 1 can never fit: all 10 attempts fail.
   const wide = sampleResizedCrop(10, 40, [2, 3], [3 / 4, 4 / 3], rng);
   check(JSON.stringify(wide) === '{"top":0,"left":13,"h":10,"w":13}', JSON.stringify(wide));
@@ -116,7 +116,7 @@ function expectedAreaFraction(H: number, W: number, s: [number, number], r: [num
   }
   pAcc /= M * M;
   eAcc /= M * M;
-  const fb = sampleResizedCrop(H, W, [2, 3], r, new Rng(0));
+  const fb = sampleResizedCrop(H, W, [2, 3], r, Prng.keyed(0));
   const miss = (1 - pAcc) ** 10;
   return (eAcc * (1 - miss)) / pAcc + (miss * fb.h * fb.w) / A;
 }
@@ -247,7 +247,7 @@ Deno.test("augment kernel: a 1-channel source equals its 3-channel expansion", a
     channels: 3,
     data: Uint8Array.from({ length: g.data.length * 3 }, (_, i) => g.data[Math.floor(i / 3)]),
   };
-  const rng = new Rng(77);
+  const rng = Prng.keyed(77);
   const views: ViewParams[] = Array.from(
     { length: 6 },
     () => drawView(recipe("cifar"), 28, 28, rng),

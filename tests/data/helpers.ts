@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { UserError } from "../../src/cli.ts";
+import { UserError } from "../../core/errors.ts";
 
 /** Runs `fn` with a fresh temp folder, removed afterwards. */
 export async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {

@@ -8,7 +8,7 @@ import {
   readImageList,
 } from "../../src/data/readers/image_list.ts";
 import { centerCrop, resize, resizeShorter, roundHalfEven } from "../../src/data/readers/resize.ts";
-import type { RawImage } from "../../src/data/readers/types.ts";
+import type { RawImage } from "../../core/image.ts";
 import { assertUserError, withTempDir } from "./helpers.ts";
 
 function solidJpeg(w: number, h: number, rgb: [number, number, number]): Uint8Array {

@@ -1,5 +1,5 @@
-import { engine, initEngine } from "../../src/gpu/engine.ts";
-import { assertClose } from "../../src/testing/compare.ts";
+import { engine, initEngine } from "../../core/engine.ts";
+import { assertClose } from "../../core/testing.ts";
 import {
   type Batch,
   callbackSource,
@@ -9,8 +9,9 @@ import {
   Loader,
   pretrainLoader,
 } from "../../src/data/loader.ts";
-import type { ImageSet, RawImage } from "../../src/data/readers/types.ts";
-import { drawViewFor, recipe } from "../../src/data/augment_params.ts";
+import type { ImageSet } from "../../src/data/readers/types.ts";
+import type { RawImage } from "../../core/image.ts";
+import { drawViewFor, recipe } from "../../kernels/augment/params.ts";
 import { augment } from "../../kernels/augment/mod.ts";
 import { augmentRef } from "../../kernels/augment/reference.ts";
 import { randomImage } from "../../kernels/augment/check.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { nestedBlocks } from "../../src/data/split_check.ts";
-import { splitmix64, SplitRng } from "../../src/data/split_prng.ts";
+import { Prng, splitmix64 } from "../../core/prng.ts";
 import { longTailCounts, SPLIT_PROFILES, splitSizes } from "../../src/data/split_profiles.ts";
 import { generateSplits } from "../../src/data/splits.ts";
 import { readSplitIndices } from "../../src/data/split_read.ts";
@@ -15,9 +15,9 @@ Deno.test("PRNG: splitmix64 and xoshiro128** known answers; below() is unbiased 
   // splitmix64(0) first output is the published reference value; the xoshiro words were
   // computed with an independent Python transcription of the reference C code.
   assert.equal(splitmix64(0n)[0], 0xe220a8397b1dcdafn);
-  const r = new SplitRng(0);
+  const r = Prng.split(0);
   assert.deepEqual([r.nextU32(), r.nextU32(), r.nextU32()], [3737715805, 2584255861, 2876756834]);
-  const a = new SplitRng(5, 1), b = new SplitRng(5, 1), c = new SplitRng(5, 2);
+  const a = Prng.split(5, 1), b = Prng.split(5, 1), c = Prng.split(5, 2);
   const sa = Array.from({ length: 8 }, () => a.nextU32());
   assert.deepEqual(sa, Array.from({ length: 8 }, () => b.nextU32()));
   assert.notDeepEqual(sa, Array.from({ length: 8 }, () => c.nextU32()));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 // Test-only XML parser (pinned in deno.json) to check the SVGs are well-formed.
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { UserError } from "../../src/cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { analyse } from "../../src/eval/analyse.ts";
 import { renderSvg } from "../../src/eval/plots.ts";
 import {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
+import { initEngine } from "../../core/engine.ts";
 import { FeatureBank } from "../../src/eval/probe_features.ts";
 import { knnAccuracy, knnPredict, normalizeBank } from "../../src/eval/knn.ts";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { UserError } from "../../src/cli.ts";
+import { initEngine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { UserError } from "../../core/errors.ts";
 import { cachedBatches, type TrainBatches, trainLinearProbe } from "../../src/eval/linear_probe.ts";
 import { FeatureBank } from "../../src/eval/probe_features.ts";
-import { errors } from "../../src/testing/compare.ts";
+import { errors } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { initEngine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { copyOf } from "../../kernels/elementwise/mod.ts";
 import { loadTorch } from "../../src/io/torch_file.ts";
 import { findStateDict } from "../../src/io/checkpoint.ts";

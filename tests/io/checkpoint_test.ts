@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UserError } from "../../src/cli.ts";
+import { UserError } from "../../core/errors.ts";
 import {
   expectKeys,
   findStateDict,

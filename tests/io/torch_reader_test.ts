@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UserError } from "../../src/cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { loadTorch, parseTorch } from "../../src/io/torch_file.ts";
 import { assertMatches, FIXTURES, readExpected } from "./torch_expected.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UserError } from "../../src/cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { tensorFromStorage } from "../../src/io/torch_types.ts";
 import { unpickle } from "../../src/io/torch_unpickle.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UserError } from "../../src/cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { formatCheckpoint } from "../../src/io/checkpoint.ts";
 import { formatTorch, parseTorch, saveTorch } from "../../src/io/torch_file.ts";
 import type { PyWritable } from "../../src/io/torch_pickle.ts";

@@ -1,7 +1,7 @@
-import { engine, initEngine } from "../../src/gpu/engine.ts";
-import { Tensor, tidy, tidyAsync } from "../../src/autodiff/tensor.ts";
-import { noGrad } from "../../src/autodiff/tape.ts";
-import { backward } from "../../src/autodiff/backward.ts";
+import { engine, initEngine } from "../../core/engine.ts";
+import { Tensor, tidy, tidyAsync } from "../../core/tensor.ts";
+import { noGrad } from "../../core/tape.ts";
+import { backward } from "../../kernels/backward.ts";
 import {
   batchNorm,
   type BatchNormParams,
@@ -9,7 +9,7 @@ import {
   createBatchNorm,
 } from "../../kernels/batchnorm/mod.ts";
 import { batchNormBwdRef, batchNormRef } from "../../kernels/batchnorm/reference.ts";
-import { assertClose, finiteDiff, randn } from "../../src/testing/compare.ts";
+import { assertClose, finiteDiff, randn } from "../../core/testing.ts";
 import { type GoldenCase, loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

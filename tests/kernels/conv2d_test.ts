@@ -1,6 +1,6 @@
-import { engine, initEngine } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
-import { backward } from "../../src/autodiff/backward.ts";
+import { engine, initEngine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { backward } from "../../kernels/backward.ts";
 import {
   conv2d,
   conv2dBackwardInput,
@@ -30,7 +30,7 @@ import {
   useTextures,
 } from "../../kernels/conv2d/texture.ts";
 import { caseData } from "../../kernels/conv2d/check.ts";
-import { assertClose, finiteDiff } from "../../src/testing/compare.ts";
+import { assertClose, finiteDiff } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

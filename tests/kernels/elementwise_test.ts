@@ -1,6 +1,6 @@
-import { engine, initEngine } from "../../src/gpu/engine.ts";
-import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
-import { backward } from "../../src/autodiff/backward.ts";
+import { engine, initEngine } from "../../core/engine.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { backward } from "../../kernels/backward.ts";
 import { add, gatherRowsInto, relu, scale, sliceRows } from "../../kernels/elementwise/mod.ts";
 import {
   addRef,
@@ -9,7 +9,7 @@ import {
   reluRef,
   scaleRef,
 } from "../../kernels/elementwise/reference.ts";
-import { assertClose, finiteDiff, randn, seededRandom } from "../../src/testing/compare.ts";
+import { assertClose, finiteDiff, randn, seededRandom } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

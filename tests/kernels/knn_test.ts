@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { initEngine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { KNN_MAX_K, knnMaxClasses, knnVote } from "../../kernels/knn/mod.ts";
 import { knnVoteRef } from "../../kernels/knn/reference.ts";
 import { type KnnCase, knnCaseRow } from "../../kernels/knn/check.ts";

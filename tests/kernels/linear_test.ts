@@ -1,9 +1,9 @@
-import { engine, initEngine } from "../../src/gpu/engine.ts";
-import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
-import { backward } from "../../src/autodiff/backward.ts";
+import { engine, initEngine } from "../../core/engine.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { backward } from "../../kernels/backward.ts";
 import { gemm, linear, matmul } from "../../kernels/linear/mod.ts";
 import { linearBwdRef, linearRef, matmulRef } from "../../kernels/linear/reference.ts";
-import { assertClose, finiteDiff, randn } from "../../src/testing/compare.ts";
+import { assertClose, finiteDiff, randn } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

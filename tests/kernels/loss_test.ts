@@ -1,7 +1,7 @@
-import { engine, initEngine } from "../../src/gpu/engine.ts";
-import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
-import { backward } from "../../src/autodiff/backward.ts";
-import { noGrad } from "../../src/autodiff/tape.ts";
+import { engine, initEngine } from "../../core/engine.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { backward } from "../../kernels/backward.ts";
+import { noGrad } from "../../core/tape.ts";
 import { detach } from "../../kernels/elementwise/mod.ts";
 import {
   AccuracyCounter,
@@ -16,7 +16,7 @@ import {
   crossEntropyRef,
   ntXentRef,
 } from "../../kernels/loss/reference.ts";
-import { assertClose, finiteDiff, randn, seededRandom } from "../../src/testing/compare.ts";
+import { assertClose, finiteDiff, randn, seededRandom } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

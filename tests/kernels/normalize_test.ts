@@ -1,6 +1,6 @@
-import { engine, initEngine } from "../../src/gpu/engine.ts";
-import { Tensor, tidy } from "../../src/autodiff/tensor.ts";
-import { backward } from "../../src/autodiff/backward.ts";
+import { engine, initEngine } from "../../core/engine.ts";
+import { Tensor, tidy } from "../../core/tensor.ts";
+import { backward } from "../../kernels/backward.ts";
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -13,7 +13,7 @@ import {
   normalizeChannelsBwdRef,
   normalizeChannelsRef,
 } from "../../kernels/normalize/reference.ts";
-import { assertClose, finiteDiff, randn } from "../../src/testing/compare.ts";
+import { assertClose, finiteDiff, randn } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

@@ -1,8 +1,8 @@
-import { initEngine } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { initEngine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { Sgd } from "../../kernels/optim/mod.ts";
 import { sgdRef } from "../../kernels/optim/reference.ts";
-import { assertClose, randn } from "../../src/testing/compare.ts";
+import { assertClose, randn } from "../../core/testing.ts";
 import { type GoldenCase, loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { initEngine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { argmaxRows } from "../../kernels/loss/mod.ts";
 import { gatherRowsInto } from "../../kernels/elementwise/mod.ts";
 import { knnVote } from "../../kernels/knn/mod.ts";

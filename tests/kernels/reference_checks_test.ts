@@ -4,7 +4,7 @@
  * even where no PyTorch golden covers it.
  */
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
+import { initEngine } from "../../core/engine.ts";
 import { allKernels } from "../../kernels/registry.ts";
 
 await initEngine({ quiet: true });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
+import { initEngine } from "../../core/engine.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../src/io/checkpoint.ts";
 import { readNpy } from "../../src/io/npy.ts";
 import { buildArch } from "../../src/nn/arch.ts";
@@ -8,7 +8,7 @@ import { initState } from "../../src/nn/init.ts";
 import { pruneModel } from "../../src/nn/prune.ts";
 import { ResNet } from "../../src/nn/resnet.ts";
 import { hostToTorch, torchToHost } from "../../src/nn/state_dict.ts";
-import { assertClose } from "../../src/testing/compare.ts";
+import { assertClose } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

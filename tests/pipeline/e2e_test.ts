@@ -48,7 +48,7 @@ Deno.test({
       }
       const commands = (await Deno.readTextFile(`${run}/commands.log`)).trim().split("\n");
       assert.equal(commands.length, 3);
-      assert.match(commands[0], /scripts\/pretrain\.ts .*--dual-bn/);
+      assert.match(commands[0], /deno task pretrain .*--dual-bn/);
       assert.match(first.out, /NOT the paper's protocol/);
       assert.match(first.out, /sdclr-p0\.9-e1-b32-w4-steps2-cached/); // the analysis table
       // Rerun: every stage is found complete.

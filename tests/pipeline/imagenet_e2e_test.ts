@@ -41,9 +41,9 @@ Deno.test({
         assert.equal(r.label, "sdclr-p0.3-e2-lr0.05-b10-w4-img32-cached");
       }
       const commands = await Deno.readTextFile(`${run}/commands.log`);
-      assert.match(commands, /pretrain\.ts .*--image-size 32 --stem imagenet/);
-      assert.match(commands, /linear\.ts .*ImageNet_100_train\.txt .*--image-size 32/);
-      assert.match(commands, /fewshot\.ts .*imageNet_100_sub_balance_train_0\.01\.txt/);
+      assert.match(commands, /deno task pretrain .*--image-size 32 --stem imagenet/);
+      assert.match(commands, /deno task linear .*ImageNet_100_train\.txt .*--image-size 32/);
+      assert.match(commands, /deno task fewshot .*imageNet_100_sub_balance_train_0\.01\.txt/);
       // Tiny counts leave Many and Medium (>100, 20–100 images) empty: shown as n/a.
       assert.match(
         first.out,

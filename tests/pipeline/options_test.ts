@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UserError } from "../../src/cli.ts";
+import { UserError } from "../../core/errors.ts";
 import { parsePipelineArgs, parseSplitList } from "../../src/pipeline/options.ts";
 import { planJob, type StagePlan } from "../../src/pipeline/plan.ts";
 import type { ScriptName } from "../../src/pipeline/profiles.ts";
@@ -38,7 +38,7 @@ Deno.test("cifar10-lt: the README command maps to the authors' run name and our 
   assert.deepEqual(c.stages, { pretrain: true, linear: true, fewshot: true, testOnly: false });
   const [p] = plan("cifar10-lt", args);
   assert.equal(p.runDir, `${CWD}/runs/cifar10/${c.jobs[0].runName}`);
-  assert.equal(p.pretrain[0], "scripts/pretrain.ts");
+  assert.equal(p.pretrain[0], "pretrain");
   const want: Record<string, string> = {
     "--dataset": "cifar10",
     "--method": "sdclr",
@@ -60,8 +60,8 @@ Deno.test("cifar10-lt: the README command maps to the authors' run name and our 
     `${AUTHORS_SPLITS_DIR}/cifar10_imbSub_with_subsets/split1_D_i.npy.gz`,
   );
   // Probes: the linear one on the train list, the few-shot one on S_b; both rank groups by D_i.
-  assert.equal(p.linear[0], "scripts/linear.ts");
-  assert.equal(p.fewshot[0], "scripts/fewshot.ts");
+  assert.equal(p.linear[0], "linear");
+  assert.equal(p.fewshot[0], "fewshot");
   assert.equal(arg(p.linear, "--checkpoint"), `${p.runDir}/pretrain/checkpoint_last.pt`);
   assert.equal(arg(p.linear, "--train-split"), `${AUTHORS_SPLITS_DIR}/cifar10/trainIdxList.npy.gz`);
   assert.match(arg(p.fewshot, "--train-split")!, /subsets\/split1_S_b\.npy\.gz$/);

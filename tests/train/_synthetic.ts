@@ -4,15 +4,15 @@
  * @module
  */
 import jpeg from "jpeg-js";
-import { TrainRng } from "../../src/train/rng.ts";
+import { Prng } from "../../core/prng.ts";
 
 /** Smooth random colour fields, so augmented views of one image resemble each other. */
 export function syntheticImages(n: number, size: number, seed: number): Uint8Array {
-  const r = new TrainRng(seed);
+  const r = Prng.named(seed);
   const out = new Uint8Array(n * size * size * 3);
   for (let i = 0; i < n; i++) {
     const c = Array.from({ length: 9 }, () => r.uniform());
-    const fx = 1 + r.int(3), fy = 1 + r.int(3);
+    const fx = 1 + r.below(3), fy = 1 + r.below(3);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const s = Math.sin((fx * x) / size * Math.PI * 2 + c[7] * 6);

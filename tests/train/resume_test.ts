@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
+import { initEngine } from "../../core/engine.ts";
 import { loadCheckpoint, loadStateDict } from "../../src/io/checkpoint.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 import { pretrain, type PretrainConfig } from "../../src/train/pretrain.ts";
 import { syntheticImages } from "./_synthetic.ts";
-import { errors } from "../../src/testing/compare.ts";
+import { errors } from "../../core/testing.ts";
 
 await initEngine({ quiet: true });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { lrAt } from "../../src/train/schedule.ts";
 import { magnitudeMasks, selectKth, thresholdIndex } from "../../src/nn/prune_cpu.ts";
-import { TrainRng } from "../../src/train/rng.ts";
+import { Prng } from "../../core/prng.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 const golden = loadGolden("sdclr_steps")[0];
@@ -35,12 +35,12 @@ Deno.test("schedule: per-iteration warm-up + cosine equals PyTorch LambdaLR", ()
 });
 
 Deno.test("rng: deterministic per seed and stream, roughly normal", () => {
-  const draw = (r: TrainRng) => Array.from({ length: 5 }, () => r.uniform());
-  const a = draw(new TrainRng(42, "init"));
-  assert.deepEqual(a, draw(new TrainRng(42, "init")));
-  assert.notDeepEqual(a, draw(new TrainRng(42, "other")));
-  assert.notDeepEqual(a, draw(new TrainRng(43, "init")));
-  const r = new TrainRng(7);
+  const draw = (r: Prng) => Array.from({ length: 5 }, () => r.uniform());
+  const a = draw(Prng.named(42, "init"));
+  assert.deepEqual(a, draw(Prng.named(42, "init")));
+  assert.notDeepEqual(a, draw(Prng.named(42, "other")));
+  assert.notDeepEqual(a, draw(Prng.named(43, "init")));
+  const r = Prng.named(7);
   let m = 0, v = 0;
   const n = 20000;
   for (let i = 0; i < n; i++) {
@@ -52,7 +52,7 @@ Deno.test("rng: deterministic per seed and stream, roughly normal", () => {
 });
 
 Deno.test("prune: selection equals sorting; ties at θ are kept", () => {
-  const r = new TrainRng(3);
+  const r = Prng.named(3);
   for (const n of [1, 2, 7, 1000]) {
     const a = Float32Array.from({ length: n }, () => Math.round(r.normal() * 4) / 4);
     const sorted = Float32Array.from(a).map(Math.abs).sort();

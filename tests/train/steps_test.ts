@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { initEngine } from "../../src/gpu/engine.ts";
-import { Tensor } from "../../src/autodiff/tensor.ts";
+import { initEngine } from "../../core/engine.ts";
+import { Tensor } from "../../core/tensor.ts";
 import { loadStateDict } from "../../src/io/checkpoint.ts";
 import { loadTorch } from "../../src/io/torch_file.ts";
 import type { TorchTensor } from "../../src/io/torch_types.ts";
@@ -11,7 +11,7 @@ import { inferArch, torchToHost } from "../../src/nn/state_dict.ts";
 import { makeSgd, type TrainOptimizer } from "../../src/train/optim_ops.ts";
 import { lrAt } from "../../src/train/schedule.ts";
 import { type Method, trainStep } from "../../src/train/steps.ts";
-import { errors } from "../../src/testing/compare.ts";
+import { errors } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });

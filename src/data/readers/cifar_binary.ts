@@ -5,7 +5,7 @@
  * reader transposes to HWC.
  * @module
  */
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 import { checkLabels, readBytes } from "./file_util.ts";
 import type { ImageSet } from "./types.ts";
 

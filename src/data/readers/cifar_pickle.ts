@@ -6,7 +6,7 @@
  * `coarse_labels`). Parsed by the safe unpickler: nothing in the file is ever executed.
  * @module
  */
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 import {
   chwToHwc,
   CIFAR10_CLASSES,

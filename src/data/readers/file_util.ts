@@ -4,7 +4,7 @@
  * @module
  */
 import { gunzipSync } from "node:zlib";
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 
 /** True when `path` exists (file or folder). */
 export function exists(path: string): boolean {

@@ -4,7 +4,7 @@
  * datasets use), the number of dimensions, then each dimension as a big-endian uint32.
  * @module
  */
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 import { checkLabels, exists, maybeGunzip, readBytes } from "./file_util.ts";
 import type { ImageSet } from "./types.ts";
 

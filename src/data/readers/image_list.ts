@@ -9,10 +9,10 @@
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { Buffer } from "node:buffer";
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 import { maybeGunzip, readBytes } from "./file_util.ts";
 import { centerCrop, type Interpolation, resizeShorter } from "./resize.ts";
-import type { RawImage } from "./types.ts";
+import type { RawImage } from "../../../core/image.ts";
 
 /** One line of a list file. `line` is 1-based, for error messages. */
 export interface ListEntry {

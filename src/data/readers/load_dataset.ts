@@ -6,7 +6,7 @@
  * time.
  * @module
  */
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 import { cifarHint, readCifarBinary } from "./cifar_binary.ts";
 import { readCifarPickle } from "./cifar_pickle.ts";
 import { exists } from "./file_util.ts";
@@ -19,6 +19,8 @@ export type DatasetName = "cifar10" | "cifar100" | "fashion-mnist";
 export type DatasetSplit = "train" | "test";
 /** Every DatasetName, for option `choices`. */
 export const DATASET_NAMES: readonly DatasetName[] = ["fashion-mnist", "cifar10", "cifar100"];
+/** Datasets read through list files (ImageNet-style), with their class counts. */
+export const LIST_DATASETS: Record<string, number> = { imagenet100: 100, imagenet: 1000 };
 /** Default data folder for CIFAR (torchvision's usual `root`), relative to the working folder. */
 export const DEFAULT_CIFAR_DIR = "data";
 

@@ -4,7 +4,7 @@
  * constructors of typed data. Nothing is ever looked up or executed by name.
  * @module
  */
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 
 /** Python `bytes` (or a Python 2 `str`, which is bytes too). */
 export class PyBytes {

@@ -12,7 +12,7 @@
  * not installed on the development machine).
  * @module
  */
-import type { RawImage } from "./types.ts";
+import type { RawImage } from "../../../core/image.ts";
 
 /** Resampling filter. torchvision's `Resize` default is bilinear; CIFAR augmentation uses bicubic. */
 export type Interpolation = "bilinear" | "bicubic";

@@ -6,7 +6,7 @@
  * `b"data"` and `"data"` are the same key.
  * @module
  */
-import { UserError } from "../../cli.ts";
+import { UserError } from "../../../core/errors.ts";
 import { runPickle } from "../../io/unpickle.ts";
 import {
   build,

@@ -26,14 +26,6 @@ export interface ImageSet {
   source?: string;
 }
 
-/** One decoded image: uint8 HWC. */
-export interface RawImage {
-  data: Uint8Array;
-  height: number;
-  width: number;
-  channels: number;
-}
-
 /** Bytes of image `i` (a view, no copy). */
 export function imageAt(set: ImageSet, i: number): Uint8Array {
   const size = set.height * set.width * set.channels;

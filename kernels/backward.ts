@@ -5,10 +5,10 @@
  * SDCLR step needs exactly that).
  * @module
  */
-import { accumulate } from "../../kernels/elementwise/mod.ts";
+import { accumulate } from "./elementwise/mod.ts";
 import { rules } from "./rules.ts";
-import { type Primitive, type Rule, type RuleCtx, takeTape, type TapeNode } from "./tape.ts";
-import { Tensor } from "./tensor.ts";
+import { type Primitive, type Rule, type RuleCtx, takeTape, type TapeNode } from "../core/tape.ts";
+import { Tensor } from "../core/tensor.ts";
 
 /**
  * Back-propagates from `loss` (a scalar or any tensor; seeded with ones, or with `seed`).
@@ -68,13 +68,5 @@ function releaseNodes(nodes: TapeNode[], loss: Tensor): void {
     for (const t of n.owned) if (!t.kept) t.dispose();
     n.output.node = null;
     if (!n.output.kept && n.output !== loss) n.output.dispose();
-  }
-}
-
-/** Zeroes (disposes) the gradients of parameters before the next accumulation. */
-export function zeroGrad(params: Iterable<Tensor>): void {
-  for (const p of params) {
-    p.grad?.dispose();
-    p.grad = null;
   }
 }

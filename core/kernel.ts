@@ -2,7 +2,7 @@
  * What each kernel family exposes to `deno task kernels` (list / check / dump).
  * @module
  */
-import type { Defines } from "../src/gpu/engine.ts";
+import type { Defines } from "./engine.ts";
 
 /** One row of a check: a shape and the error of the GPU kernel against the CPU reference. */
 export interface CheckRow {
@@ -38,6 +38,9 @@ export interface KernelInfo {
   check(opts?: CheckOptions): Promise<CheckRow[]>;
 }
 
+/** The tfjs-core module, with the webgpu backend active (bench cases' TF.js side). */
+export type Tf = typeof import("@tensorflow/tfjs-core");
+
 /**
  * One benchmark row for `deno task bench`: our kernel and, where TF.js has the same op, the
  * TF.js WebGPU equivalent on the same adapter and shapes.
@@ -54,5 +57,20 @@ export interface BenchCase {
   /** Allocates inputs; `run` records one execution (no flush, no readback). */
   ours(): { run(): void; dispose(): void };
   /** The same computation in TF.js (`tf` = @tensorflow/tfjs-core with the webgpu backend). */
-  tfjs?(tf: typeof import("@tensorflow/tfjs-core")): { run(): unknown; dispose(): void };
+  tfjs?(tf: Tf): { run(): unknown; dispose(): void };
+}
+
+/**
+ * What tools/bench_torch.py runs. Ops and their args:
+ *   conv2d_fwd | conv2d_dgrad | conv2d_wgrad: N, C, H, W, O, K, S, P (NCHW, no bias)
+ *   matmul: M, N, K (C[M,N] = A[M,K]·B[K,N])
+ */
+export interface TorchSpec {
+  op: "conv2d_fwd" | "conv2d_dgrad" | "conv2d_wgrad" | "matmul";
+  args: Record<string, number>;
+}
+
+/** A bench case that PyTorch can also time. */
+export interface TorchBenchCase extends BenchCase {
+  torch?: TorchSpec;
 }

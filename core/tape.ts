@@ -12,7 +12,7 @@ import type { Tensor } from "./tensor.ts";
 
 /**
  * Saved state per primitive. Families add entries:
- * `declare module "../../src/autodiff/tape.ts" { interface SavedMap { relu: {...} } }`
+ * `declare module "./tape.ts" { interface SavedMap { relu: {...} } }`
  */
 // deno-lint-ignore no-empty-interface
 export interface SavedMap {}

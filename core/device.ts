@@ -8,7 +8,7 @@
  * need. One line of adapter info is printed at the start of every run.
  * @module
  */
-import { UserError } from "../cli.ts";
+import { UserError } from "./errors.ts";
 
 /** The acquired GPU: adapter, device and a one-line description. */
 export interface GpuContext {

@@ -7,111 +7,10 @@
  * (seed, epoch, dataset index, view) — see {@link viewRng}. A view's parameters therefore do
  * not depend on the batch size, the shuffle order or which other images share its batch.
  *
- * The PRNG is xoshiro128** (Blackman & Vigna), whose 128-bit state is four independent
- * murmur3-fmix32 hash chains over the key words (domain, seed low/high, epoch, index, view);
- * uniform doubles take 53 bits from two outputs, integers use rejection (no modulo bias).
+ * The PRNG is the suite's keyed xoshiro128** (core/prng.ts, key domain `augment`).
  * @module
  */
-
-/** murmur3's 32-bit finaliser: a bijective avalanche mix. */
-function fmix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
-
-/** Splits a non-negative integer seed (up to 2^53) into two u32 words. */
-function seedWords(seed: number): [number, number] {
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new Error(`seed must be a non-negative safe integer, got ${seed}`);
-  }
-  return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
-}
-
-/** Key domains, so the shuffle stream never coincides with an augmentation stream. */
-export const DOMAIN = { augment: 1, shuffle: 2, test: 3 } as const;
-
-/** A seeded xoshiro128** generator. */
-export class Rng {
-  #s = new Uint32Array(4);
-
-  /** Seeds the state from key words (any number of u32 values). */
-  constructor(...key: number[]) {
-    for (let k = 0; k < 4; k++) {
-      let h = fmix32(0x9e3779b9 * (k + 1));
-      for (const w of key) h = fmix32((h ^ (w >>> 0)) + 0x6a09e667);
-      this.#s[k] = h;
-    }
-    if ((this.#s[0] | this.#s[1] | this.#s[2] | this.#s[3]) === 0) this.#s[0] = 1;
-  }
-
-  /** Next raw 32-bit output. */
-  nextU32(): number {
-    const s = this.#s;
-    const r = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return r;
-  }
-
-  /** Uniform in [0, 1) with 53 random bits. */
-  random(): number {
-    const a = this.nextU32() >>> 5, b = this.nextU32() >>> 6;
-    return (a * 67108864 + b) / 9007199254740992;
-  }
-
-  /** Uniform in [lo, hi) (torch's `uniform_(lo, hi)`). */
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.random();
-  }
-
-  /** Integer uniform in [lo, hi) (torch's `randint(lo, hi)`); unbiased. */
-  int(lo: number, hi: number): number {
-    const n = hi - lo;
-    if (!(n >= 1) || n > 4294967296) throw new Error(`Rng.int: empty or huge range [${lo}, ${hi})`);
-    const limit = 4294967296 - (4294967296 % n);
-    let x;
-    do x = this.nextU32(); while (x >= limit);
-    return lo + (x % n);
-  }
-
-  /** A uniform random permutation of 0..n-1 (Fisher–Yates; torch's `randperm(n)`). */
-  perm(n: number): Uint32Array {
-    const p = new Uint32Array(n);
-    for (let i = 0; i < n; i++) p[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(0, i + 1);
-      const t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-/** The generator of one view: keyed by (seed, epoch, dataset index, view). */
-export function viewRng(seed: number, epoch: number, index: number, view: number): Rng {
-  const [lo, hi] = seedWords(seed);
-  return new Rng(DOMAIN.augment, lo, hi, epoch, index, view);
-}
-
-/** The seeded per-epoch permutation of 0..n-1 used to shuffle a dataset. */
-export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
-  const [lo, hi] = seedWords(seed);
-  return new Rng(DOMAIN.shuffle, lo, hi, epoch).perm(n);
-}
+import { type Prng, viewRng } from "../../core/prng.ts";
 
 /** Python's round(): halves go to the even neighbour (torchvision relies on it). */
 export function roundHalfEven(x: number): number {
@@ -251,7 +150,7 @@ export function sampleResizedCrop(
   width: number,
   scale: [number, number],
   ratio: [number, number],
-  rng: Rng,
+  rng: Prng,
 ): { top: number; left: number; h: number; w: number } {
   const area = height * width;
   const logR0 = Math.log(ratio[0]), logR1 = Math.log(ratio[1]);
@@ -310,7 +209,7 @@ const NO_COLOR = {
  * order: crop → flip → RandomApply(jitter) [→ randperm(4), b, c, s, h] → grayscale →
  * RandomApply(blur) [→ σ].
  */
-export function drawView(r: AugmentRecipe, srcH: number, srcW: number, rng: Rng): ViewParams {
+export function drawView(r: AugmentRecipe, srcH: number, srcW: number, rng: Prng): ViewParams {
   const [outH, outW] = r.size;
   const v: ViewParams = {
     top: 0,

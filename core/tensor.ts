@@ -7,7 +7,7 @@
  * step does not grow memory; `backward` releases the tape's tensors as soon as it is done.
  * @module
  */
-import { engine } from "../gpu/engine.ts";
+import { engine } from "./engine.ts";
 
 /** Element type of a tensor's buffer. */
 export type DType = "f32" | "u32";
@@ -157,6 +157,14 @@ class ReshapeView extends Tensor {
   override dispose(): void {
     this.grad?.dispose();
     this.grad = null;
+  }
+}
+
+/** Zeroes (disposes) the gradients of parameters before the next accumulation. */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
   }
 }
 
