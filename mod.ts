@@ -10,14 +10,14 @@
  */
 export * from "./src/cli.ts";
 export * from "./src/io/npy.ts";
-export { Engine, engine, initEngine, Params, preprocessWgsl } from "./core/engine.ts";
+export { Engine, engine, initEngine, Params } from "./core/engine.ts";
 export { getGpu, type GpuContext } from "./core/device.ts";
 export { BufferPool } from "./core/pool.ts";
 export { numel, Tensor, tidy, tidyAsync } from "./core/tensor.ts";
 export { isGradEnabled, noGrad, record, type Rule, type SavedMap } from "./core/tape.ts";
 export { backward } from "./kernels/backward.ts";
 export { zeroGrad } from "./core/tensor.ts";
-export { rules } from "./kernels/rules.ts";
+export { rules } from "./kernels/registry.ts";
 export { allKernels } from "./kernels/registry.ts";
 export {
   accumulate,

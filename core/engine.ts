@@ -9,14 +9,13 @@
  * not go through uniforms: they live in storage buffers written with `write`.
  * @module
  */
-import { wgsl } from "wgsl-preprocessor";
 import { assertDeviceAlive, getGpu, type GpuContext } from "./device.ts";
 import { BufferPool, FLAT_TEXTURE_WIDTH, type FlatTexture, TexturePool } from "./pool.ts";
+import { type Defines, preprocessWgsl } from "./wgsl.ts";
+import { activeBindings, kernelSource, type KernelSpec, packParams } from "./kernel_spec.ts";
 
 export type { FlatTexture } from "./pool.ts";
-
-/** Preprocessor defines: `${NAME}` in a .wgsl file is replaced by the value. */
-export type Defines = Record<string, string | number | boolean>;
+export type { Defines } from "./wgsl.ts";
 
 /** A compiled compute pipeline plus the final WGSL it was built from. */
 export interface Kernel {
@@ -26,36 +25,24 @@ export interface Kernel {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   id: number;
+  /** The spec it was compiled from (kernels launched by name). */
+  spec?: KernelSpec;
+  /** Binding index of each binding name active in this variant. */
+  slots?: Map<string, number>;
 }
 
-const sourceCache = new Map<string, string>();
+/** What one named launch of a spec variant passes (see Engine.run). */
+export interface Launch {
+  /** Uniform parameter values by name (all of the spec's, none else). */
+  params?: Record<string, number>;
+  /** Buffers (or texture views) by binding name. */
+  bindings: Record<string, Binding>;
+  /** Workgroups [x, y, z]. */
+  groups: [number, number?, number?];
+}
 
-/**
- * Reads a .wgsl file and runs it through wgsl-preprocessor: `${NAME}` placeholders take the
- * values in `defines` (so `#if ${MASKED}` selects a variant and `${TILE}` a constant).
- * A placeholder without a define is an error naming it.
- */
-export function preprocessWgsl(file: URL, defines: Defines = {}): string {
-  const key = file.href;
-  let text = sourceCache.get(key);
-  if (text === undefined) {
-    text = Deno.readTextFileSync(file);
-    sourceCache.set(key, text);
-  }
-  const parts = text.split(/\$\{(\w+)\}/);
-  const strings: string[] = [];
-  const values: unknown[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    if (i % 2 === 0) strings.push(parts[i]);
-    else {
-      if (!(parts[i] in defines)) {
-        throw new Error(`${file.pathname}: no define given for \${${parts[i]}}`);
-      }
-      values.push(defines[parts[i]]);
-    }
-  }
-  const raw = Object.assign([...strings], { raw: strings }) as unknown as TemplateStringsArray;
-  return wgsl(raw, ...values);
+function defineKey(defines: Defines): string {
+  return Object.entries(defines).map(([k, v]) => `${k}=${v}`).join(",");
 }
 
 /** Packs kernel parameters (u32/i32/f32 scalars, in struct order) into uniform words. */
@@ -171,6 +158,74 @@ export class Engine {
     return kernel;
   }
 
+  /**
+   * Compiles (once per spec + entry + defines) a variant of a kernel spec: the declarations
+   * generated from the spec, then the body, preprocessed with `defines`.
+   */
+  compile(spec: KernelSpec, defines: Defines = {}, entry = "main"): Kernel {
+    const defs = defineKey(defines);
+    return this.#compile(spec, `${spec.file.href}#${entry}[${defs}]`, defines, entry, defs);
+  }
+
+  /**
+   * `compile()` for generated code: `key` (e.g. a plan config as JSON) names the variant, so
+   * defines that are expensive to build (conv2d's run to ~2,000 lines of WGSL) are built only
+   * on the first call, not on every dispatch.
+   */
+  compileKeyed(spec: KernelSpec, key: string, defines: () => Defines, entry = "main"): Kernel {
+    const k = `${spec.file.href}#${entry}{${key}}`;
+    return this.#kernels.get(k) ?? this.#compile(spec, k, defines(), entry, key);
+  }
+
+  #compile(spec: KernelSpec, key: string, defines: Defines, entry: string, label: string) {
+    let k = this.#kernels.get(key);
+    if (k) return k;
+    const code = kernelSource(spec, defines);
+    const module = this.device.createShaderModule({ code, label: key });
+    const pipeline = this.device.createComputePipeline({
+      layout: "auto",
+      compute: { module, entryPoint: entry },
+      label: key,
+    });
+    const slots = new Map([...activeBindings(spec, defines)].map(([n, [i]]) => [n, i]));
+    k = {
+      name: `${spec.name}${entry === "main" ? "" : "." + entry}${label ? `[${label}]` : ""}`,
+      code,
+      pipeline,
+      layout: pipeline.getBindGroupLayout(0),
+      id: nextId++,
+      spec,
+      slots,
+    };
+    this.#kernels.set(key, k);
+    return k;
+  }
+
+  /**
+   * Records one dispatch of a compiled spec variant: its uniform packed by parameter name and
+   * its bindings by name (an unknown name, or one not active in this variant, is an error).
+   */
+  run(k: Kernel, l: Launch): void {
+    if (!k.spec || !k.slots) throw new Error(`${k.name}: not compiled from a kernel spec`);
+    const entries: [number, Binding][] = [];
+    if (Object.keys(k.spec.params).length) {
+      entries.push([0, this.#uniform(packParams(k.spec, l.params ?? {}))]);
+    } else if (l.params && Object.keys(l.params).length) {
+      throw new Error(`${k.name}: the kernel has no parameters`);
+    }
+    for (const [name, b] of Object.entries(l.bindings)) {
+      const slot = k.slots.get(name);
+      if (slot === undefined) {
+        throw new Error(
+          `${k.name}: no binding "${name}" in this variant (has ${[...k.slots.keys()].join(", ")})`,
+        );
+      }
+      entries.push([slot, b]);
+    }
+    entries.sort((a, b) => a[0] - b[0]);
+    this.#record(k, entries, l.groups);
+  }
+
   #uniform(words: Uint32Array): GPUBuffer {
     const key = words.join(",");
     let b = this.#uniforms.get(key);
@@ -187,8 +242,8 @@ export class Engine {
     return b;
   }
 
-  #bindGroup(k: Kernel, buffers: Binding[]): GPUBindGroup {
-    const key = `${k.id}:${buffers.map(bufferId).join(",")}`;
+  #bindGroup(k: Kernel, entries: [number, Binding][]): GPUBindGroup {
+    const key = `${k.id}:${entries.map(([i, b]) => `${i}=${bufferId(b)}`).join(",")}`;
     let g = this.#bindGroups.get(key);
     if (g) {
       // Refresh LRU position.
@@ -196,7 +251,7 @@ export class Engine {
     } else {
       g = this.device.createBindGroup({
         layout: k.layout,
-        entries: buffers.map((b, binding) => ({
+        entries: entries.map(([binding, b]) => ({
           binding,
           resource: b instanceof GPUBuffer ? { buffer: b } : b,
         })),
@@ -212,7 +267,7 @@ export class Engine {
   #forgetBuffer(b: Binding): void {
     const id = bufferIds.get(b);
     if (id === undefined) return;
-    const re = new RegExp(`[:,]${id}(,|$)`);
+    const re = new RegExp(`=${id}(,|$)`);
     for (const key of [...this.#bindGroups.keys()]) if (re.test(key)) this.#bindGroups.delete(key);
   }
 
@@ -228,6 +283,10 @@ export class Engine {
     groups: [number, number?, number?],
   ): void {
     const all = params ? [this.#uniform(params.words()), ...buffers] : buffers;
+    this.#record(k, all.map((b, i) => [i, b]), groups);
+  }
+
+  #record(k: Kernel, entries: [number, Binding][], groups: [number, number?, number?]): void {
     const [x, y = 1, z = 1] = groups;
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -239,7 +298,7 @@ export class Engine {
       this.#pass = this.#encoder.beginComputePass();
     }
     this.#pass.setPipeline(k.pipeline);
-    this.#pass.setBindGroup(0, this.#bindGroup(k, all));
+    this.#pass.setBindGroup(0, this.#bindGroup(k, entries));
     this.#pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
     if (++this.#pending >= this.maxPending) this.flush();

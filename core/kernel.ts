@@ -1,8 +1,13 @@
 /**
- * What each kernel family exposes to `deno task kernels` (list / check / dump).
+ * The contract of a kernel family (kernels/<family>/family.ts): ONE typed object holding the
+ * backward rules of its differentiable primitives, its kernels with their reference checks
+ * (`deno task kernels list|check|dump`) and its benchmark cases (`deno task bench`).
+ * kernels/registry.ts joins the families; adding one is a folder plus one line there.
  * @module
  */
-import type { Defines } from "./engine.ts";
+import type { Defines } from "./wgsl.ts";
+import type { KernelSpec } from "./kernel_spec.ts";
+import type { Primitive, RuleTable } from "./tape.ts";
 
 /** One row of a check: a shape and the error of the GPU kernel against the CPU reference. */
 export interface CheckRow {
@@ -29,8 +34,10 @@ export interface KernelInfo {
   family: string;
   /** One line saying what it computes. */
   description: string;
-  /** The .wgsl file and entry point. */
-  wgsl: URL;
+  /** The kernel spec (WGSL body + named params and bindings) and entry point. */
+  spec?: KernelSpec;
+  /** The .wgsl file, for kernels not yet described by a spec. */
+  wgsl?: URL;
   entry?: string;
   /** Defines of the default variant (what `kernels dump NAME` prints). */
   defines?: Defines;
@@ -73,4 +80,18 @@ export interface TorchSpec {
 /** A bench case that PyTorch can also time. */
 export interface TorchBenchCase extends BenchCase {
   torch?: TorchSpec;
+}
+
+/** A kernel family: what kernels/registry.ts needs of it. */
+export interface KernelFamily<P extends Primitive = never> {
+  /** The folder name under kernels/. */
+  name: string;
+  /** One line saying what the family computes. */
+  description: string;
+  /** Backward rules of the primitives the family declares in SavedMap. */
+  rules: RuleTable<P>;
+  /** Its kernels and their reference checks. */
+  kernels: KernelInfo[];
+  /** Its benchmark cases. */
+  bench: BenchCase[];
 }

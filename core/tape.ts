@@ -49,7 +49,6 @@ export type Rule<P extends Primitive> = (ctx: RuleCtx<P>, gy: Tensor) => (Tensor
 export type RuleTable<K extends Primitive> = { [P in K]: Rule<P> };
 
 let gradEnabled = true;
-let tape: TapeNode[] = [];
 
 /** Whether operations are being recorded. */
 export function isGradEnabled(): boolean {
@@ -73,9 +72,10 @@ export function shouldRecord(inputs: readonly Tensor[]): boolean {
 }
 
 /**
- * Records a primitive application when any input requires a gradient; `owned` tensors are
- * extra buffers the backward needs (statistics, masks of ReLU, …) and are disposed with the
- * tape. Returns `output` for chaining.
+ * Records a primitive application when any input requires a gradient: the node hangs off
+ * `output.node` and points at its inputs, so the graph is reachable from any result and from
+ * nothing else (no global tape). `owned` tensors are extra buffers the backward needs
+ * (statistics, masks of ReLU, …), disposed when a backward consumes the node. Returns `output`.
  */
 export function record<P extends Primitive>(
   prim: P,
@@ -91,23 +91,5 @@ export function record<P extends Primitive>(
   const node: TapeNode<P> = { prim, inputs, output, saved, owned };
   output.requiresGrad = true;
   output.node = node;
-  tape.push(node as unknown as TapeNode);
   return output;
-}
-
-/** Takes the current tape (for backward) and starts a new one. */
-export function takeTape(): TapeNode[] {
-  const t = tape;
-  tape = [];
-  return t;
-}
-
-/** Puts back nodes that a backward did not consume (retain). */
-export function restoreTape(nodes: TapeNode[]): void {
-  tape = nodes.concat(tape);
-}
-
-/** Number of recorded nodes (for tests). */
-export function tapeLength(): number {
-  return tape.length;
 }

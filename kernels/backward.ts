@@ -1,22 +1,53 @@
 /**
- * The backward pass: walks the tape in reverse, applies each primitive's rule from the single
- * rule table, sums gradients of tensors used several times, and accumulates parameter
- * gradients into `param.grad`, so two backward passes before one optimizer step add up (the
- * SDCLR step needs exactly that).
+ * The backward pass: walks the graph reachable from the loss in reverse topological order
+ * (as micrograd and tinygrad do), applies each primitive's rule from the registry's one rule
+ * table, sums gradients of tensors used several times, and accumulates parameter gradients
+ * into `param.grad`, so two backward passes before one optimizer step add up (the SDCLR step
+ * needs exactly that). Only the nodes it consumed are released; graphs unrelated to the loss
+ * are left alone.
  * @module
  */
 import { accumulate } from "./elementwise/mod.ts";
-import { rules } from "./rules.ts";
-import { type Primitive, type Rule, type RuleCtx, takeTape, type TapeNode } from "../core/tape.ts";
+import { rules } from "./registry.ts";
+import type { Primitive, Rule, RuleCtx, TapeNode } from "../core/tape.ts";
 import { Tensor } from "../core/tensor.ts";
 
 /**
+ * The nodes reachable from `t`, each after the nodes that produced its inputs (DFS
+ * post-order, iterative so that deep networks do not exhaust the call stack).
+ */
+export function topologicalOrder(t: Tensor): TapeNode[] {
+  const out: TapeNode[] = [];
+  const seen = new Set<TapeNode>();
+  const stack: [TapeNode, number][] = [];
+  const visit = (n: TapeNode | null) => {
+    if (n && !seen.has(n)) {
+      seen.add(n);
+      stack.push([n, 0]);
+    }
+  };
+  visit(t.node as TapeNode | null);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [n, i] = top;
+    if (i < n.inputs.length) {
+      top[1]++;
+      visit(n.inputs[i].node as TapeNode | null);
+    } else {
+      stack.pop();
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+/**
  * Back-propagates from `loss` (a scalar or any tensor; seeded with ones, or with `seed`).
- * Leaves with requiresGrad get `grad += dloss/dleaf`. Afterwards the tape's intermediate
- * tensors are disposed (those not `keep()`-ed), so memory returns to the pool.
+ * Leaves with requiresGrad get `grad += dloss/dleaf`. Afterwards the intermediate tensors of
+ * the graph it walked are disposed (those not `keep()`-ed), so memory returns to the pool.
  */
 export function backward(loss: Tensor, seed?: Tensor): void {
-  const nodes = takeTape();
+  const nodes = topologicalOrder(loss);
   const grads = new Map<Tensor, Tensor>();
   const ownedSeed = !seed;
   grads.set(loss, seed ?? Tensor.fill(loss.shape, 1));
@@ -62,7 +93,7 @@ export function backward(loss: Tensor, seed?: Tensor): void {
   releaseNodes(nodes, loss);
 }
 
-/** Disposes intermediate outputs and saved tensors of consumed nodes (keeps kept ones). */
+/** Disposes intermediate outputs and saved tensors of the consumed nodes (keeps kept ones). */
 function releaseNodes(nodes: TapeNode[], loss: Tensor): void {
   for (const n of nodes) {
     for (const t of n.owned) if (!t.kept) t.dispose();

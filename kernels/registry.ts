@@ -1,30 +1,50 @@
 /**
- * Every kernel of the suite, by family, for `deno task kernels` (list / check / dump).
- * A new family adds its `check.ts` list here.
+ * THE registry: every kernel family, once. From it come the kernels of `deno task kernels`,
+ * the cases of `deno task bench`, and the one table of backward rules, typed
+ * `{ [P in Primitive]: Rule<P> }` so that a primitive declared in SavedMap without a rule in
+ * its family is a type error. Adding a family: a folder with its family.ts, and one line in
+ * FAMILIES (plus its import).
  * @module
  */
-import type { KernelInfo } from "../core/kernel.ts";
-import { elementwiseKernels } from "./elementwise/check.ts";
-import { augmentKernels } from "./augment/check.ts";
-import { batchnormKernels } from "./batchnorm/check.ts";
-import { poolKernels } from "./pool/check.ts";
-import { normalizeKernels } from "./normalize/check.ts";
-import { linearKernels } from "./linear/check.ts";
-import { lossKernels } from "./loss/check.ts";
-import { optimKernels } from "./optim/check.ts";
-import { conv2dKernels } from "./conv2d/check.ts";
-import { knnKernels } from "./knn/check.ts";
+import type { BenchCase, KernelInfo } from "../core/kernel.ts";
+import type { Primitive, Rule } from "../core/tape.ts";
+import { augment } from "./augment/family.ts";
+import { batchnorm } from "./batchnorm/family.ts";
+import { conv2d } from "./conv2d/family.ts";
+import { elementwise } from "./elementwise/family.ts";
+import { knn } from "./knn/family.ts";
+import { linear } from "./linear/family.ts";
+import { loss } from "./loss/family.ts";
+import { normalize } from "./normalize/family.ts";
+import { optim } from "./optim/family.ts";
+import { pool } from "./pool/family.ts";
 
-/** All kernels. */
-export const allKernels: KernelInfo[] = [
-  ...elementwiseKernels,
-  ...augmentKernels,
-  ...batchnormKernels,
-  ...poolKernels,
-  ...normalizeKernels,
-  ...linearKernels,
-  ...lossKernels,
-  ...optimKernels,
-  ...conv2dKernels,
-  ...knnKernels,
-];
+/** Every family, in the order `kernels list` and `bench` show them. */
+export const FAMILIES = [
+  conv2d,
+  linear,
+  loss,
+  batchnorm,
+  pool,
+  normalize,
+  elementwise,
+  optim,
+  augment,
+  knn,
+] as const;
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends
+  (x: infer I) => void ? I : never;
+type FamilyRules = UnionToIntersection<(typeof FAMILIES)[number]["rules"]>;
+
+/** Backward rule of every primitive (joined from the families). */
+export const rules: { [P in Primitive]: Rule<P> } = Object.assign(
+  {},
+  ...FAMILIES.map((f) => f.rules),
+) as FamilyRules;
+
+/** All kernels, with their reference checks. */
+export const allKernels: KernelInfo[] = FAMILIES.flatMap((f) => f.kernels);
+
+/** All benchmark cases, in table order. */
+export const benchCases: BenchCase[] = FAMILIES.flatMap((f) => f.bench);

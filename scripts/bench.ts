@@ -8,7 +8,7 @@ import { parseCommand, runMain } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { initEngine } from "../core/engine.ts";
-import { benchCases } from "../kernels/bench_cases.ts";
+import { benchCases } from "../kernels/registry.ts";
 import { measureCase, POLICY } from "../src/bench/measure.ts";
 import { type BenchRow, formatTable, makeRow, setTorch } from "../src/bench/report.ts";
 import { loaderThroughput } from "../src/data/loader_bench.ts";

@@ -7,7 +7,10 @@
  */
 import { parseCommand, runMain } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
-import { initEngine, preprocessWgsl } from "../core/engine.ts";
+import { initEngine } from "../core/engine.ts";
+import { preprocessWgsl } from "../core/wgsl.ts";
+import { kernelSource } from "../core/kernel_spec.ts";
+import type { KernelInfo } from "../core/kernel.ts";
 import { allKernels } from "../kernels/registry.ts";
 
 const spec = {
@@ -24,6 +27,10 @@ const spec = {
   epilog: "Commands:\n  list (default)\n  check [--filter TEXT] [--quick]\n  dump NAME",
 };
 
+function fileOf(k: KernelInfo): URL {
+  return k.spec?.file ?? k.wgsl!;
+}
+
 function rel(u: URL): string {
   return u.pathname.replace(new URL("../", import.meta.url).pathname, "");
 }
@@ -37,7 +44,7 @@ runMain(async () => {
     const w = Math.max(...kernels.map((k) => k.name.length)) + 2;
     const fw = Math.max(...kernels.map((k) => k.family.length)) + 2;
     for (const k of kernels) {
-      console.log(`${k.name.padEnd(w)}${k.family.padEnd(fw)}${rel(k.wgsl)}  ${k.description}`);
+      console.log(`${k.name.padEnd(w)}${k.family.padEnd(fw)}${rel(fileOf(k))}  ${k.description}`);
     }
     console.log(`${kernels.length} kernels`);
   } else if (cmd === "dump") {
@@ -46,10 +53,11 @@ runMain(async () => {
       throw new UserError(`no kernel named "${arg ?? ""}"; see: deno task kernels list`);
     }
     console.log(
-      `// ${k.name}: ${k.description}\n// ${rel(k.wgsl)} entry ${k.entry ?? "main"}` +
+      `// ${k.name}: ${k.description}\n// ${rel(fileOf(k))} entry ${k.entry ?? "main"}` +
         (k.defines ? ` defines ${JSON.stringify(k.defines)}` : ""),
     );
-    console.log(preprocessWgsl(k.wgsl, k.defines ?? {}));
+    const d = k.defines ?? {};
+    console.log(k.spec ? kernelSource(k.spec, d) : preprocessWgsl(fileOf(k), d));
   } else if (cmd === "check") {
     await initEngine();
     let failed = 0;

@@ -5,11 +5,9 @@
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn, seededRandom } from "../../core/testing.ts";
-import { add, gatherRowsInto, relu, reluBackward, scale } from "./mod.ts";
+import { add, ELEMENTWISE, GATHER_ROWS, gatherRowsInto, relu, reluBackward, scale } from "./mod.ts";
 import { addRef, gatherRowsRef, reluBwdRef, reluRef, scaleRef } from "./reference.ts";
 
-const WGSL = new URL("./elementwise.wgsl", import.meta.url);
-const GATHER = new URL("./gather_rows.wgsl", import.meta.url);
 /** [source rows, dim, gathered rows, perm offset, rows per source chunk] */
 const GATHER_SHAPES = [[10, 3, 7, 2, 4], [1000, 128, 257, 13, 300], [5000, 33, 4097, 0, 5000]];
 const SIZES = [1, 1023, 65536 + 7];
@@ -49,7 +47,7 @@ async function gatherCheckRows(): Promise<CheckRow[]> {
     for (let s = 0; s < n; s += chunk) {
       const part = src.subarray(s * dim, Math.min(n, s + chunk) * dim);
       chunks.push(Tensor.from(part, [part.length / dim, dim]));
-      gatherRowsInto(ty, chunks[chunks.length - 1], tp, offset, s);
+      gatherRowsInto(ty, chunks[chunks.length - 1], tp, { permOffset: offset, srcStart: s });
       want = gatherRowsRef(want, part, perm, rows, dim, offset, s);
     }
     out.push({
@@ -68,7 +66,7 @@ export const elementwiseKernels: KernelInfo[] = [
     name: "relu_fwd",
     family: "elementwise",
     description: "y = max(x, 0)",
-    wgsl: WGSL,
+    spec: ELEMENTWISE,
     entry: "relu_fwd",
     check: () => rows((a) => relu(a), (a) => reluRef(a)),
   },
@@ -76,7 +74,7 @@ export const elementwiseKernels: KernelInfo[] = [
     name: "relu_bwd",
     family: "elementwise",
     description: "gx = gy · [y > 0]",
-    wgsl: WGSL,
+    spec: ELEMENTWISE,
     entry: "relu_bwd",
     check: () => rows((g, y) => reluBackward(g, y), (g, y) => reluBwdRef(g, y)),
   },
@@ -84,7 +82,7 @@ export const elementwiseKernels: KernelInfo[] = [
     name: "add_fwd",
     family: "elementwise",
     description: "y = a + b (residual add; backward is a copy of gy to both)",
-    wgsl: WGSL,
+    spec: ELEMENTWISE,
     entry: "add_fwd",
     check: () => rows((a, b) => add(a, b), (a, b) => addRef(a, b)),
   },
@@ -92,7 +90,7 @@ export const elementwiseKernels: KernelInfo[] = [
     name: "scale",
     family: "elementwise",
     description: "y = α·x (also its own backward)",
-    wgsl: WGSL,
+    spec: ELEMENTWISE,
     entry: "scale",
     check: () => rows((a) => scale(a, -0.37), (a) => scaleRef(a, Math.fround(-0.37))),
   },
@@ -100,7 +98,7 @@ export const elementwiseKernels: KernelInfo[] = [
     name: "gather_rows",
     family: "elementwise",
     description: "out[r] = src[perm[off + r] − start] for indices inside this source chunk",
-    wgsl: GATHER,
+    spec: GATHER_ROWS,
     entry: "gather_rows",
     check: gatherCheckRows,
   },

@@ -1,21 +1,8 @@
 // Elementwise kernels: memory-bound, so each is one grid-stride loop (at most 1024 workgroups of
 // 256 invocations, each walking the array with stride 256·groups: coalesced, no index overflow
-// for any size). Entry points share the params layout:
-//   n      element count
-//   alpha  scalar operand (scale)
-// Bindings used by an entry are the only ones in its (auto) layout.
-
-struct Params {
-  n: u32,
-  alpha: f32,
-  _p0: u32,
-  _p1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
+// for any size). Params and bindings come from the spec ELEMENTWISE in mod.ts: p.n (element
+// count), p.alpha (scalar operand), a, b (inputs), out. Bindings an entry does not use are not
+// in its (auto) layout.
 
 const WG: u32 = 256u;
 

@@ -4,21 +4,7 @@
 // with one dispatch per chunk into the same out. Grid-stride over rows·dim, as the
 // elementwise kernels.
 
-struct Params {
-  rows: u32,
-  dim: u32,
-  src_start: u32,
-  src_rows: u32,
-  perm_offset: u32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read> perm: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// Params and bindings: the spec GATHER_ROWS in mod.ts.
 
 const WG: u32 = 256u;
 

@@ -9,12 +9,34 @@
  * so no rule), like `accumulate`.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
 
-const WGSL = new URL("./elementwise.wgsl", import.meta.url);
-const GATHER = new URL("./gather_rows.wgsl", import.meta.url);
+/** The grid-stride elementwise kernels (one entry point per op). */
+export const ELEMENTWISE = defineKernel({
+  name: "elementwise",
+  file: new URL("./elementwise.wgsl", import.meta.url),
+  params: { n: "u32", alpha: "f32" },
+  bindings: {
+    a: { access: "read", type: "f32" },
+    out: { access: "read_write", type: "f32" },
+    b: { access: "read", type: "f32" },
+  },
+});
+
+/** The row gather out[r] = src[perm[perm_offset + r] − src_start]. */
+export const GATHER_ROWS = defineKernel({
+  name: "gather_rows",
+  file: new URL("./gather_rows.wgsl", import.meta.url),
+  params: { rows: "u32", dim: "u32", src_start: "u32", src_rows: "u32", perm_offset: "u32" },
+  bindings: {
+    src: { access: "read", type: "f32" },
+    perm: { access: "read", type: "u32" },
+    out: { access: "read_write", type: "f32" },
+  },
+});
 
 declare module "../../core/tape.ts" {
   interface SavedMap {
@@ -31,10 +53,15 @@ export function gridFor(n: number): [number] {
   return [Math.max(1, Math.min(Math.ceil(n / 256), 1024))];
 }
 
-function launch(entry: string, n: number, out: GPUBuffer, a: GPUBuffer, b?: GPUBuffer, alpha = 0) {
+function launch(
+  entry: string,
+  n: number,
+  buf: { out: GPUBuffer; a: GPUBuffer; b?: GPUBuffer },
+  alpha = 0,
+) {
   const e = engine();
-  const k = e.kernel(WGSL, {}, entry);
-  e.dispatch(k, new Params().u32(n).f32(alpha), b ? [a, out, b] : [a, out], gridFor(n));
+  const bindings = buf.b ? buf : { out: buf.out, a: buf.a };
+  e.run(e.compile(ELEMENTWISE, {}, entry), { params: { n, alpha }, bindings, groups: gridFor(n) });
 }
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
@@ -44,14 +71,14 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 /** y = max(x, 0) (differentiable). */
 export function relu(x: Tensor): Tensor {
   const y = Tensor.empty(x.shape);
-  launch("relu_fwd", x.size, y.buffer, x.buffer);
+  launch("relu_fwd", x.size, { out: y.buffer, a: x.buffer });
   return record("relu", [x], y, {});
 }
 
 /** Launcher: gx = gy · [y > 0]. */
 export function reluBackward(gy: Tensor, y: Tensor): Tensor {
   const gx = Tensor.empty(gy.shape);
-  launch("relu_bwd", gy.size, gx.buffer, gy.buffer, y.buffer);
+  launch("relu_bwd", gy.size, { out: gx.buffer, a: gy.buffer, b: y.buffer });
   return gx;
 }
 
@@ -59,20 +86,20 @@ export function reluBackward(gy: Tensor, y: Tensor): Tensor {
 export function add(a: Tensor, b: Tensor): Tensor {
   sameShape("add", a, b);
   const y = Tensor.empty(a.shape);
-  launch("add_fwd", a.size, y.buffer, a.buffer, b.buffer);
+  launch("add_fwd", a.size, { out: y.buffer, a: a.buffer, b: b.buffer });
   return record("add", [a, b], y, {});
 }
 
 /** In place: target += g (not recorded; used for gradient accumulation). */
 export function accumulate(target: Tensor, g: Tensor): void {
   sameShape("accumulate", target, g);
-  launch("accumulate", g.size, target.buffer, g.buffer);
+  launch("accumulate", g.size, { out: target.buffer, a: g.buffer });
 }
 
 /** alpha · x (differentiable). */
 export function scale(x: Tensor, alpha: number): Tensor {
   const y = Tensor.empty(x.shape);
-  launch("scale", x.size, y.buffer, x.buffer, undefined, alpha);
+  launch("scale", x.size, { out: y.buffer, a: x.buffer }, alpha);
   return record("scale", [x], y, { alpha });
 }
 
@@ -122,9 +149,9 @@ export function gatherRowsInto(
   out: Tensor,
   src: Tensor,
   perm: Tensor,
-  permOffset = 0,
-  srcStart = 0,
+  o: { permOffset?: number; srcStart?: number } = {},
 ): void {
+  const permOffset = o.permOffset ?? 0, srcStart = o.srcStart ?? 0;
   const rows = out.shape[0], srcRows = src.shape[0];
   const dim = rows ? out.size / rows : 0;
   if (out.dtype !== "f32" || src.dtype !== "f32" || (srcRows && src.size / srcRows !== dim)) {
@@ -141,12 +168,11 @@ export function gatherRowsInto(
   }
   if (rows === 0 || dim === 0 || srcRows === 0) return;
   const e = engine();
-  const params = new Params().u32(rows, dim, srcStart, srcRows, permOffset, 0, 0, 0);
-  e.dispatch(e.kernel(GATHER, {}, "gather_rows"), params, [
-    src.buffer,
-    perm.buffer,
-    out.buffer,
-  ], gridFor(rows * dim));
+  e.run(e.compile(GATHER_ROWS, {}, "gather_rows"), {
+    params: { rows, dim, src_start: srcStart, src_rows: srcRows, perm_offset: permOffset },
+    bindings: { src: src.buffer, perm: perm.buffer, out: out.buffer },
+    groups: gridFor(rows * dim),
+  });
 }
 
 /** Backward rules of this family. */
@@ -155,7 +181,7 @@ export const elementwiseRules: RuleTable<"relu" | "add" | "scale" | "reshape" | 
   add: (c, gy) => [c.needsGrad[0] ? copyOf(gy) : null, c.needsGrad[1] ? copyOf(gy) : null],
   scale: (c, gy) => {
     const gx = Tensor.empty(gy.shape);
-    launch("scale", gy.size, gx.buffer, gy.buffer, undefined, c.saved.alpha);
+    launch("scale", gy.size, { out: gx.buffer, a: gy.buffer }, c.saved.alpha);
     return [gx];
   },
   reshape: (c, gy) => [copyOf(gy, c.saved.from)],

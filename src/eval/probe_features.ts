@@ -117,7 +117,9 @@ export class FeatureBank {
  */
 export function gatherRows(bank: FeatureBank, perm: Tensor, offset: number, rows: number): Tensor {
   const out = Tensor.empty([rows, bank.dim]);
-  bank.chunks.forEach((c, i) => gatherRowsInto(out, c, perm, offset, bank.chunkStart(i)));
+  bank.chunks.forEach((c, i) =>
+    gatherRowsInto(out, c, perm, { permOffset: offset, srcStart: bank.chunkStart(i) })
+  );
   return out;
 }
 

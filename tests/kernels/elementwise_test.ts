@@ -94,7 +94,7 @@ Deno.test("gatherRowsInto: equals the reference for chunked sources at odd shape
     for (let s = 0; s < n; s += chunk) {
       const part = src.subarray(s * dim, Math.min(n, s + chunk) * dim);
       const tc = Tensor.from(part, [part.length / dim, ...rowShape]);
-      gatherRowsInto(out, tc, tp, offset, s);
+      gatherRowsInto(out, tc, tp, { permOffset: offset, srcStart: s });
       want = gatherRowsRef(want, part, perm, rows, dim, offset, s);
       tc.dispose();
     }
@@ -110,7 +110,7 @@ Deno.test("gatherRowsInto: rejects mismatched rows and a short index list", () =
   const perm = Tensor.from(new Uint32Array([0, 1, 2]), [3]);
   const fperm = Tensor.from(new Float32Array(3), [3]);
   assertThrows(() => gatherRowsInto(bad, src, perm), /must be f32 of the same size/);
-  assertThrows(() => gatherRowsInto(out, src, perm, 2), /≥ 4 entries/);
+  assertThrows(() => gatherRowsInto(out, src, perm, { permOffset: 2 }), /≥ 4 entries/);
   assertThrows(() => gatherRowsInto(out, src, fperm), /perm must be u32/);
   for (const t of [src, out, bad, perm, fperm]) t.dispose();
 });

@@ -27,8 +27,7 @@ Deno.test("gather_rows equals torch.index_select over a permutation window", asy
     y,
     Tensor.from(src.data, src.shape),
     Tensor.from(u32(perm.data), [perm.data.length]),
-    offset,
-    0,
+    { permOffset: offset },
   );
   assert.deepEqual(await y.read(), out.data);
   y.dispose();
