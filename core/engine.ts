@@ -35,8 +35,8 @@ export interface Kernel {
 export interface Launch {
   /** Uniform parameter values by name (all of the spec's, none else). */
   params?: Record<string, number>;
-  /** Buffers (or texture views) by binding name. */
-  bindings: Record<string, Binding>;
+  /** Buffers (or texture views) by binding name; undefined entries are left out. */
+  bindings: Record<string, Binding | undefined>;
   /** Workgroups [x, y, z]. */
   groups: [number, number?, number?];
 }
@@ -214,6 +214,7 @@ export class Engine {
       throw new Error(`${k.name}: the kernel has no parameters`);
     }
     for (const [name, b] of Object.entries(l.bindings)) {
+      if (b === undefined) continue;
       const slot = k.slots.get(name);
       if (slot === undefined) {
         throw new Error(

@@ -10,101 +10,18 @@
 //     FUSED  (S = 1) reduce the channel first and write dγ, dβ; then gx
 //     SUMS   (S > 1, train) read dγ, dβ written by FINALIZE
 //     neither (eval) gx = γ·invstd·g only                 ... [x, dγ, dβ] only with NEEDS_X
-// The optional y binding is last; its number comes from Y_BINDING. Derived defines (the
-// preprocessor takes plain names only): NEEDS_X = FUSED|SUMS, GRAD = !FINALIZE,
-// REDUCE = PARTIAL|FUSED.
+// Derived defines (the preprocessor takes plain names only): NEEDS_X = FUSED|SUMS,
+// GRAD = !FINALIZE, REDUCE = PARTIAL|FUSED.
 
-struct Params {
-  C: u32,
-  HWv: u32,
-  Mv: u32,
-  chunk: u32,
-  S: u32,
-  q: u32,
-  r: u32,
-  CHWv: u32,
-  count: f32,
-  _p0: f32,
-  _p1: f32,
-  _p2: f32,
-}
+// Params and bindings: the spec BN_BACKWARD in launch.ts.
 
-#if ${VEC4}
-alias VT = vec4<f32>;
-fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
-#else
-alias VT = f32;
-fn hsum(v: VT) -> f32 { return v; }
-#endif
-
-@group(0) @binding(0) var<uniform> p: Params;
-#if ${PARTIAL}
-@group(0) @binding(1) var<storage, read> gy: array<VT>;
-@group(0) @binding(2) var<storage, read> x: array<VT>;
-@group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> part: array<f32>;
-#elif ${FINALIZE}
-@group(0) @binding(1) var<storage, read> part: array<f32>;
-@group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
-#else
-@group(0) @binding(1) var<storage, read> gy: array<VT>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> gx: array<VT>;
-#if ${NEEDS_X}
-@group(0) @binding(5) var<storage, read> x: array<VT>;
-@group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
-#endif
-#endif
-#if ${RELU}
-@group(0) @binding(${Y_BINDING}) var<storage, read> y: array<VT>;
-#endif
+#include "../shared/vt.wgsl"
+#include "channel_walk.wgsl"
 
 const WG: u32 = ${WG}u;
-var<workgroup> red: array<vec2<f32>, WG>;
-
-fn tree(t: u32, v: vec2<f32>) -> vec2<f32> {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (t < s) {
-      red[t] += red[t + s];
-    }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
-
-struct Walk {
-  j: u32,
-  hw: u32,
-  addr: u32,
-}
-
-fn walk_start(c: u32, j: u32) -> Walk {
-  let n = j / p.HWv;
-  let hw = j - n * p.HWv;
-  return Walk(j, hw, n * p.CHWv + c * p.HWv + hw);
-}
-
-fn walk_next(w: ptr<function, Walk>) {
-  (*w).j += WG;
-  (*w).hw += p.r;
-  (*w).addr += p.q * p.CHWv + p.r;
-  if ((*w).hw >= p.HWv) {
-    (*w).hw -= p.HWv;
-    (*w).addr += p.CHWv - p.HWv;
-  }
-}
-
-fn chunk_end(s: u32) -> u32 {
-  return min((s + 1u) * p.chunk, p.Mv);
-}
+const SEG: u32 = WG;
+alias RT = vec2<f32>;
+#include "../shared/tree_reduce.wgsl"
 
 #if ${GRAD}
 // The incoming gradient, masked through the fused ReLU's output.
@@ -130,7 +47,7 @@ fn grad_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
     sg += g;
     sgx += g * (x[w.addr] - mean);
   }
-  return tree(t, vec2<f32>(hsum(sg), hsum(sgx)));
+  return tree(t, t, vec2<f32>(hsum(sg), hsum(sgx)));
 }
 #endif
 

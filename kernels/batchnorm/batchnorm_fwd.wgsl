@@ -13,91 +13,15 @@
 // Shift K = the channel's first value keeps Σ(x−K)² − (Σ(x−K))²/M free of cancellation when
 // |mean| ≫ std. stats[c] = mean, stats[C + c] = 1/sqrt(var + eps): saved for the backward.
 
-struct Params {
-  C: u32,
-  HWv: u32,
-  Mv: u32,
-  chunk: u32,
-  S: u32,
-  q: u32,
-  r: u32,
-  CHWv: u32,
-  count: f32,
-  momentum: f32,
-  eps: f32,
-  unbias: f32,
-}
+// Params and bindings: the spec BN_FORWARD in launch.ts.
 
-#if ${VEC4}
-alias VT = vec4<f32>;
-fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
-fn first(v: VT) -> f32 { return v.x; }
-#else
-alias VT = f32;
-fn hsum(v: VT) -> f32 { return v; }
-fn first(v: VT) -> f32 { return v; }
-#endif
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<VT>;
-#if ${PARTIAL}
-@group(0) @binding(2) var<storage, read_write> part: array<f32>;
-#else
-@group(0) @binding(2) var<storage, read_write> y: array<VT>;
-@group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(6) var<storage, read_write> run_mean: array<f32>;
-@group(0) @binding(7) var<storage, read_write> run_var: array<f32>;
-#endif
-#if ${SPLIT_TRAIN}
-@group(0) @binding(8) var<storage, read> part: array<f32>;
-#endif
+#include "../shared/vt.wgsl"
+#include "channel_walk.wgsl"
 
 const WG: u32 = ${WG}u;
-var<workgroup> red: array<vec2<f32>, WG>;
-
-// Tree reduction of one vec2 per invocation; every invocation gets the total.
-fn tree(t: u32, v: vec2<f32>) -> vec2<f32> {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (t < s) {
-      red[t] += red[t + s];
-    }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
-
-// Element walker: address of chunk element j (VT units) of channel c, advanced by WG.
-struct Walk {
-  j: u32,
-  hw: u32,
-  addr: u32,
-}
-
-fn walk_start(c: u32, j: u32) -> Walk {
-  let n = j / p.HWv;
-  let hw = j - n * p.HWv;
-  return Walk(j, hw, n * p.CHWv + c * p.HWv + hw);
-}
-
-fn walk_next(w: ptr<function, Walk>) {
-  (*w).j += WG;
-  (*w).hw += p.r;
-  (*w).addr += p.q * p.CHWv + p.r;
-  if ((*w).hw >= p.HWv) {
-    (*w).hw -= p.HWv;
-    (*w).addr += p.CHWv - p.HWv;
-  }
-}
-
-fn chunk_end(s: u32) -> u32 {
-  return min((s + 1u) * p.chunk, p.Mv);
-}
+const SEG: u32 = WG;
+alias RT = vec2<f32>;
+#include "../shared/tree_reduce.wgsl"
 
 // Σ(x−K), Σ(x−K)² over chunk s of channel c (totals in every invocation).
 fn shifted_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
@@ -111,7 +35,7 @@ fn shifted_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
     s1 += d;
     s2 += d * d;
   }
-  return tree(t, vec2<f32>(hsum(s1), hsum(s2)));
+  return tree(t, t, vec2<f32>(hsum(s1), hsum(s2)));
 }
 
 #if ${PARTIAL}
@@ -140,7 +64,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   for (var k = t; k < p.S; k += WG) {
     acc += vec2<f32>(part[(c * p.S + k) * 2u], part[(c * p.S + k) * 2u + 1u]);
   }
-  let sums = tree(t, acc);
+  let sums = tree(t, t, acc);
 #endif
   let dm = sums.x / p.count;
   let mean = first(x[c * p.HWv]) + dm;

@@ -37,8 +37,18 @@ function bnCase(C: number, H: number, W: number, relu: boolean): BenchCase {
       const needs = { x: true, weight: true, bias: true };
       return {
         run() {
-          const { y, stats, geom } = batchNormForward(x, bn, true, relu);
-          const gs = batchNormBackward(gy, x, bn.weight, stats, y, geom, true, relu, needs);
+          const { y, stats, geom } = batchNormForward(x, bn, { training: true, relu });
+          const gs = batchNormBackward({
+            gy,
+            x,
+            weight: bn.weight,
+            stats,
+            y,
+            geom,
+            training: true,
+            relu,
+            needs,
+          });
           for (const t of [y, stats, ...gs]) t?.dispose();
         },
         dispose() {

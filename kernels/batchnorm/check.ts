@@ -6,11 +6,9 @@
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn } from "../../core/testing.ts";
-import { batchNormBackward, batchNormForward } from "./launch.ts";
+import { batchNormBackward, batchNormForward, BN_BACKWARD, BN_FORWARD } from "./launch.ts";
 import { batchNormBwdRef, batchNormRef } from "./reference.ts";
 
-const FWD = new URL("./batchnorm_fwd.wgsl", import.meta.url);
-const BWD = new URL("./batchnorm_bwd.wgsl", import.meta.url);
 /** [3,5,7,7] odd; [6,11] 1d; [8,16,16,16] one workgroup per channel; [80,2,32,32] split. */
 const SHAPES = [[3, 5, 7, 7], [6, 11], [8, 16, 16, 16], [80, 2, 32, 32]];
 const TOL = 1e-4;
@@ -40,9 +38,19 @@ async function rows(training: boolean, relu: boolean, parts: Part[]): Promise<Ch
     const o = { training, relu };
     const ref = batchNormRef(xd, s, wd, bd, rmd, rvd, o);
     const gref = batchNormBwdRef(gyd, xd, s, wd, ref, o);
-    const { y, stats, geom } = batchNormForward(x, bn, training, relu);
+    const { y, stats, geom } = batchNormForward(x, bn, { training, relu });
     const needs = { x: true, weight: true, bias: true };
-    const [gx, gw, gb] = batchNormBackward(gy, x, bn.weight, stats, y, geom, training, relu, needs);
+    const [gx, gw, gb] = batchNormBackward({
+      gy,
+      x,
+      weight: bn.weight,
+      stats,
+      y,
+      geom,
+      training,
+      relu,
+      needs,
+    });
     const label = `[${shape}]${geom.S > 1 ? ` S=${geom.S}` : ""}`;
     for (const p of parts) {
       if (p === "running") {
@@ -87,7 +95,6 @@ const bwdDefs = {
   NEEDS_X: true,
   GRAD: true,
   REDUCE: true,
-  Y_BINDING: 8,
 };
 
 /** Batch norm kernels. */
@@ -96,7 +103,7 @@ export const batchnormKernels: KernelInfo[] = [
     name: "batchnorm_fwd_train",
     family: "batchnorm",
     description: "y = γ·(x − μ_B)/√(σ²_B + ε) + β; running stats updated (momentum 0.1)",
-    wgsl: FWD,
+    spec: BN_FORWARD,
     entry: "main",
     defines: { ...fwdDefs, TRAIN: true },
     check: () => rows(true, false, ["y", "running"]),
@@ -105,7 +112,7 @@ export const batchnormKernels: KernelInfo[] = [
     name: "batchnorm_fwd_eval",
     family: "batchnorm",
     description: "y = γ·(x − running_mean)/√(running_var + ε) + β",
-    wgsl: FWD,
+    spec: BN_FORWARD,
     entry: "main",
     defines: { ...fwdDefs, FUSED: false, TRAIN: false },
     check: () => rows(false, false, ["y"]),
@@ -114,7 +121,7 @@ export const batchnormKernels: KernelInfo[] = [
     name: "batchnorm_relu_fwd_train",
     family: "batchnorm",
     description: "y = max(BN(x), 0) in one pass (training statistics)",
-    wgsl: FWD,
+    spec: BN_FORWARD,
     entry: "main",
     defines: { ...fwdDefs, TRAIN: true, RELU: true },
     check: () => rows(true, true, ["y", "running"]),
@@ -123,7 +130,7 @@ export const batchnormKernels: KernelInfo[] = [
     name: "batchnorm_bwd_train",
     family: "batchnorm",
     description: "gx = γ/σ·(g − mean g − x̂·mean(g·x̂)); gγ = Σ g·x̂; gβ = Σ g",
-    wgsl: BWD,
+    spec: BN_BACKWARD,
     entry: "main",
     defines: bwdDefs,
     check: () => rows(true, false, ["gx", "gw", "gb"]),
@@ -132,7 +139,7 @@ export const batchnormKernels: KernelInfo[] = [
     name: "batchnorm_bwd_eval",
     family: "batchnorm",
     description: "gx = γ·g/√(running_var + ε); gγ = Σ g·x̂; gβ = Σ g",
-    wgsl: BWD,
+    spec: BN_BACKWARD,
     entry: "main",
     defines: { ...bwdDefs, TRAIN: false },
     check: () => rows(false, false, ["gx", "gw", "gb"]),
@@ -141,7 +148,7 @@ export const batchnormKernels: KernelInfo[] = [
     name: "batchnorm_relu_bwd_train",
     family: "batchnorm",
     description: "BN backward with g = gy·[y > 0] (fused ReLU)",
-    wgsl: BWD,
+    spec: BN_BACKWARD,
     entry: "main",
     defines: { ...bwdDefs, RELU: true },
     check: () => rows(true, true, ["gx", "gw", "gb"]),

@@ -3,21 +3,78 @@
  * dispatches only: no flush, no readback.
  * @module
  */
-import { type Defines, engine, Params } from "../../core/engine.ts";
+import { type Defines, engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 
-const FWD = new URL("./batchnorm_fwd.wgsl", import.meta.url);
-const BWD = new URL("./batchnorm_bwd.wgsl", import.meta.url);
+/** Iteration parameters shared by the forward and backward kernels (see bnParams). */
+const GEOM = {
+  C: "u32",
+  HWv: "u32",
+  Mv: "u32",
+  chunk: "u32",
+  S: "u32",
+  q: "u32",
+  r: "u32",
+  CHWv: "u32",
+  count: "f32",
+} as const;
+
+const VT = { access: "read", type: "VT" } as const;
+const F32 = { access: "read", type: "f32" } as const;
+const F32_RW = { access: "read_write", type: "f32" } as const;
+
+/** Forward: PARTIAL sums, FUSED / SPLIT_TRAIN training normalisation, eval normalisation. */
+export const BN_FORWARD = defineKernel({
+  name: "batchnorm_fwd",
+  file: new URL("./batchnorm_fwd.wgsl", import.meta.url),
+  params: { ...GEOM, momentum: "f32", eps: "f32", unbias: "f32" },
+  bindings: {
+    x: VT,
+    part: (d) => d.PARTIAL ? F32_RW : d.SPLIT_TRAIN ? F32 : null,
+    y: { access: "read_write", type: "VT", when: (d) => !d.PARTIAL },
+    weight: { ...F32, when: (d) => !d.PARTIAL },
+    bias: { ...F32, when: (d) => !d.PARTIAL },
+    stats: { ...F32_RW, when: (d) => !d.PARTIAL },
+    run_mean: { ...F32_RW, when: (d) => !d.PARTIAL },
+    run_var: { ...F32_RW, when: (d) => !d.PARTIAL },
+  },
+});
+
+/** Backward: PARTIAL sums, FINALIZE dγ/dβ, and the gx pass (FUSED / SUMS / eval). */
+export const BN_BACKWARD = defineKernel({
+  name: "batchnorm_bwd",
+  file: new URL("./batchnorm_bwd.wgsl", import.meta.url),
+  params: GEOM,
+  bindings: {
+    gy: { ...VT, when: "GRAD" },
+    x: { ...VT, when: (d) => Boolean(d.PARTIAL || d.NEEDS_X) },
+    stats: F32,
+    part: (d) => d.PARTIAL ? F32_RW : d.FINALIZE ? F32 : null,
+    weight: { ...F32, when: (d) => !d.PARTIAL && !d.FINALIZE },
+    gx: { access: "read_write", type: "VT", when: (d) => !d.PARTIAL && !d.FINALIZE },
+    dgamma: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
+    dbeta: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
+    y: { ...VT, when: "RELU" },
+  },
+});
 
 /**
- * Tuning knobs. `chunk`: scalars per workgroup before a channel is split. At or below it a
- * channel is one workgroup that reduces and then normalises its still-cached data in one
- * dispatch; above it a two-stage reduction spreads the channel over ceil(M/chunk) workgroups
- * (16384 keeps a GPU busy at C = 64; on lavapipe the split and fused paths time within noise). `wg`: workgroup
- * size, 0 = by work (64 invocations for short chunks, where a 256-wide tree's barriers
- * dominate on lavapipe, up to 256). Tests change both to exercise every path.
+ * Tuning of the reduction. `chunk`: scalars per workgroup before a channel is split. At or
+ * below it a channel is one workgroup that reduces and then normalises its still-cached data
+ * in one dispatch; above it a two-stage reduction spreads the channel over ceil(M/chunk)
+ * workgroups (16384 keeps a GPU busy at C = 64; on lavapipe the split and fused paths time
+ * within noise). `wg`: workgroup size, 0 = by work (64 invocations for short chunks, where a
+ * 256-wide tree's barriers dominate on lavapipe, up to 256). Tests pass others to exercise
+ * every path.
  */
-export const bnTuning = { chunk: 16384, wg: 0 };
+export interface BnTuning {
+  chunk: number;
+  wg: number;
+}
+
+/** The default tuning. */
+export const BN_TUNING: Readonly<BnTuning> = { chunk: 16384, wg: 0 };
 
 /** Iteration geometry of one batch norm call (see batchnorm_fwd.wgsl). */
 export interface BnGeom {
@@ -37,8 +94,8 @@ export interface BnGeom {
   wg: number;
 }
 
-/** Geometry of x ([N, C] or [N, C, ...spatial]) for the current tuning. */
-export function bnGeom(shape: readonly number[]): BnGeom {
+/** Geometry of x ([N, C] or [N, C, ...spatial]) under a tuning. */
+export function bnGeom(shape: readonly number[], tuning: BnTuning = BN_TUNING): BnGeom {
   if (shape.length < 2) {
     throw new Error(`batchNorm: input must be [N, C] or [N, C, H, W], got [${shape}]`);
   }
@@ -47,27 +104,44 @@ export function bnGeom(shape: readonly number[]): BnGeom {
   const M = N * HW;
   const vec: 1 | 4 = HW % 4 === 0 ? 4 : 1;
   const Mv = M / vec;
-  const S = Math.max(1, Math.ceil(M / bnTuning.chunk));
+  const S = Math.max(1, Math.ceil(M / tuning.chunk));
   const chunkV = Math.ceil(Mv / S);
-  const wg = bnTuning.wg || (chunkV >= 4096 ? 256 : chunkV >= 1024 ? 128 : 64);
+  const wg = tuning.wg || (chunkV >= 4096 ? 256 : chunkV >= 1024 ? 128 : 64);
   const max = engine().device.limits.maxComputeWorkgroupsPerDimension;
   if (C > max) throw new Error(`batchNorm: ${C} channels exceed ${max} workgroups per dim`);
   return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV, wg };
 }
 
-function params(g: BnGeom, momentum = 0, eps = 0): Params {
+/** The GEOM parameters of a geometry (the walk's WG = q·HWv + r split among them). */
+function geomParams(g: BnGeom) {
   const HWv = g.HW / g.vec;
-  return new Params()
-    .u32(g.C, HWv, g.M / g.vec, g.chunkV, g.S, Math.floor(g.wg / HWv), g.wg % HWv, g.C * HWv)
-    .f32(g.M, momentum, eps, g.M > 1 ? g.M / (g.M - 1) : 0);
+  return {
+    C: g.C,
+    HWv,
+    Mv: g.M / g.vec,
+    chunk: g.chunkV,
+    S: g.S,
+    q: Math.floor(g.wg / HWv),
+    r: g.wg % HWv,
+    CHWv: g.C * HWv,
+    count: g.M,
+  };
 }
 
-function run(file: URL, defines: Defines, g: BnGeom, p: Params, bufs: GPUBuffer[], s = g.S) {
+/** One dispatch over the [S, C] (chunk, channel) grid, or `groups` when given. */
+function run(
+  spec: typeof BN_FORWARD | typeof BN_BACKWARD,
+  l: {
+    defines: Defines;
+    g: BnGeom;
+    params: Record<string, number>;
+    bindings: Record<string, GPUBuffer>;
+    groups?: [number];
+  },
+) {
   const e = engine();
-  e.dispatch(e.kernel(file, { VEC4: g.vec === 4, WG: g.wg, ...defines }, "main"), p, bufs, [
-    s,
-    g.C,
-  ]);
+  const k = e.compile(spec, { VEC4: l.g.vec === 4, WG: l.g.wg, ...l.defines });
+  e.run(k, { params: l.params, bindings: l.bindings, groups: l.groups ?? [l.g.S, l.g.C] });
 }
 
 /** Running statistics and affine parameters a forward reads (and, training, updates). */
@@ -80,6 +154,15 @@ export interface BnState {
   eps: number;
 }
 
+/** How a forward runs. */
+export interface BnForwardOptions {
+  /** Normalise with the batch statistics and update the running ones (else use them). */
+  training: boolean;
+  /** Fuse max(·, 0) into the output. */
+  relu: boolean;
+  tuning?: BnTuning;
+}
+
 /**
  * Forward: y = BN(x) (then max(·, 0) when `relu`). Training normalises with the batch
  * statistics and updates the running statistics in place; eval uses the running ones.
@@ -88,26 +171,39 @@ export interface BnState {
 export function batchNormForward(
   x: Tensor,
   bn: BnState,
-  training: boolean,
-  relu: boolean,
+  o: BnForwardOptions,
 ): { y: Tensor; stats: Tensor; geom: BnGeom } {
-  const g = bnGeom(x.shape);
+  const g = bnGeom(x.shape, o.tuning);
   const y = Tensor.empty(x.shape);
   const stats = Tensor.empty([2 * g.C]);
-  const p = params(g, bn.momentum, bn.eps);
-  const main = [x, y, bn.weight, bn.bias, stats, bn.runningMean, bn.runningVar].map((t) =>
-    t.buffer
-  );
-  const base = { PARTIAL: false, RELU: relu, TRAIN: training };
-  if (!training) {
-    run(FWD, { ...base, FUSED: false, SPLIT_TRAIN: false }, g, p, main);
+  const params = {
+    ...geomParams(g),
+    momentum: bn.momentum,
+    eps: bn.eps,
+    unbias: g.M > 1 ? g.M / (g.M - 1) : 0,
+  };
+  const main = {
+    x: x.buffer,
+    y: y.buffer,
+    weight: bn.weight.buffer,
+    bias: bn.bias.buffer,
+    stats: stats.buffer,
+    run_mean: bn.runningMean.buffer,
+    run_var: bn.runningVar.buffer,
+  };
+  const base = { PARTIAL: false, RELU: o.relu, TRAIN: o.training };
+  if (!o.training) {
+    const defines = { ...base, FUSED: false, SPLIT_TRAIN: false };
+    run(BN_FORWARD, { defines, g, params, bindings: main });
   } else if (g.S === 1) {
-    run(FWD, { ...base, FUSED: true, SPLIT_TRAIN: false }, g, p, main);
+    const defines = { ...base, FUSED: true, SPLIT_TRAIN: false };
+    run(BN_FORWARD, { defines, g, params, bindings: main });
   } else {
     const part = Tensor.empty([g.C * g.S * 2]);
-    const flags = { PARTIAL: true, RELU: false, TRAIN: true, FUSED: false, SPLIT_TRAIN: false };
-    run(FWD, flags, g, p, [x.buffer, part.buffer]);
-    run(FWD, { ...base, FUSED: false, SPLIT_TRAIN: true }, g, p, [...main, part.buffer]);
+    const partial = { PARTIAL: true, RELU: false, TRAIN: true, FUSED: false, SPLIT_TRAIN: false };
+    run(BN_FORWARD, { defines: partial, g, params, bindings: { x: x.buffer, part: part.buffer } });
+    const defines = { ...base, FUSED: false, SPLIT_TRAIN: true };
+    run(BN_FORWARD, { defines, g, params, bindings: { ...main, part: part.buffer } });
     part.dispose();
   }
   return { y, stats, geom: g };
@@ -120,27 +216,34 @@ export interface BnNeeds {
   bias: boolean;
 }
 
+/** What the backward of one forward reads. */
+export interface BnBackwardInputs {
+  gy: Tensor;
+  x: Tensor;
+  /** γ. */
+  weight: Tensor;
+  /** The forward's [mean, invstd]. */
+  stats: Tensor;
+  /** The forward's output (read only when it fused a ReLU). */
+  y: Tensor;
+  geom: BnGeom;
+  training: boolean;
+  relu: boolean;
+  needs: BnNeeds;
+}
+
 /**
  * Backward of batchNormForward: gradients for x, weight (γ) and bias (β); null where not
- * needed. `y` is the forward output (read only when the forward fused a ReLU).
+ * needed.
  */
 export function batchNormBackward(
-  gy: Tensor,
-  x: Tensor,
-  weight: Tensor,
-  stats: Tensor,
-  y: Tensor,
-  geom: BnGeom,
-  training: boolean,
-  relu: boolean,
-  needs: BnNeeds,
+  i: BnBackwardInputs,
 ): [Tensor | null, Tensor | null, Tensor | null] {
-  const g = geom;
-  const p = params(g);
+  const { geom: g, needs, training, relu } = i;
+  const params = geomParams(g);
   const wantAffine = needs.weight || needs.bias;
   const reduce = wantAffine || (needs.x && training);
   const flags = {
-    VEC4: g.vec === 4,
     RELU: relu,
     TRAIN: training,
     PARTIAL: false,
@@ -150,36 +253,49 @@ export function batchNormBackward(
     NEEDS_X: false,
     GRAD: true,
     REDUCE: false,
-    Y_BINDING: 5,
   };
-  const yb = relu ? [y.buffer] : [];
+  const yb: Record<string, GPUBuffer> = relu ? { y: i.y.buffer } : {};
   const dgamma = reduce ? Tensor.empty([g.C]) : null;
   const dbeta = reduce ? Tensor.empty([g.C]) : null;
   let gx: Tensor | null = null;
   const fused = reduce && needs.x && g.S === 1;
   if (reduce && !fused) {
     const part = Tensor.empty([g.C * g.S * 2]);
-    const pf = { ...flags, PARTIAL: true, REDUCE: true };
-    run(BWD, pf, g, p, [gy.buffer, x.buffer, stats.buffer, part.buffer, ...yb]);
-    const e = engine();
-    const fin = e.kernel(
-      BWD,
-      { ...flags, WG: 64, FINALIZE: true, GRAD: false, RELU: false },
-      "main",
-    );
-    const bufs = [part.buffer, stats.buffer, dgamma!.buffer, dbeta!.buffer];
-    e.dispatch(fin, p, bufs, [Math.ceil(g.C / 64)]);
+    run(BN_BACKWARD, {
+      defines: { ...flags, PARTIAL: true, REDUCE: true },
+      g,
+      params,
+      bindings: { gy: i.gy.buffer, x: i.x.buffer, stats: i.stats.buffer, part: part.buffer, ...yb },
+    });
+    run(BN_BACKWARD, {
+      defines: { ...flags, FINALIZE: true, GRAD: false, RELU: false },
+      g: { ...g, wg: 64 },
+      params,
+      bindings: {
+        part: part.buffer,
+        stats: i.stats.buffer,
+        dgamma: dgamma!.buffer,
+        dbeta: dbeta!.buffer,
+      },
+      groups: [Math.ceil(g.C / 64)],
+    });
     part.dispose();
   }
   if (needs.x) {
-    gx = Tensor.empty(x.shape);
-    const head = [gy.buffer, weight.buffer, stats.buffer, gx.buffer];
+    gx = Tensor.empty(i.x.shape);
+    const head = {
+      gy: i.gy.buffer,
+      weight: i.weight.buffer,
+      stats: i.stats.buffer,
+      gx: gx.buffer,
+      ...yb,
+    };
     if (fused || training) {
-      const f = { ...flags, FUSED: fused, SUMS: !fused, NEEDS_X: true, REDUCE: fused };
-      const tail = [x.buffer, dgamma!.buffer, dbeta!.buffer];
-      run(BWD, { ...f, Y_BINDING: 8 }, g, p, [...head, ...tail, ...yb]);
+      const defines = { ...flags, FUSED: fused, SUMS: !fused, NEEDS_X: true, REDUCE: fused };
+      const tail = { x: i.x.buffer, dgamma: dgamma!.buffer, dbeta: dbeta!.buffer };
+      run(BN_BACKWARD, { defines, g, params, bindings: { ...head, ...tail } });
     } else {
-      run(BWD, flags, g, p, [...head, ...yb]);
+      run(BN_BACKWARD, { defines: flags, g, params, bindings: head });
     }
   }
   const gw = needs.weight ? dgamma : (dgamma?.dispose(), null);

@@ -7,10 +7,10 @@
  */
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
-import { batchNormBackward, batchNormForward, type BnGeom } from "./launch.ts";
+import { batchNormBackward, batchNormForward, type BnGeom, type BnTuning } from "./launch.ts";
 
-export { batchNormBackward, batchNormForward, bnTuning } from "./launch.ts";
-export type { BnGeom, BnNeeds, BnState } from "./launch.ts";
+export { batchNormBackward, batchNormForward, BN_TUNING } from "./launch.ts";
+export type { BnGeom, BnNeeds, BnState, BnTuning } from "./launch.ts";
 
 declare module "../../core/tape.ts" {
   interface SavedMap {
@@ -69,13 +69,14 @@ export function createBatchNorm(
  * Batch norm (differentiable in x, weight and bias). `training`: normalise with the batch
  * statistics and update the running ones (in place, also under noGrad, as SDCLR's no-grad
  * pruned forward needs); otherwise normalise with the running statistics. `relu` fuses a
- * ReLU into the same pass (the backward masks through the output).
+ * ReLU into the same pass (the backward masks through the output). `tuning` overrides the
+ * reduction's chunking (tests exercise every path with it).
  */
 export function batchNorm(
   x: Tensor,
   bn: BatchNormParams,
   training: boolean,
-  opts: { relu?: boolean } = {},
+  opts: { relu?: boolean; tuning?: BnTuning } = {},
 ): Tensor {
   const C = x.shape[1];
   for (const [k, t] of [["weight", bn.weight], ["bias", bn.bias]] as const) {
@@ -91,7 +92,7 @@ export function batchNorm(
     );
   }
   const relu = opts.relu ?? false;
-  const { y, stats, geom } = batchNormForward(x, bn, training, relu);
+  const { y, stats, geom } = batchNormForward(x, bn, { training, relu, tuning: opts.tuning });
   if (training) bn.numBatchesTracked += 1;
   return record("batchnorm", [x, bn.weight, bn.bias], y, { stats, geom, training, relu }, [
     stats,
@@ -103,10 +104,16 @@ export const batchnormRules: RuleTable<"batchnorm"> = {
   batchnorm: (c, gy) => {
     const [x, weight] = c.inputs;
     const s = c.saved;
-    return batchNormBackward(gy, x, weight, s.stats, c.output, s.geom, s.training, s.relu, {
-      x: c.needsGrad[0],
-      weight: c.needsGrad[1],
-      bias: c.needsGrad[2],
+    return batchNormBackward({
+      gy,
+      x,
+      weight,
+      stats: s.stats,
+      y: c.output,
+      geom: s.geom,
+      training: s.training,
+      relu: s.relu,
+      needs: { x: c.needsGrad[0], weight: c.needsGrad[1], bias: c.needsGrad[2] },
     });
   },
 };

@@ -67,7 +67,7 @@ function l2Case(N: number, d: number): BenchCase {
       return {
         run() {
           const { u, norm } = l2NormalizeForward(z);
-          l2NormalizeBackward(gu, z, norm).dispose();
+          l2NormalizeBackward(gu, { z, norm }).dispose();
           u.dispose();
           norm.dispose();
         },

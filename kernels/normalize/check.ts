@@ -8,8 +8,10 @@ import { errors, randn } from "../../core/testing.ts";
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
+  L2_NORMALIZE,
   l2NormalizeBackward,
   l2NormalizeForward,
+  NORMALIZE_CHANNELS,
   normalizeChannelsBackward,
   normalizeChannelsForward,
 } from "./mod.ts";
@@ -20,8 +22,6 @@ import {
   normalizeChannelsRef,
 } from "./reference.ts";
 
-const CHAN = new URL("./normalize_channels.wgsl", import.meta.url);
-const L2 = new URL("./l2_normalize.wgsl", import.meta.url);
 const CHAN_SHAPES = [[2, 3, 5, 7], [16, 3, 32, 32], [1, 3, 224, 224]];
 const L2_SHAPES = [[6, 11], [512, 128], [3, 200]];
 
@@ -60,7 +60,7 @@ async function l2Rows(bwd: boolean): Promise<CheckRow[]> {
     if (bwd) {
       const gud = randn(N * d, 9);
       const gu = Tensor.from(gud, [N, d]);
-      const gz = l2NormalizeBackward(gu, z, norm);
+      const gz = l2NormalizeBackward(gu, { z, norm });
       row = errors(await gz.read(), l2NormalizeBwdRef(gud, zd, N, d));
       gu.dispose();
       gz.dispose();
@@ -79,7 +79,7 @@ export const normalizeKernels: KernelInfo[] = [
     name: "normalize_channels_fwd",
     family: "normalize",
     description: "y = (x − mean[c]) / std[c] (ImageNet constants by default)",
-    wgsl: CHAN,
+    spec: NORMALIZE_CHANNELS,
     entry: "main",
     defines: { VEC4: true, BWD: false },
     check: () => chanRows(false),
@@ -88,7 +88,7 @@ export const normalizeKernels: KernelInfo[] = [
     name: "normalize_channels_bwd",
     family: "normalize",
     description: "gx = gy / std[c]",
-    wgsl: CHAN,
+    spec: NORMALIZE_CHANNELS,
     entry: "main",
     defines: { VEC4: true, BWD: true },
     check: () => chanRows(true),
@@ -97,7 +97,7 @@ export const normalizeKernels: KernelInfo[] = [
     name: "l2_normalize_fwd",
     family: "normalize",
     description: "u = z / max(‖z‖, 1e-12) per row (F.normalize)",
-    wgsl: L2,
+    spec: L2_NORMALIZE,
     entry: "main",
     defines: { VEC4: true, BWD: false, TPR: 8 },
     check: () => l2Rows(false),
@@ -106,7 +106,7 @@ export const normalizeKernels: KernelInfo[] = [
     name: "l2_normalize_bwd",
     family: "normalize",
     description: "gz = (gu − u·(u·gu)) / ‖z‖ (gu / eps below eps)",
-    wgsl: L2,
+    spec: L2_NORMALIZE,
     entry: "main",
     defines: { VEC4: true, BWD: true, TPR: 8 },
     check: () => l2Rows(true),

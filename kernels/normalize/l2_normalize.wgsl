@@ -7,52 +7,17 @@
 //   bwd: D = max(r, eps); gz = gu/D − [r ≥ eps]·z·(Σ gu·z)/(D²·r)
 // ([r ≥ eps] is clamp_min's mask in PyTorch; below eps the denominator is constant.)
 
-struct Params {
-  rows: u32,
-  dv: u32,
-  eps: f32,
-  _p0: u32,
-}
+// Params and bindings: the spec L2_NORMALIZE in mod.ts.
 
-#if ${VEC4}
-alias VT = vec4<f32>;
-fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
-#else
-alias VT = f32;
-fn hsum(v: VT) -> f32 { return v; }
-#endif
-
-@group(0) @binding(0) var<uniform> p: Params;
-#if ${BWD}
-@group(0) @binding(1) var<storage, read> gu: array<VT>;
-@group(0) @binding(2) var<storage, read> z: array<VT>;
-@group(0) @binding(3) var<storage, read> norm: array<f32>;
-@group(0) @binding(4) var<storage, read_write> gz: array<VT>;
-#else
-@group(0) @binding(1) var<storage, read> z: array<VT>;
-@group(0) @binding(2) var<storage, read_write> u: array<VT>;
-@group(0) @binding(3) var<storage, read_write> norm: array<f32>;
-#endif
+#include "../shared/vt.wgsl"
 
 const WG: u32 = 64u;
 const TPR: u32 = ${TPR}u;
 const RPW: u32 = WG / TPR;
-var<workgroup> red: array<f32, WG>;
-
-// Sum over the TPR invocations of each row (lane = t % TPR); every lane gets its row's total.
-fn tree(t: u32, lane: u32, v: f32) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lane < s) {
-      red[t] += red[t + s];
-    }
-    workgroupBarrier();
-  }
-  let total = red[t - lane];
-  workgroupBarrier();
-  return total;
-}
+// The sum over the TPR invocations of each row (lane = t % TPR).
+const SEG: u32 = TPR;
+alias RT = f32;
+#include "../shared/tree_reduce.wgsl"
 
 @compute @workgroup_size(64)
 fn main(

@@ -5,12 +5,36 @@
  * backward rules.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
 
-const CHAN = new URL("./normalize_channels.wgsl", import.meta.url);
-const L2 = new URL("./l2_normalize.wgsl", import.meta.url);
+/** (x − mean[c]) / std[c] over NCHW, and its backward gy / std[c] (BWD). */
+export const NORMALIZE_CHANNELS = defineKernel({
+  name: "normalize_channels",
+  file: new URL("./normalize_channels.wgsl", import.meta.url),
+  params: { C: "u32", HWv: "u32", planes: "u32" },
+  bindings: {
+    src: { access: "read", type: "VT" },
+    consts: { access: "read", type: "f32" },
+    dst: { access: "read_write", type: "VT" },
+  },
+});
+
+/** Row L2 normalisation z → u, norm, and its backward gu, z, norm → gz (BWD). */
+export const L2_NORMALIZE = defineKernel({
+  name: "l2_normalize",
+  file: new URL("./l2_normalize.wgsl", import.meta.url),
+  params: { rows: "u32", dv: "u32", eps: "f32" },
+  bindings: {
+    gu: { access: "read", type: "VT", when: "BWD" },
+    z: { access: "read", type: "VT" },
+    u: { access: "read_write", type: "VT", when: (d) => !d.BWD },
+    norm: (d) => ({ access: d.BWD ? "read" : "read_write", type: "f32" }),
+    gz: { access: "read_write", type: "VT", when: "BWD" },
+  },
+});
 
 /** ImageNet channel means (RGB), used for every dataset (spec §2). */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
@@ -50,10 +74,12 @@ function channelLaunch(bwd: boolean, shape: readonly number[], src: Tensor, cons
   const HWv = HW / vec;
   const dst = Tensor.empty(shape);
   const e = engine();
-  const k = e.kernel(CHAN, { VEC4: vec === 4, BWD: bwd }, "main");
   const max = e.device.limits.maxComputeWorkgroupsPerDimension;
-  const grid: [number, number] = [Math.min(Math.ceil(HWv / 256), 256), Math.min(N * C, max)];
-  e.dispatch(k, new Params().u32(C, HWv, N * C), [src.buffer, consts.buffer, dst.buffer], grid);
+  e.run(e.compile(NORMALIZE_CHANNELS, { VEC4: vec === 4, BWD: bwd }), {
+    params: { C, HWv, planes: N * C },
+    bindings: { src: src.buffer, consts: consts.buffer, dst: dst.buffer },
+    groups: [Math.min(Math.ceil(HWv / 256), 256), Math.min(N * C, max)],
+  });
   return dst;
 }
 
@@ -92,14 +118,22 @@ export function l2ThreadsPerRow(dv: number): number {
   return Math.min(64, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(dv / 4)))));
 }
 
-function l2Launch(bwd: boolean, rows: number, d: number, bufs: GPUBuffer[], eps: number): void {
+function l2Launch(
+  bwd: boolean,
+  shape: [number, number],
+  bindings: Record<string, GPUBuffer>,
+  eps: number,
+): void {
+  const [rows, d] = shape;
   const vec = d % 4 === 0 ? 4 : 1;
   const e = engine();
   const TPR = l2ThreadsPerRow(d / vec);
-  const k = e.kernel(L2, { VEC4: vec === 4, BWD: bwd, TPR }, "main");
   const blocks = Math.ceil(rows / (64 / TPR));
-  const grid = Math.min(blocks, e.device.limits.maxComputeWorkgroupsPerDimension);
-  e.dispatch(k, new Params().u32(rows, d / vec).f32(eps), bufs, [grid]);
+  e.run(e.compile(L2_NORMALIZE, { VEC4: vec === 4, BWD: bwd, TPR }), {
+    params: { rows, dv: d / vec, eps },
+    bindings,
+    groups: [Math.min(blocks, e.device.limits.maxComputeWorkgroupsPerDimension)],
+  });
 }
 
 function rowsOf(z: Tensor): [number, number] {
@@ -112,15 +146,20 @@ export function l2NormalizeForward(z: Tensor, eps = L2_EPS): { u: Tensor; norm: 
   const [N, d] = rowsOf(z);
   const u = Tensor.empty(z.shape);
   const norm = Tensor.empty([N]);
-  l2Launch(false, N, d, [z.buffer, u.buffer, norm.buffer], eps);
+  l2Launch(false, [N, d], { z: z.buffer, u: u.buffer, norm: norm.buffer }, eps);
   return { u, norm };
 }
 
 /** Launcher: gradient of l2NormalizeForward for z, given gu and the saved row norms. */
-export function l2NormalizeBackward(gu: Tensor, z: Tensor, norm: Tensor, eps = L2_EPS): Tensor {
+export function l2NormalizeBackward(
+  gu: Tensor,
+  fwd: { z: Tensor; norm: Tensor; eps?: number },
+): Tensor {
+  const { z, norm } = fwd;
   const [N, d] = rowsOf(z);
   const gz = Tensor.empty(z.shape);
-  l2Launch(true, N, d, [gu.buffer, z.buffer, norm.buffer, gz.buffer], eps);
+  const bindings = { gu: gu.buffer, z: z.buffer, norm: norm.buffer, gz: gz.buffer };
+  l2Launch(true, [N, d], bindings, fwd.eps ?? L2_EPS);
   return gz;
 }
 
@@ -133,5 +172,5 @@ export function l2Normalize(z: Tensor, eps = L2_EPS): Tensor {
 /** Backward rules of this family. */
 export const normalizeRules: RuleTable<"normalize_channels" | "l2_normalize"> = {
   normalize_channels: (c, gy) => [normalizeChannelsBackward(gy, c.saved.consts)],
-  l2_normalize: (c, gy) => [l2NormalizeBackward(gy, c.inputs[0], c.saved.norm, c.saved.eps)],
+  l2_normalize: (c, gy) => [l2NormalizeBackward(gy, { z: c.inputs[0], ...c.saved })],
 };

@@ -4,23 +4,9 @@
 // (grid-stride over planes), x walks the plane's HWv values (grid-stride), so the channel
 // comes from one division per plane, not per element.
 
-struct Params {
-  C: u32,
-  HWv: u32,
-  planes: u32,
-  _p0: u32,
-}
+// Params and bindings: the spec NORMALIZE_CHANNELS in mod.ts.
 
-#if ${VEC4}
-alias VT = vec4<f32>;
-#else
-alias VT = f32;
-#endif
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<VT>;
-@group(0) @binding(2) var<storage, read> consts: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<VT>;
+#include "../shared/vt.wgsl"
 
 const WG: u32 = 256u;
 

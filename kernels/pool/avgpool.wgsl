@@ -2,29 +2,9 @@
 // in a grid-stride loop; a plane is HWv contiguous VT values (vec4 when H·W % 4 == 0).
 //   fwd: y[p] = Σ x[p, :] / HW          bwd: gx[p, :] = gy[p] / HW
 
-struct Params {
-  planes: u32,
-  HWv: u32,
-  inv: f32,
-  _p0: u32,
-}
+// Params and bindings: the spec AVG_POOL in mod.ts.
 
-#if ${VEC4}
-alias VT = vec4<f32>;
-fn hsum(v: VT) -> f32 { return v.x + v.y + v.z + v.w; }
-#else
-alias VT = f32;
-fn hsum(v: VT) -> f32 { return v; }
-#endif
-
-@group(0) @binding(0) var<uniform> p: Params;
-#if ${BWD}
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gx: array<VT>;
-#else
-@group(0) @binding(1) var<storage, read> x: array<VT>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-#endif
+#include "../shared/vt.wgsl"
 
 const WG: u32 = 256u;
 

@@ -82,7 +82,7 @@ function maxCase(N: number, C: number, H: number, W: number, withBwd: boolean): 
       return {
         run() {
           const { y, indices, geom } = maxPoolForward(x);
-          if (withBwd) maxPoolBackward(gy, indices, geom, shape).dispose();
+          if (withBwd) maxPoolBackward(gy, { indices, geom, shape }).dispose();
           y.dispose();
           indices.dispose();
         },

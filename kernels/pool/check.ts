@@ -6,15 +6,15 @@ import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn } from "../../core/testing.ts";
 import {
+  AVG_POOL,
   globalAvgPoolBackward,
   globalAvgPoolForward,
+  MAX_POOL,
   maxPoolBackward,
   maxPoolForward,
 } from "./mod.ts";
 import { globalAvgPoolBwdRef, globalAvgPoolRef, maxPoolBwdRef, maxPoolRef } from "./reference.ts";
 
-const AVG = new URL("./avgpool.wgsl", import.meta.url);
-const MAX = new URL("./maxpool.wgsl", import.meta.url);
 const AVG_SHAPES = [[3, 5, 7, 7], [64, 512, 4, 4], [2, 3, 1, 1]];
 const MAX_SHAPES = [[2, 3, 9, 9], [2, 3, 8, 8], [4, 16, 32, 32]];
 
@@ -59,7 +59,7 @@ async function maxRows(bwd: boolean): Promise<CheckRow[]> {
     if (bwd) {
       const gyd = randn(y.size, 7);
       const gy = Tensor.from(gyd, y.shape);
-      const gx = maxPoolBackward(gy, indices, geom, shape);
+      const gx = maxPoolBackward(gy, { indices, geom, shape });
       const g = { planes: N * C, H, W, k: 3, s: 2, pad: 1 };
       row = errors(await gx.read(), maxPoolBwdRef(gyd, ref.indices, g));
       gy.dispose();
@@ -83,7 +83,7 @@ export const poolKernels: KernelInfo[] = [
     name: "avgpool_global_fwd",
     family: "pool",
     description: "y[n, c] = mean over H×W of x[n, c]",
-    wgsl: AVG,
+    spec: AVG_POOL,
     entry: "main",
     defines: { VEC4: true, BWD: false },
     check: () => avgRows(false),
@@ -92,7 +92,7 @@ export const poolKernels: KernelInfo[] = [
     name: "avgpool_global_bwd",
     family: "pool",
     description: "gx[n, c, h, w] = gy[n, c] / (H·W)",
-    wgsl: AVG,
+    spec: AVG_POOL,
     entry: "main",
     defines: { VEC4: true, BWD: true },
     check: () => avgRows(true),
@@ -101,7 +101,7 @@ export const poolKernels: KernelInfo[] = [
     name: "maxpool2d_fwd",
     family: "pool",
     description: "y = max over each k×k window (stride s, pad p); argmax (first max) as u32",
-    wgsl: MAX,
+    spec: MAX_POOL,
     entry: "main",
     defines: { BWD: false, S: 2, KT: 1 },
     check: () => maxRows(false),
@@ -110,7 +110,7 @@ export const poolKernels: KernelInfo[] = [
     name: "maxpool2d_bwd",
     family: "pool",
     description: "gx[i] = Σ gy over the outputs whose argmax is i (gather, no atomics)",
-    wgsl: MAX,
+    spec: MAX_POOL,
     entry: "main",
     defines: { BWD: true, S: 2, KT: 2 },
     check: () => maxRows(true),

@@ -8,31 +8,7 @@
 // (of outputs, or of input tiles), z the (n, c) plane (grid-stride over planes). No integer
 // division per element: lavapipe scalarises it per SIMD lane.
 
-struct Params {
-  H: u32,
-  W: u32,
-  Ho: u32,
-  Wo: u32,
-  k: u32,
-  s: u32,
-  pad: u32,
-  planes: u32,
-  c0: i32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-#if ${BWD}
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-@group(0) @binding(2) var<storage, read> idx: array<u32>;
-@group(0) @binding(3) var<storage, read_write> gx: array<f32>;
-#else
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read_write> idx: array<u32>;
-#endif
+// Params and bindings: the spec MAX_POOL in mod.ts.
 
 const WG: u32 = 64u;
 const S: u32 = ${S}u;

@@ -4,13 +4,55 @@
  * ops and backward rules.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { gridFor } from "../elementwise/mod.ts";
 
-const AVG = new URL("./avgpool.wgsl", import.meta.url);
-const MAX = new URL("./maxpool.wgsl", import.meta.url);
+/** Global average pool forward (x → y) and backward (BWD: gy → gx) over (n, c) planes. */
+export const AVG_POOL = defineKernel({
+  name: "avgpool",
+  file: new URL("./avgpool.wgsl", import.meta.url),
+  params: { planes: "u32", HWv: "u32", inv: "f32" },
+  bindings: {
+    x: { access: "read", type: "VT", when: (d) => !d.BWD },
+    y: { access: "read_write", type: "f32", when: (d) => !d.BWD },
+    gy: { access: "read", type: "f32", when: "BWD" },
+    gx: { access: "read_write", type: "VT", when: "BWD" },
+  },
+});
+
+/** Max pool forward (x → y, argmax idx) and backward (BWD: gy, idx → gx). */
+export const MAX_POOL = defineKernel({
+  name: "maxpool",
+  file: new URL("./maxpool.wgsl", import.meta.url),
+  params: {
+    H: "u32",
+    W: "u32",
+    Ho: "u32",
+    Wo: "u32",
+    k: "u32",
+    s: "u32",
+    pad: "u32",
+    planes: "u32",
+    c0: "i32",
+  },
+  bindings: {
+    x: { access: "read", type: "f32", when: (d) => !d.BWD },
+    y: { access: "read_write", type: "f32", when: (d) => !d.BWD },
+    gy: { access: "read", type: "f32", when: "BWD" },
+    idx: (d) => ({ access: d.BWD ? "read" : "read_write", type: "u32" }),
+    gx: { access: "read_write", type: "f32", when: "BWD" },
+  },
+});
+
+/** Window of a max pool: kernel k, stride s, padding pad. */
+export interface MaxPoolWindow {
+  k?: number;
+  s?: number;
+  pad?: number;
+}
 
 /** Geometry of a max pool call. */
 export interface MaxPoolGeom {
@@ -41,9 +83,12 @@ function avgLaunch(bwd: boolean, shape: readonly number[], src: Tensor, dst: Ten
   const HW = H * W;
   const vec = HW % 4 === 0 ? 4 : 1;
   const e = engine();
-  const k = e.kernel(AVG, { VEC4: vec === 4, BWD: bwd }, "main");
-  const p = new Params().u32(N * C, HW / vec).f32(1 / HW);
-  e.dispatch(k, p, [src.buffer, dst.buffer], gridFor(N * C));
+  const bindings = bwd ? { gy: src.buffer, gx: dst.buffer } : { x: src.buffer, y: dst.buffer };
+  e.run(e.compile(AVG_POOL, { VEC4: vec === 4, BWD: bwd }), {
+    params: { planes: N * C, HWv: HW / vec, inv: 1 / HW },
+    bindings,
+    groups: gridFor(N * C),
+  });
 }
 
 /** Launcher: y[n, c] = mean over H, W of x[n, c]. */
@@ -101,44 +146,42 @@ function maxGrid(width: number, rows: number, g: MaxPoolGeom): [number, number, 
   return [Math.min(Math.ceil(width / 64), 64), rows, Math.min(g.planes, max)];
 }
 
-function maxParams(g: MaxPoolGeom): Params {
-  return new Params().u32(g.H, g.W, g.Ho, g.Wo, g.k, g.s, g.pad, g.planes).i32(tileOffsets(g)[0]);
+function maxParams(g: MaxPoolGeom) {
+  const { H, W, Ho, Wo, k, s, pad, planes } = g;
+  return { H, W, Ho, Wo, k, s, pad, planes, c0: tileOffsets(g)[0] };
 }
 
 /** Launcher: y = maxpool(x) and the argmax of each output as a plane index h·W + w (u32). */
 export function maxPoolForward(
   x: Tensor,
-  k = 3,
-  s = 2,
-  pad = 1,
+  w: MaxPoolWindow = {},
 ): { y: Tensor; indices: Tensor; geom: MaxPoolGeom } {
   const [N, C] = nchw("maxPool2d", x);
-  const g = maxPoolGeom(x.shape, k, s, pad);
+  const g = maxPoolGeom(x.shape, w.k ?? 3, w.s ?? 2, w.pad ?? 1);
   const y = Tensor.empty([N, C, g.Ho, g.Wo]);
   const indices = Tensor.empty([N, C, g.Ho, g.Wo], "u32");
   const e = engine();
-  const kern = e.kernel(MAX, { BWD: false, S: g.s, KT: 1 }, "main");
-  e.dispatch(kern, maxParams(g), [x.buffer, y.buffer, indices.buffer], maxGrid(g.Wo, g.Ho, g));
+  e.run(e.compile(MAX_POOL, { BWD: false, S: g.s, KT: 1 }), {
+    params: maxParams(g),
+    bindings: { x: x.buffer, y: y.buffer, idx: indices.buffer },
+    groups: maxGrid(g.Wo, g.Ho, g),
+  });
   return { y, indices, geom: g };
 }
 
 /** Launcher: gx = the sum of gy over the outputs whose argmax is each input. */
 export function maxPoolBackward(
   gy: Tensor,
-  indices: Tensor,
-  geom: MaxPoolGeom,
-  shape: readonly number[],
+  fwd: { indices: Tensor; geom: MaxPoolGeom; shape: readonly number[] },
 ): Tensor {
-  const gx = Tensor.empty(shape);
+  const { geom } = fwd;
+  const gx = Tensor.empty(fwd.shape);
   const e = engine();
-  const kern = e.kernel(MAX, { BWD: true, S: geom.s, KT: tileOffsets(geom)[1] }, "main");
-  const bufs = [gy.buffer, indices.buffer, gx.buffer];
-  e.dispatch(
-    kern,
-    maxParams(geom),
-    bufs,
-    maxGrid(Math.ceil(geom.W / geom.s), Math.ceil(geom.H / geom.s), geom),
-  );
+  e.run(e.compile(MAX_POOL, { BWD: true, S: geom.s, KT: tileOffsets(geom)[1] }), {
+    params: maxParams(geom),
+    bindings: { gy: gy.buffer, idx: fwd.indices.buffer, gx: gx.buffer },
+    groups: maxGrid(Math.ceil(geom.W / geom.s), Math.ceil(geom.H / geom.s), geom),
+  });
   return gx;
 }
 
@@ -146,13 +189,13 @@ export function maxPoolBackward(
  * Max pool 2d, kernel k, stride s, padding pad (defaults: the ImageNet stem's 3, 2, 1);
  * differentiable: the gradient goes to the first maximum of each window in row-major order.
  */
-export function maxPool2d(x: Tensor, k = 3, s = 2, pad = 1): Tensor {
-  const { y, indices, geom } = maxPoolForward(x, k, s, pad);
+export function maxPool2d(x: Tensor, w: MaxPoolWindow = {}): Tensor {
+  const { y, indices, geom } = maxPoolForward(x, w);
   return record("maxpool2d", [x], y, { indices, geom, shape: x.shape }, [indices]);
 }
 
 /** Backward rules of this family. */
 export const poolRules: RuleTable<"global_avg_pool" | "maxpool2d"> = {
   global_avg_pool: (c, gy) => [globalAvgPoolBackward(gy, c.saved.shape)],
-  maxpool2d: (c, gy) => [maxPoolBackward(gy, c.saved.indices, c.saved.geom, c.saved.shape)],
+  maxpool2d: (c, gy) => [maxPoolBackward(gy, c.saved)],
 };

@@ -21,7 +21,7 @@ export function linearOp(x: Tensor, w: Tensor, b?: Tensor): Tensor {
 
 /** Max-pool 3×3, stride 2, padding 1 (ImageNet stem). */
 export function maxPoolOp(x: Tensor): Tensor {
-  return maxPool2d(x, 3, 2, 1);
+  return maxPool2d(x, { k: 3, s: 2, pad: 1 });
 }
 
 /** Mean over H×W: [N, C, H, W] → [N, C]. */

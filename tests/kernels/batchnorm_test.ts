@@ -5,7 +5,8 @@ import { backward } from "../../kernels/backward.ts";
 import {
   batchNorm,
   type BatchNormParams,
-  bnTuning,
+  BN_TUNING,
+  type BnTuning,
   createBatchNorm,
 } from "../../kernels/batchnorm/mod.ts";
 import { batchNormBwdRef, batchNormRef } from "../../kernels/batchnorm/reference.ts";
@@ -34,7 +35,7 @@ function disposeBn(bn: BatchNormParams): void {
   for (const t of [bn.weight, bn.bias, bn.runningMean, bn.runningVar]) t.dispose();
 }
 
-async function runGolden(c: GoldenCase, label: string): Promise<void> {
+async function runGolden(c: GoldenCase, label: string, tuning: BnTuning): Promise<void> {
   const t = c.tensors;
   const training = c.params.training as boolean;
   const relu = c.params.relu as boolean;
@@ -42,13 +43,15 @@ async function runGolden(c: GoldenCase, label: string): Promise<void> {
   if (training) {
     // The first forward runs without a tape, as SDCLR's pruned branch does: it must still
     // update the running statistics.
-    const y1 = noGrad(() => batchNorm(Tensor.from(t.x1.data, t.x1.shape), bn, true, { relu }));
+    const y1 = noGrad(() =>
+      batchNorm(Tensor.from(t.x1.data, t.x1.shape), bn, true, { relu, tuning })
+    );
     assertClose(`${label} y1`, await y1.read(), t.y1.data);
     assertClose(`${label} running_mean 1`, await bn.runningMean.read(), t.rm1.data);
     assertClose(`${label} running_var 1`, await bn.runningVar.read(), t.rv1.data);
   }
   const x = Tensor.from(t.x.data, t.x.shape, { requiresGrad: true });
-  const y = batchNorm(x, bn, training, { relu });
+  const y = batchNorm(x, bn, training, { relu, tuning });
   assertClose(`${label} y`, await y.read(), t.y.data);
   assertClose(`${label} running_mean`, await bn.runningMean.read(), t.rm.data);
   assertClose(`${label} running_var`, await bn.runningVar.read(), t.rv.data);
@@ -65,18 +68,12 @@ async function runGolden(c: GoldenCase, label: string): Promise<void> {
 }
 
 Deno.test("batchnorm: forward, running stats and backward equal PyTorch (all paths)", async () => {
-  const saved = { ...bnTuning };
   // Default; two-stage split with 64-wide groups; tiny chunks; one 256-wide group per channel.
-  const tunings = [saved, { chunk: 40, wg: 0 }, { chunk: 3, wg: 0 }, { chunk: 1e9, wg: 256 }];
-  try {
-    for (const tuning of tunings) {
-      Object.assign(bnTuning, tuning);
-      for (const c of loadGolden("batchnorm")) {
-        await tidyAsync(() => runGolden(c, `${c.name} ${JSON.stringify(tuning)}`));
-      }
+  const tunings = [BN_TUNING, { chunk: 40, wg: 0 }, { chunk: 3, wg: 0 }, { chunk: 1e9, wg: 256 }];
+  for (const tuning of tunings) {
+    for (const c of loadGolden("batchnorm")) {
+      await tidyAsync(() => runGolden(c, `${c.name} ${JSON.stringify(tuning)}`, tuning));
     }
-  } finally {
-    Object.assign(bnTuning, saved);
   }
 });
 
@@ -126,10 +123,9 @@ Deno.test("batchnorm: partial gradients (only γ/β, only x) and no leaks", asyn
   const n = shape.reduce((a, b) => a * b, 1);
   const xd = randn(n, 5, 2), gyd = randn(n, 6);
   const before = engine().pool.liveCount;
-  const saved = bnTuning.chunk;
-  try {
-    for (const chunk of [saved, 50]) {
-      bnTuning.chunk = chunk;
+  for (const chunk of [BN_TUNING.chunk, 50]) {
+    const tuning = { chunk, wg: 0 };
+    {
       for (const training of [true, false]) {
         const bn = createBatchNorm(3);
         const ones = new Float64Array(3).fill(1), zeros = new Float64Array(3);
@@ -137,21 +133,22 @@ Deno.test("batchnorm: partial gradients (only γ/β, only x) and no leaks", asyn
         const ref = batchNormBwdRef(gyd, xd, s, ones, f, { training });
         // x without grad: only γ and β gradients.
         tidy(() =>
-          backward(batchNorm(Tensor.from(xd, shape), bn, training), Tensor.from(gyd, shape))
+          backward(
+            batchNorm(Tensor.from(xd, shape), bn, training, { tuning }),
+            Tensor.from(gyd, shape),
+          )
         );
         assertClose(`gw chunk ${chunk} ${training}`, await bn.weight.grad!.read(), ref.gw);
         assertClose(`gb chunk ${chunk} ${training}`, await bn.bias.grad!.read(), ref.gb);
         // Frozen affine parameters: only x's gradient.
         bn.weight.requiresGrad = bn.bias.requiresGrad = false;
         const x = Tensor.from(xd, shape, { requiresGrad: true });
-        tidy(() => backward(batchNorm(x, bn, training), Tensor.from(gyd, shape)));
+        tidy(() => backward(batchNorm(x, bn, training, { tuning }), Tensor.from(gyd, shape)));
         assertClose(`gx chunk ${chunk} ${training}`, await x.grad!.read(), ref.gx);
         x.dispose();
         disposeBn(bn);
       }
     }
-  } finally {
-    bnTuning.chunk = saved;
   }
   if (engine().pool.liveCount > before) {
     throw new Error(`leak: ${engine().pool.liveCount - before} buffers still live`);

@@ -28,8 +28,8 @@ Deno.test("pool: global average pool and max pool equal PyTorch (values, argmax,
       y = globalAvgPool(x);
     } else {
       const [k, s, pad] = [c.params.k, c.params.s, c.params.pad] as number[];
-      y = maxPool2d(x, k, s, pad);
-      const f = maxPoolForward(x, k, s, pad);
+      y = maxPool2d(x, { k, s, pad });
+      const f = maxPoolForward(x, { k, s, pad });
       assertEqualU32(`${c.name} indices`, await f.indices.readU32(), t.indices.data);
       f.y.dispose();
       f.indices.dispose();
