@@ -42,6 +42,11 @@ export interface KernelSpec {
   params: Record<string, ParamType>;
   /** Bindings; binding i + 1 is the i-th entry (binding 0 is the uniform). */
   bindings: Record<string, BindingSpec>;
+  /**
+   * u32 constants the kernel shares with TypeScript (e.g. the word layout of a record the
+   * host packs), emitted as `const NAME: u32 = Vu;` so both sides read one definition.
+   */
+  constants?: Record<string, number>;
 }
 
 /** Declares a kernel spec (identity; gives the literal its type). */
@@ -86,6 +91,9 @@ export function wgslHeader(spec: KernelSpec, defines: Defines): string {
     for (const [k, t] of names) lines.push(`  ${k}: ${t},`);
     for (let i = names.length; i < paramWords(spec); i++) lines.push(`  _pad${i}: u32,`);
     lines.push("}", "@group(0) @binding(0) var<uniform> p: Params;");
+  }
+  for (const [name, v] of Object.entries(spec.constants ?? {})) {
+    lines.push(`const ${name}: u32 = ${v >>> 0}u;`);
   }
   for (const [name, [i, d]] of activeBindings(spec, defines)) {
     const v = d.access === "texture"

@@ -18,33 +18,12 @@
 //      scratch → out, storage barriers between (the workgroup owns the whole image).
 // Workgroup barriers sit in uniform control flow: every invocation reaches every one.
 
-struct Params {
-  first: u32,     // first entry of this dispatch
-  img_base: u32,  // word offset of the image section in `data`
-  out_h: u32,
-  out_w: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> data: array<u32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-#if ${BLUR}
-@group(0) @binding(3) var<storage, read_write> scratch: array<f32>;
-#endif
+// Params, bindings and the entry layout constants (PW words per entry, E_* word offsets,
+// F_* flag bits) are generated from the spec AUGMENT in mod.ts, which packs the entries.
 
 const WG: u32 = 256u;
 const MAX_TAPS: u32 = ${MAX_TAPS}u;
 const MAX_KSIZE: u32 = 64u;
-
-// Entry layout (words); keep in sync with packAugment in mod.ts.
-const PW = 24u;
-const E_SRC = 0u; const E_H = 1u; const E_W = 2u; const E_C = 3u; // image
-const E_TOP = 4u; const E_LEFT = 5u; const E_CH = 6u; const E_CW = 7u; // crop box
-const E_RH = 8u; const E_RW = 9u; const E_OY = 10u; const E_OX = 11u; // resize, window
-const E_FLAGS = 12u; const E_ORDER = 13u; const E_SLOT = 20u;
-const E_BRIGHT = 14u; const E_CONTRAST = 15u; const E_SAT = 16u; const E_HUE = 17u;
-const E_SIGMA = 18u; const E_KSIZE = 19u;
-const F_FLIP = 1u; const F_JITTER = 2u; const F_GRAY = 4u; const F_BLUR = 8u; const F_BILINEAR = 16u;
 
 // Crops up to STAGE pixels are resampled through workgroup memory: the crop as floats
 // (stage), then its row pass (tmp, ch × rw), then each output pixel's column pass. STAGE is

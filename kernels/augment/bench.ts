@@ -53,7 +53,16 @@ export function augmentBenchCase(batch = 256, side = 32): BenchCase {
       e.write(buf, packed.words);
       const out = Tensor.empty([2 * batch, 3, side, side]);
       return {
-        run: () => augmentDispatch(buf, packed, 0, 2 * batch, out, side, side),
+        run: () =>
+          augmentDispatch({
+            data: buf,
+            packed,
+            first: 0,
+            count: 2 * batch,
+            out,
+            outH: side,
+            outW: side,
+          }),
         dispose: () => {
           out.dispose();
           e.pool.release(buf);

@@ -9,7 +9,7 @@ import { errors } from "../../core/testing.ts";
 import { type AugmentRecipe, drawView, recipe, type ViewParams } from "./params.ts";
 import { Prng } from "../../core/prng.ts";
 import type { RawImage } from "../../core/image.ts";
-import { augment, AUGMENT_WGSL } from "./mod.ts";
+import { AUGMENT, augment } from "./mod.ts";
 import { augmentRef } from "./reference.ts";
 
 /** A seeded random uint8 HWC image with some structure (gradients + noise). */
@@ -166,7 +166,7 @@ async function testRows(): Promise<CheckRow[]> {
   return rows;
 }
 
-const base = { family: "augment", wgsl: AUGMENT_WGSL, entry: "augment" };
+const base = { family: "augment", spec: AUGMENT, entry: "augment" };
 
 /** Augmentation kernels (one fused WGSL entry point, compiled in three variants). */
 export const augmentKernels: KernelInfo[] = [

@@ -13,20 +13,65 @@
  * (reference.ts) implements the same.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 import type { ViewParams } from "./params.ts";
 import type { RawImage } from "../../core/image.ts";
 
-/** The .wgsl file of the family. */
-export const AUGMENT_WGSL = new URL("./augment.wgsl", import.meta.url);
-
-/** u32 words per view entry (matches PW in augment.wgsl). */
+/** u32 words per view entry. */
 export const PARAM_WORDS = 24;
 /** Largest Gaussian kernel the kernel supports. */
 export const MAX_KERNEL_SIZE = 63;
 
-const F_FLIP = 1, F_JITTER = 2, F_GRAY = 4, F_BLUR = 8, F_BILINEAR = 16;
+/**
+ * Word offsets of a view entry: the image (its word offset in the image section, H, W, C),
+ * the crop box, the resize and output window, flags, jitter order and factors, blur, and the
+ * output slot. The kernel reads the same names (E_*), generated from this table.
+ */
+export const ENTRY = {
+  SRC: 0,
+  H: 1,
+  W: 2,
+  C: 3,
+  TOP: 4,
+  LEFT: 5,
+  CH: 6,
+  CW: 7,
+  RH: 8,
+  RW: 9,
+  OY: 10,
+  OX: 11,
+  FLAGS: 12,
+  ORDER: 13,
+  BRIGHT: 14,
+  CONTRAST: 15,
+  SAT: 16,
+  HUE: 17,
+  SIGMA: 18,
+  KSIZE: 19,
+  SLOT: 20,
+} as const;
+
+/** Bits of ENTRY.FLAGS (F_* in the kernel). */
+export const FLAG = { FLIP: 1, JITTER: 2, GRAY: 4, BLUR: 8, BILINEAR: 16 } as const;
+
+function prefixed(prefix: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [prefix + k, v]));
+}
+
+/** The fused augmentation kernel (entry point `augment`). */
+export const AUGMENT = defineKernel({
+  name: "augment",
+  file: new URL("./augment.wgsl", import.meta.url),
+  params: { first: "u32", img_base: "u32", out_h: "u32", out_w: "u32" },
+  bindings: {
+    data: { access: "read", type: "u32" },
+    out: { access: "read_write", type: "f32" },
+    scratch: { access: "read_write", type: "f32", when: "BLUR" },
+  },
+  constants: { PW: PARAM_WORDS, ...prefixed("E_", ENTRY), ...prefixed("F_", FLAG) },
+});
 
 /** One view to produce: which image of the batch, its parameters, its output slot. */
 export interface AugmentEntry {
@@ -101,17 +146,33 @@ export function packAugment(
     validate(v, img, i);
     const o = i * PARAM_WORDS;
     words.fill(0, o, o + PARAM_WORDS);
-    words.set([offsets[en.image], img.height, img.width, img.channels], o);
-    words.set([v.top, v.left, v.cropH, v.cropW, v.resizeH, v.resizeW], o + 4);
-    words[o + 10] = v.offY | 0;
-    words[o + 11] = v.offX | 0;
+    const u = (k: keyof typeof ENTRY, x: number) => (words[o + ENTRY[k]] = x);
+    u("SRC", offsets[en.image]);
+    u("H", img.height);
+    u("W", img.width);
+    u("C", img.channels);
+    u("TOP", v.top);
+    u("LEFT", v.left);
+    u("CH", v.cropH);
+    u("CW", v.cropW);
+    u("RH", v.resizeH);
+    u("RW", v.resizeW);
+    u("OY", v.offY | 0);
+    u("OX", v.offX | 0);
     const bilinear = v.interpolation === "bilinear";
-    words[o + 12] = (v.flip ? F_FLIP : 0) | (v.jitter ? F_JITTER : 0) | (v.gray ? F_GRAY : 0) |
-      (v.blur ? F_BLUR : 0) | (bilinear ? F_BILINEAR : 0);
-    words[o + 13] = v.order.reduce((acc, op, q) => acc | (op << (2 * q)), 0);
-    f32.set([v.brightness, v.contrast, v.saturation, v.hue, v.sigma], o + 14);
-    words[o + 19] = v.kernelSize;
-    words[o + 20] = en.slot;
+    u(
+      "FLAGS",
+      (v.flip ? FLAG.FLIP : 0) | (v.jitter ? FLAG.JITTER : 0) | (v.gray ? FLAG.GRAY : 0) |
+        (v.blur ? FLAG.BLUR : 0) | (bilinear ? FLAG.BILINEAR : 0),
+    );
+    u("ORDER", v.order.reduce((acc, op, q) => acc | (op << (2 * q)), 0));
+    f32[o + ENTRY.BRIGHT] = v.brightness;
+    f32[o + ENTRY.CONTRAST] = v.contrast;
+    f32[o + ENTRY.SAT] = v.saturation;
+    f32[o + ENTRY.HUE] = v.hue;
+    f32[o + ENTRY.SIGMA] = v.sigma;
+    u("KSIZE", v.kernelSize);
+    u("SLOT", en.slot);
     color ||= v.jitter || v.gray;
     blur ||= v.blur;
     if (v.cropH !== v.resizeH || v.cropW !== v.resizeW) {
@@ -161,19 +222,26 @@ export function stagePixels(): number {
   return s;
 }
 
+/** Which entries of an uploaded packed batch to augment, into what. */
+export interface AugmentLaunch {
+  /** The uploaded `packed.words`. */
+  data: GPUBuffer;
+  packed: PackedBatch;
+  /** Entries [first, first + count). */
+  first: number;
+  count: number;
+  /** [slots, 3, outH, outW], f32. */
+  out: Tensor;
+  outH: number;
+  outW: number;
+}
+
 /**
  * Launcher: records the augmentation of entries [first, first+count) of an uploaded packed
- * batch into `out` ([slots, 3, outH, outW], f32). No flush, no readback.
+ * batch into `out`. No flush, no readback.
  */
-export function augmentDispatch(
-  data: GPUBuffer,
-  packed: PackedBatch,
-  first: number,
-  count: number,
-  out: Tensor,
-  outH: number,
-  outW: number,
-): void {
+export function augmentDispatch(l: AugmentLaunch): void {
+  const { data, packed, first, count, out, outH, outW } = l;
   if (count === 0) return;
   const max = engine().device.limits.maxComputeWorkgroupsPerDimension;
   if (count > max) throw new Error(`augment: ${count} views in one dispatch exceed ${max}`);
@@ -182,16 +250,12 @@ export function augmentDispatch(
   }
   const e = engine();
   const d = packed.defines;
-  const k = e.kernel(AUGMENT_WGSL, { ...d, STAGE: stagePixels() }, "augment");
-  const params = new Params().u32(first, packed.imgBase, outH, outW);
-  if (d.BLUR) {
-    const scratch = e.pool.acquire(count * 3 * outH * outW * 4);
-    e.dispatch(k, params, [data, out.buffer, scratch], [count]);
-    // Later users of this buffer run after this dispatch (submission order).
-    e.pool.release(scratch);
-  } else {
-    e.dispatch(k, params, [data, out.buffer], [count]);
-  }
+  const k = e.compile(AUGMENT, { ...d, STAGE: stagePixels() }, "augment");
+  const params = { first, img_base: packed.imgBase, out_h: outH, out_w: outW };
+  const scratch = d.BLUR ? e.pool.acquire(count * 3 * outH * outW * 4) : undefined;
+  e.run(k, { params, bindings: { data, out: out.buffer, scratch }, groups: [count] });
+  // Later users of the scratch buffer run after this dispatch (submission order).
+  if (scratch) e.pool.release(scratch);
 }
 
 /**
@@ -210,7 +274,7 @@ export function augment(
   const buf = e.pool.acquire(packed.words.byteLength);
   e.write(buf, packed.words);
   const out = Tensor.empty([views.length, 3, outH, outW]);
-  augmentDispatch(buf, packed, 0, views.length, out, outH, outW);
+  augmentDispatch({ data: buf, packed, first: 0, count: views.length, out, outH, outW });
   e.pool.release(buf);
   return out;
 }

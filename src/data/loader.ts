@@ -179,13 +179,14 @@ export class Loader {
     e.write(buf, p.packed.words);
     this.uploads++;
     const views: Tensor[] = [];
+    const launch = { data: buf, packed: p.packed, outH: h, outW: w };
     if (this.views === 2 && this.layout === "interleaved") {
       views.push(Tensor.empty([2 * n, 3, h, w]));
-      augmentDispatch(buf, p.packed, 0, 2 * n, views[0], h, w);
+      augmentDispatch({ ...launch, first: 0, count: 2 * n, out: views[0] });
     } else {
       for (let v = 0; v < this.views; v++) {
         const t = Tensor.empty([n, 3, h, w]);
-        augmentDispatch(buf, p.packed, v * n, n, t, h, w);
+        augmentDispatch({ ...launch, first: v * n, count: n, out: t });
         views.push(t);
       }
     }
