@@ -13,6 +13,7 @@ import { assertDeviceAlive, getGpu, type GpuContext } from "./device.ts";
 import { BufferPool, FLAT_TEXTURE_WIDTH, type FlatTexture, TexturePool } from "./pool.ts";
 import { type Defines, preprocessWgsl } from "./wgsl.ts";
 import { activeBindings, kernelSource, type KernelSpec, packParams } from "./kernel_spec.ts";
+import type { Profiler } from "./profiler.ts";
 
 export type { FlatTexture } from "./pool.ts";
 export type { Defines } from "./wgsl.ts";
@@ -29,6 +30,8 @@ export interface Kernel {
   spec?: KernelSpec;
   /** Binding index of each binding name active in this variant. */
   slots?: Map<string, number>;
+  /** The WGSL file (its folder under kernels/ is the family, for profiles). */
+  file: URL;
 }
 
 /** What one named launch of a spec variant passes (see Engine.run). */
@@ -39,6 +42,8 @@ export interface Launch {
   bindings: Record<string, Binding | undefined>;
   /** Workgroups [x, y, z]. */
   groups: [number, number?, number?];
+  /** Work of the dispatch, for the profile's GFLOP/s or GB/s (optional). */
+  cost?: { flops?: number; bytes?: number };
 }
 
 function defineKey(defines: Defines): string {
@@ -105,8 +110,17 @@ export class Engine {
   dispatchCount = 0;
   /** Command buffers submitted since the engine started. */
   submitCount = 0;
+  /**
+   * Milliseconds spent inside finish + submit calls (on some software adapters the submit
+   * runs the work before returning, so this is where JS waits for the "GPU").
+   */
+  submitMs = 0;
   /** Recorded dispatches after which a command buffer is submitted anyway. */
   maxPending = 4096;
+  /** The pass dispatches are attributed to in profiles: forward, backward, optimizer, loader. */
+  phase = "forward";
+  /** When set, every dispatch is recorded and timed (`deno task profile`). */
+  profiler: Profiler | null = null;
 
   constructor(readonly gpu: GpuContext) {
     this.device = gpu.device;
@@ -140,6 +154,7 @@ export class Engine {
         pipeline,
         layout: pipeline.getBindGroupLayout(0),
         id: nextId++,
+        file,
       };
       this.#kernels.set(key, k);
     }
@@ -196,6 +211,7 @@ export class Engine {
       id: nextId++,
       spec,
       slots,
+      file: spec.file,
     };
     this.#kernels.set(key, k);
     return k;
@@ -224,7 +240,18 @@ export class Engine {
       entries.push([slot, b]);
     }
     entries.sort((a, b) => a[0] - b[0]);
-    this.#record(k, entries, l.groups);
+    this.#record(k, entries, l.groups, l);
+  }
+
+  /** Runs `fn` with dispatches attributed to `phase` (restored afterwards). */
+  inPhase<T>(phase: string, fn: () => T): T {
+    const prev = this.phase;
+    this.phase = phase;
+    try {
+      return fn();
+    } finally {
+      this.phase = prev;
+    }
   }
 
   #uniform(words: Uint32Array): GPUBuffer {
@@ -287,12 +314,37 @@ export class Engine {
     this.#record(k, all.map((b, i) => [i, b]), groups);
   }
 
-  #record(k: Kernel, entries: [number, Binding][], groups: [number, number?, number?]): void {
+  #record(
+    k: Kernel,
+    entries: [number, Binding][],
+    groups: [number, number?, number?],
+    l?: Launch,
+  ): void {
     const [x, y = 1, z = 1] = groups;
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) {
       throw new Error(`${k.name}: dispatch [${x},${y},${z}] exceeds ${max} workgroups per dim`);
+    }
+    const prof = this.profiler;
+    let own: GPUComputePassDescriptor | null = null;
+    if (prof) {
+      if (prof.full) this.flush();
+      own = prof.add({
+        kernel: k.name,
+        spec: k.spec?.name ?? k.name.replace(/[.[][\s\S]*$/, ""),
+        family: k.file.pathname.split("/").slice(-2, -1)[0],
+        phase: this.phase,
+        params: l?.params ?? null,
+        groups: [x, y, z],
+        ...l?.cost,
+      });
+      if (own) {
+        // A pass of its own, bracketed by timestamp writes.
+        this.#pass?.end();
+        this.#encoder ??= this.device.createCommandEncoder();
+        this.#pass = this.#encoder.beginComputePass(own);
+      }
     }
     if (!this.#pass) {
       this.#encoder ??= this.device.createCommandEncoder();
@@ -302,6 +354,15 @@ export class Engine {
     this.#pass.setBindGroup(0, this.#bindGroup(k, entries));
     this.#pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
+    if (own) {
+      this.#pass.end();
+      this.#pass = null;
+    } else if (prof) {
+      // Timed mode: the dispatch is submitted alone and timed by its completion.
+      this.flush();
+      prof.afterSubmit(this.device.queue);
+      return;
+    }
     if (++this.#pending >= this.maxPending) this.flush();
   }
 
@@ -379,7 +440,10 @@ export class Engine {
     if (!this.#encoder) return;
     this.#pass?.end();
     this.#pass = null;
+    this.profiler?.beforeSubmit(this.#encoder);
+    const t = performance.now();
     this.device.queue.submit([this.#encoder.finish()]);
+    this.submitMs += performance.now() - t;
     this.#encoder = null;
     this.#pending = 0;
     this.submitCount++;

@@ -35,6 +35,8 @@ export class BufferPool {
   liveBytes = 0;
   /** Bytes held by idle pooled buffers. */
   idleBytes = 0;
+  /** The most bytes ever held (live + idle) since creation or resetPeak(). */
+  peakBytes = 0;
   /** Called with every buffer destroyed by trim, so caches holding it can drop it. */
   onDestroy: ((b: GPUBuffer) => void) | null = null;
 
@@ -52,6 +54,7 @@ export class BufferPool {
     }
     this.#live.add(buf);
     this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes + this.idleBytes);
     return buf;
   }
 
@@ -63,6 +66,11 @@ export class BufferPool {
     const list = this.#free.get(buf.size);
     if (list) list.push(buf);
     else this.#free.set(buf.size, [buf]);
+  }
+
+  /** Starts a new peak measurement from what is held now. */
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes + this.idleBytes;
   }
 
   /** Destroys every idle buffer now, returning GPU memory without waiting for GC. */

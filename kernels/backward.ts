@@ -7,6 +7,7 @@
  * are left alone.
  * @module
  */
+import { engine } from "../core/engine.ts";
 import { accumulate } from "./elementwise/mod.ts";
 import { rules } from "./registry.ts";
 import type { Primitive, Rule, RuleCtx, TapeNode } from "../core/tape.ts";
@@ -47,6 +48,10 @@ export function topologicalOrder(t: Tensor): TapeNode[] {
  * the graph it walked are disposed (those not `keep()`-ed), so memory returns to the pool.
  */
 export function backward(loss: Tensor, seed?: Tensor): void {
+  engine().inPhase("backward", () => walk(loss, seed));
+}
+
+function walk(loss: Tensor, seed?: Tensor): void {
   const nodes = topologicalOrder(loss);
   const grads = new Map<Tensor, Tensor>();
   const ownedSeed = !seed;

@@ -180,16 +180,18 @@ export class Loader {
     this.uploads++;
     const views: Tensor[] = [];
     const launch = { data: buf, packed: p.packed, outH: h, outW: w };
-    if (this.views === 2 && this.layout === "interleaved") {
-      views.push(Tensor.empty([2 * n, 3, h, w]));
-      augmentDispatch({ ...launch, first: 0, count: 2 * n, out: views[0] });
-    } else {
-      for (let v = 0; v < this.views; v++) {
-        const t = Tensor.empty([n, 3, h, w]);
-        augmentDispatch({ ...launch, first: v * n, count: n, out: t });
-        views.push(t);
+    e.inPhase("loader", () => {
+      if (this.views === 2 && this.layout === "interleaved") {
+        views.push(Tensor.empty([2 * n, 3, h, w]));
+        augmentDispatch({ ...launch, first: 0, count: 2 * n, out: views[0] });
+      } else {
+        for (let v = 0; v < this.views; v++) {
+          const t = Tensor.empty([n, 3, h, w]);
+          augmentDispatch({ ...launch, first: v * n, count: n, out: t });
+          views.push(t);
+        }
       }
-    }
+    });
     let labels: Tensor | null = null;
     if (this.withLabels) {
       labels = Tensor.empty([n], "u32");

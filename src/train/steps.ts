@@ -48,7 +48,7 @@ export function sdclrStep(
     const f2p = model.forward(x2, { branch: "pruned", training: true });
     const l2 = ntXent(f1d, f2p, temperature);
     backward(l2);
-    opt.step(lr);
+    engine().inPhase("optimizer", () => opt.step(lr));
     return l1;
   });
 }
@@ -83,7 +83,7 @@ export function simclrStep(
     const [z1, z2] = splitRows(f, x1.shape[0]);
     const loss = ntXent(z1, z2, temperature);
     backward(loss);
-    opt.step(lr);
+    engine().inPhase("optimizer", () => opt.step(lr));
     return loss;
   });
 }

@@ -1,0 +1,262 @@
+/**
+ * `deno task profile`: where one training step's time goes. Runs warm-up steps (compiling
+ * every kernel), then N plain steps for the wall time, CPU recording time, dispatch and
+ * submission counts and GPU memory, then N steps under the Profiler for per-dispatch GPU
+ * times, aggregated per kernel and shape, per family and per pass.
+ * @module
+ */
+import { engine } from "../../core/engine.ts";
+import { type DispatchRecord, Profiler, type TimingSource } from "../../core/profiler.ts";
+import { makeStepRunner, type StepConfig } from "./step_runner.ts";
+
+/** One kernel × shape × pass row of the profile. */
+export interface KernelRow {
+  /** Spec name (and entry point), e.g. "batchnorm_fwd", "elementwise.relu_fwd". */
+  kernel: string;
+  family: string;
+  phase: string;
+  /** Uniform parameters, compactly (the shape for most kernels). */
+  shape: string;
+  /** Dispatches per step. */
+  calls: number;
+  /** GPU milliseconds per step. */
+  ms: number;
+  /** Share of the step's GPU time, percent. */
+  pct: number;
+  /** GFLOP/s or GB/s where the launcher declares its work. */
+  rate: number | null;
+  unit: "GFLOP/s" | "GB/s" | null;
+}
+
+/** A total of GPU time by family or by pass. */
+export interface Total {
+  name: string;
+  ms: number;
+  pct: number;
+}
+
+/** Everything `deno task profile` prints (and writes with --json). */
+export interface ProfileReport {
+  config: StepConfig;
+  adapter: string;
+  timing: TimingSource;
+  steps: number;
+  /** Wall milliseconds per step, unprofiled (recording + GPU, overlapped as in training). */
+  wallMs: number;
+  /** CPU milliseconds per step spent in JS building and encoding the step (unprofiled). */
+  cpuMs: number;
+  /**
+   * Milliseconds per step inside queue.submit: near zero on a GPU; on lavapipe the submit
+   * itself runs the work, so JS and "GPU" do not overlap there.
+   */
+  submitMs: number;
+  /** GPU milliseconds per step (sum of the profiled dispatches). */
+  gpuMs: number;
+  dispatchesPerStep: number;
+  submitsPerStep: number;
+  /** GPU memory held by the buffer pool: peak during the steps, and after them. */
+  memory: { peakBytes: number; steadyBytes: number; liveBytes: number };
+  kernels: KernelRow[];
+  byFamily: Total[];
+  byPhase: Total[];
+}
+
+function shapeOf(p: Record<string, number> | null): string {
+  if (!p) return "";
+  const s = Object.entries(p).map(([k, v]) =>
+    `${k}=${Number.isInteger(v) ? v : Number(v.toPrecision(3))}`
+  ).join(" ");
+  return s.length > 72 ? s.slice(0, 71) + "…" : s;
+}
+
+function displayName(r: DispatchRecord): string {
+  const entry = /^[^[]*?\.(\w+)/.exec(r.kernel)?.[1];
+  return entry ? `${r.spec}.${entry}` : r.spec;
+}
+
+/** Aggregates profiled dispatches of `steps` steps into rows and totals. */
+export function aggregate(records: DispatchRecord[], steps: number) {
+  const rows = new Map<string, KernelRow & { flops: number; bytes: number; ns: number }>();
+  let totalNs = 0;
+  for (const r of records) {
+    const ns = r.ns ?? 0;
+    totalNs += ns;
+    const name = displayName(r), shape = shapeOf(r.params);
+    const key = `${name}|${shape}|${r.phase}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        kernel: name,
+        family: r.family,
+        phase: r.phase,
+        shape,
+        calls: 0,
+        ms: 0,
+        pct: 0,
+        rate: null,
+        unit: null,
+        flops: 0,
+        bytes: 0,
+        ns: 0,
+      };
+      rows.set(key, row);
+    }
+    row.calls++;
+    row.ns += ns;
+    row.flops += r.flops ?? 0;
+    row.bytes += r.bytes ?? 0;
+  }
+  const kernels: KernelRow[] = [...rows.values()].map((r) => {
+    const rate = r.ns > 0 && r.flops > 0
+      ? { rate: r.flops / r.ns, unit: "GFLOP/s" as const }
+      : r.ns > 0 && r.bytes > 0
+      ? { rate: r.bytes / r.ns, unit: "GB/s" as const }
+      : { rate: null, unit: null };
+    return {
+      kernel: r.kernel,
+      family: r.family,
+      phase: r.phase,
+      shape: r.shape,
+      calls: r.calls / steps,
+      ms: r.ns / 1e6 / steps,
+      pct: totalNs ? (100 * r.ns) / totalNs : 0,
+      ...rate,
+    };
+  }).sort((a, b) => b.ms - a.ms);
+  const total = (by: (r: DispatchRecord) => string): Total[] => {
+    const m = new Map<string, number>();
+    for (const r of records) m.set(by(r), (m.get(by(r)) ?? 0) + (r.ns ?? 0));
+    return [...m].map(([name, ns]) => ({
+      name,
+      ms: ns / 1e6 / steps,
+      pct: totalNs ? (100 * ns) / totalNs : 0,
+    })).sort((a, b) => b.ms - a.ms);
+  };
+  return {
+    kernels,
+    byFamily: total((r) => r.family),
+    byPhase: total((r) => r.phase),
+    gpuMs: totalNs / 1e6 / steps,
+  };
+}
+
+/** Options of profileStep. */
+export interface ProfileOptions {
+  steps: number;
+  warmup: number;
+  /** Time by submissions even where timestamp queries exist (to compare the two). */
+  forceTimed?: boolean;
+  /** Progress lines (stderr). */
+  log?: (line: string) => void;
+}
+
+/** Profiles `steps` steps of `config` (after `warmup` steps). */
+export async function profileStep(c: StepConfig, o: ProfileOptions): Promise<ProfileReport> {
+  const e = engine();
+  const log = o.log ?? (() => {});
+  const runner = await makeStepRunner(c);
+  try {
+    log(`warm-up: ${o.warmup} step(s) (the first compiles every kernel)`);
+    for (let i = 0; i < o.warmup; i++) await runner.step();
+    await e.sync();
+    log(`timing: ${o.steps} plain step(s)`);
+    e.pool.resetPeak();
+    const d0 = e.dispatchCount, s0 = e.submitCount, sm0 = e.submitMs;
+    let cpu = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < o.steps; i++) {
+      const t = performance.now();
+      await runner.step();
+      cpu += performance.now() - t;
+    }
+    await e.sync();
+    const wallMs = (performance.now() - t0) / o.steps;
+    const submitMs = (e.submitMs - sm0) / o.steps;
+    const dispatchesPerStep = (e.dispatchCount - d0) / o.steps;
+    const submitsPerStep = (e.submitCount - s0) / o.steps;
+    const memory = {
+      peakBytes: e.pool.peakBytes,
+      steadyBytes: e.pool.liveBytes + e.pool.idleBytes,
+      liveBytes: e.pool.liveBytes,
+    };
+    log(`profiling: ${o.steps} step(s), every dispatch timed`);
+    const prof = new Profiler(e.device, { forceTimed: o.forceTimed });
+    e.profiler = prof;
+    try {
+      for (let i = 0; i < o.steps; i++) await runner.step();
+      e.flush();
+      await prof.collect();
+    } finally {
+      e.profiler = null;
+      prof.destroy();
+    }
+    const agg = aggregate(prof.records, o.steps);
+    return {
+      config: c,
+      adapter: e.gpu.description,
+      timing: prof.source,
+      steps: o.steps,
+      wallMs,
+      cpuMs: cpu / o.steps - submitMs,
+      submitMs,
+      dispatchesPerStep,
+      submitsPerStep,
+      memory,
+      ...agg,
+    };
+  } finally {
+    runner.dispose();
+  }
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** The report as text tables (top `top` kernel rows). */
+export function formatProfile(r: ProfileReport, top = 30): string {
+  const c = r.config;
+  const lines = [
+    `${c.method} step: ResNet-${c.depth} width ${c.width}, batch ${c.batchSize}, ` +
+    `${c.imageSize}×${c.imageSize}, ${c.loader ? "with" : "without"} the loader`,
+    `${r.adapter}`,
+    `GPU times from ${r.timing}; ${r.steps} step(s) averaged`,
+    "",
+    `wall per step (unprofiled)      ${r.wallMs.toFixed(1)} ms`,
+    `  CPU: JS + encoding            ${r.cpuMs.toFixed(1)} ms`,
+    `  inside queue.submit           ${r.submitMs.toFixed(1)} ms`,
+    `  GPU: sum of dispatches        ${r.gpuMs.toFixed(1)} ms`,
+    `dispatches / command buffers    ${r.dispatchesPerStep.toFixed(0)} / ${
+      r.submitsPerStep.toFixed(1)
+    } per step`,
+    `GPU memory (buffer pool)        peak ${mib(r.memory.peakBytes)}, after the steps ${
+      mib(r.memory.steadyBytes)
+    } (${mib(r.memory.liveBytes)} live)`,
+    "",
+  ];
+  const pad = (s: string, n: number) => s.length >= n ? s : s + " ".repeat(n - s.length);
+  const lpad = (s: string, n: number) => s.length >= n ? s : " ".repeat(n - s.length) + s;
+  const totals = (title: string, t: Total[]) => {
+    lines.push(`${pad(title, 14)}${lpad("GPU ms", 9)}${lpad("%", 7)}`);
+    for (const x of t) {
+      lines.push(`${pad(x.name, 14)}${lpad(x.ms.toFixed(2), 9)}${lpad(x.pct.toFixed(1), 7)}`);
+    }
+    lines.push("");
+  };
+  totals("pass", r.byPhase);
+  totals("family", r.byFamily);
+  const kw = Math.min(34, Math.max(6, ...r.kernels.slice(0, top).map((k) => k.kernel.length)));
+  lines.push(
+    `${pad("kernel", kw + 2)}${pad("pass", 10)}${lpad("calls", 6)}${lpad("GPU ms", 9)}${
+      lpad("%", 6)
+    }${lpad("rate", 14)}  shape`,
+  );
+  for (const k of r.kernels.slice(0, top)) {
+    const rate = k.rate === null ? "" : `${k.rate.toFixed(1)} ${k.unit}`;
+    lines.push(
+      `${pad(k.kernel, kw + 2)}${pad(k.phase, 10)}${lpad(k.calls.toFixed(0), 6)}${
+        lpad(k.ms.toFixed(2), 9)
+      }${lpad(k.pct.toFixed(1), 6)}${lpad(rate, 14)}  ${k.shape}`,
+    );
+  }
+  if (r.kernels.length > top) lines.push(`… ${r.kernels.length - top} more rows (--top N, --json)`);
+  return lines.join("\n");
+}
