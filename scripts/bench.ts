@@ -4,7 +4,8 @@
  * our rate, TF.js's rate (GFLOP/s, or GB/s for memory-bound kernels) and the ratio.
  * Cases come from src/bench/cases.ts (each family's kernels/<family>/bench.ts).
  */
-import { parseCommand, runMain } from "../src/cli.ts";
+import { parseCommand, type Parsed, runMain } from "../src/cli.ts";
+import { formatStepTable, stepBench } from "../src/bench/step_bench.ts";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { initEngine } from "../core/engine.ts";
@@ -28,13 +29,45 @@ const spec = {
       help: "add a PyTorch CPU column (tools/bench_torch.py; skipped without python3 + torch)",
     },
     tfjs: { type: "boolean" as const, default: true, help: "time TF.js (--no-tfjs to skip)" },
+    step: {
+      type: "boolean" as const,
+      help: "whole training steps instead of kernels: SDCLR and SimCLR at (width 64, batch 64) " +
+        "and (width 8, batch 128), with and without the loader, beside PyTorch CPU " +
+        '(tools/bench_step_torch.py) in the same run; --filter matches e.g. "sdclr w8"',
+    },
+    steps: { type: "string" as const, default: "3", help: "--step: steps timed per case" },
   },
   epilog: "Times are the best of several trials of back-to-back runs ending in one device " +
     "wait;\nours and TF.js trials alternate, so background load affects both alike.",
 };
 
+async function stepMode(p: Parsed): Promise<void> {
+  const steps = Number(p.steps);
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new UserError(`--steps must be an integer ≥ 1, got "${p.steps}"`);
+  }
+  const filter = (p.filter as string | undefined) ?? "";
+  await initEngine();
+  const { rows, note } = await stepBench({
+    steps,
+    warmup: 1,
+    torch: p.torch !== false,
+    filter: (c) =>
+      `${c.method} w${c.width} b${c.batchSize}${c.loader ? " loader" : ""}`.includes(filter),
+    log: (l) => console.error(l),
+  });
+  if (!rows.length) throw new UserError(`no step case matches "${filter}"`);
+  if (note) console.error(`note: ${note}`);
+  console.log(formatStepTable(rows));
+  if (p.json) {
+    await writeFileAtomic(p.json as string, JSON.stringify(rows, null, 2) + "\n");
+    console.error(`wrote ${p.json}`);
+  }
+}
+
 runMain(async () => {
   const p = parseCommand(spec);
+  if (p.step) return await stepMode(p);
   const filter = (p.filter as string | undefined) ?? "";
   const cases = benchCases.filter((c) => `${c.kernel} ${c.shape}`.includes(filter));
   if (!cases.length) {
