@@ -5,10 +5,8 @@
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, seededRandom } from "../../core/testing.ts";
-import { knnVote } from "./mod.ts";
+import { KNN_VOTE, knnVote } from "./mod.ts";
 import { knnVoteRef } from "./reference.ts";
-
-const KNN = new URL("./knn.wgsl", import.meta.url);
 
 /** One check shape: query rows, bank rows, k, classes, temperature, similarity step. */
 export interface KnnCase {
@@ -45,7 +43,7 @@ export async function knnCaseRow(c: KnnCase, seed = 1): Promise<CheckRow & { cle
   const pred = knnVote(ts, tl, { k: c.k, classes: c.classes, temperature: c.t });
   const got = await pred.readU32();
   for (const x of [ts, tl, pred]) x.dispose();
-  const ref = knnVoteRef(sim, labels, c.rows, c.n, c.k, c.classes, c.t);
+  const ref = knnVoteRef(sim, labels, c);
   const ours: number[] = [], want: number[] = [];
   ref.forEach((w, i) => {
     if (w.margin <= 1e-4) return;
@@ -63,7 +61,7 @@ export const knnKernels: KernelInfo[] = [
     name: "knn_vote",
     family: "knn",
     description: "per query row: exact top-k of sim (radix select), votes exp(sim/T) per class",
-    wgsl: KNN,
+    spec: KNN_VOTE,
     entry: "main",
     defines: { KMAX: 256, CLASSES: 10 },
     check: async () => {

@@ -11,25 +11,12 @@
 // The order is that of the keys: −0 ranks just below +0, NaN above everything. Only the
 // predicted class per row leaves the GPU. Rows arrive in 2-D grids (x + y·65535).
 
-struct Params {
-  rows: u32,
-  n: u32,
-  k: u32,
-  classes: u32,
-  inv_t: f32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-}
+// Params (rows, n, k, classes, inv_t) and bindings (sim, labels, pred): the spec KNN_VOTE in
+// mod.ts.
 
 const WG = 256u;
 const KMAX = ${KMAX}u;
 const CLASSES = ${CLASSES}u;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> sim: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read_write> pred: array<u32>;
 
 var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> scan: array<u32, 256>;

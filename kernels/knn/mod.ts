@@ -8,10 +8,21 @@
  * Forward only: an evaluation op, never recorded on the tape, so the family has no rules.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 
-const KNN = new URL("./knn.wgsl", import.meta.url);
+/** The vote kernel; defines KMAX (selection slots) and CLASSES size its workgroup arrays. */
+export const KNN_VOTE = defineKernel({
+  name: "knn",
+  file: new URL("./knn.wgsl", import.meta.url),
+  params: { rows: "u32", n: "u32", k: "u32", classes: "u32", inv_t: "f32" },
+  bindings: {
+    sim: { access: "read", type: "f32" },
+    labels: { access: "read", type: "u32" },
+    pred: { access: "read_write", type: "u32" },
+  },
+});
 
 /** Largest k the kernel supports (its selection lives in workgroup memory). */
 export const KNN_MAX_K = 1024;
@@ -26,6 +37,8 @@ export interface KnnVoteOptions {
   temperature: number;
   /** Query rows to vote for, from the top of sim (default: all of sim's rows). */
   rows?: number;
+  /** Where to write the classes (u32, ≥ rows entries); default: a new u32 [rows] tensor. */
+  pred?: Tensor;
 }
 
 /** Selection capacity compiled into the kernel: k rounded up so nearby k share a pipeline. */
@@ -43,14 +56,9 @@ export function knnMaxClasses(k: number): number {
 /**
  * Launcher: for each of the first `rows` rows of `sim` ([rows', n] f32, query · bankᵀ), the
  * class voted by its k most similar bank rows, whose labels are `labels` (u32 [n]). Writes
- * u32 classes into `pred` (a new u32 [rows] tensor unless given) and returns it; no readback.
+ * u32 classes into `o.pred` (a new u32 [rows] tensor unless given) and returns it; no readback.
  */
-export function knnVote(
-  sim: Tensor,
-  labels: Tensor,
-  o: KnnVoteOptions,
-  pred?: Tensor,
-): Tensor {
+export function knnVote(sim: Tensor, labels: Tensor, o: KnnVoteOptions): Tensor {
   if (sim.shape.length !== 2 || sim.dtype !== "f32") {
     throw new Error(`knnVote: sim must be f32 [rows, n], got ${sim.dtype} [${sim.shape}]`);
   }
@@ -71,16 +79,15 @@ export function knnVote(
     throw new Error(`knnVote: classes must be in [1, ${maxClasses}] at k = ${k}, got ${classes}`);
   }
   if (!(o.temperature > 0)) throw new Error(`knnVote: temperature must be > 0`);
-  const out = pred ?? Tensor.empty([rows], "u32");
+  const out = o.pred ?? Tensor.empty([rows], "u32");
   if (out.dtype !== "u32" || out.size < rows) {
     throw new Error(`knnVote: pred must be u32 with ≥ ${rows} entries, got [${out.shape}]`);
   }
   const e = engine();
-  const kern = e.kernel(KNN, { KMAX: knnSlots(k), CLASSES: classes }, "main");
-  const params = new Params().u32(rows, n, k, classes).f32(1 / o.temperature).u32(0, 0, 0);
-  e.dispatch(kern, params, [sim.buffer, labels.buffer, out.buffer], [
-    Math.min(rows, 65535),
-    Math.ceil(rows / 65535),
-  ]);
+  e.run(e.compile(KNN_VOTE, { KMAX: knnSlots(k), CLASSES: classes }, "main"), {
+    params: { rows, n, k, classes, inv_t: 1 / o.temperature },
+    bindings: { sim: sim.buffer, labels: labels.buffer, pred: out.buffer },
+    groups: [Math.min(rows, 65535), Math.ceil(rows / 65535)],
+  });
   return out;
 }

@@ -23,6 +23,18 @@ function order(a: Candidate, b: Candidate): number {
   return a.i - b.i;
 }
 
+/** Shape and vote parameters of {@link knnVoteRef}. */
+export interface KnnVoteRefOptions {
+  /** sim is [rows, n]. */
+  rows: number;
+  n: number;
+  /** Neighbours per row. */
+  k: number;
+  classes: number;
+  /** Vote temperature. */
+  t: number;
+}
+
 /**
  * Weighted k-NN vote per row of sim [rows, n]: the k entries of largest similarity (equal ones
  * lowest index first) vote for labels[index] with weight exp(sim / t), summed per class.
@@ -30,12 +42,9 @@ function order(a: Candidate, b: Candidate): number {
 export function knnVoteRef(
   sim: ArrayLike<number>,
   labels: ArrayLike<number>,
-  rows: number,
-  n: number,
-  k: number,
-  classes: number,
-  t: number,
+  o: KnnVoteRefOptions,
 ): KnnVoteRow[] {
+  const { rows, n, k, classes, t } = o;
   const out: KnnVoteRow[] = [];
   for (let r = 0; r < rows; r++) {
     const cand: Candidate[] = Array.from({ length: n }, (_, i) => ({ s: sim[r * n + i], i }));

@@ -5,12 +5,9 @@
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn } from "../../core/testing.ts";
-import { colSum, gemmTile, matmul } from "./mod.ts";
-import { gemmDefines } from "./matmul.ts";
+import { COL_SUM, colSum, gemmTile, MATMUL, matmul } from "./mod.ts";
+import { gemmDefines } from "./codegen.ts";
 import { matmulRef } from "./reference.ts";
-
-const MATMUL = new URL("./matmul.wgsl", import.meta.url);
-const LINEAR = new URL("./linear.wgsl", import.meta.url);
 
 /** [m, n, k]: odd sizes (scalar loads, clamped tiles), head shapes, a square one. */
 const SHAPES: [number, number, number][] = [[7, 5, 13], [37, 29, 45], [130, 10, 512], [
@@ -27,7 +24,10 @@ async function matmulRows(transA: boolean, transB: boolean, bias: boolean): Prom
     const tb = Tensor.from(b, transB ? [n, k] : [k, n]);
     const tbias = bias ? Tensor.from(bv, [n]) : undefined;
     const y = matmul(ta, tb, { transA, transB, bias: tbias, alpha: 0.75 });
-    const ref = matmulRef(a, b, m, n, k, {
+    const ref = matmulRef(a, b, {
+      m,
+      n,
+      k,
       transA,
       transB,
       alpha: Math.fround(0.75),
@@ -39,40 +39,55 @@ async function matmulRows(transA: boolean, transB: boolean, bias: boolean): Prom
   return out;
 }
 
+/** One GEMM entry: its transposes and bias; `kernels dump` shows the 1024² vec4 variant. */
 function info(
-  name: string,
-  description: string,
-  transA: boolean,
-  transB: boolean,
-  bias: boolean,
+  o: { name: string; description: string; transA: boolean; transB: boolean; bias: boolean },
 ): KernelInfo {
+  const { transA, transB, bias } = o;
   return {
-    name,
+    name: o.name,
     family: "linear",
-    description,
-    wgsl: MATMUL,
+    description: o.description,
+    spec: MATMUL,
     entry: "main",
-    defines: gemmDefines(
-      gemmTile(1024, 1024),
-      { transA, transB, vecA: true, vecB: true, vecC: true },
+    defines: gemmDefines({
+      ...gemmTile(1024, 1024),
+      transA,
+      transB,
+      vecA: true,
+      vecB: true,
+      vecC: true,
       bias,
-      false,
-    ),
+      accumulate: false,
+    }),
     check: () => matmulRows(transA, transB, bias),
   };
 }
 
+const NO = { transA: false, transB: false, bias: false };
+
 /** Linear-family kernels. */
 export const linearKernels: KernelInfo[] = [
-  info("matmul_nn", "C = α·A·B (gx = gy·W of linear)", false, false, false),
-  info("matmul_nt", "C = α·A·Bᵀ + bias (linear forward x·Wᵀ + b)", false, true, true),
-  info("matmul_tn", "C = α·Aᵀ·B (weight gradient gyᵀ·x)", true, false, false),
-  info("matmul_tt", "C = α·Aᵀ·Bᵀ", true, true, false),
+  info({ ...NO, name: "matmul_nn", description: "C = α·A·B (gx = gy·W of linear)" }),
+  info({
+    ...NO,
+    name: "matmul_nt",
+    description: "C = α·A·Bᵀ + bias (linear forward x·Wᵀ + b)",
+    transB: true,
+    bias: true,
+  }),
+  info({
+    ...NO,
+    name: "matmul_tn",
+    description: "C = α·Aᵀ·B (weight gradient gyᵀ·x)",
+    transA: true,
+  }),
+  info({ ...NO, name: "matmul_tt", description: "C = α·Aᵀ·Bᵀ", transA: true, transB: true }),
   {
     name: "col_sum",
     family: "linear",
     description: "gb[j] = Σ_i gy[i, j] (bias gradient)",
-    wgsl: LINEAR,
+    spec: COL_SUM,
     entry: "col_sum",
     defines: { VEC: true },
     check: async () => {

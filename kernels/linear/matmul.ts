@@ -1,12 +1,46 @@
 /**
  * The GEMM launcher (`gemm`, on raw buffers with strides and offsets, as BLAS) and the tensor
- * launcher `matmul`. No readback, no flush: both only record a dispatch.
+ * launcher `matmul`. No readback, no flush: both only record a dispatch. Each variant — tile
+ * (gemmTile) plus layout flags, a GemmConfig — is written out by codegen.ts and compiled once
+ * per config (Engine.compileKeyed keyed by the config).
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { type BindingDecl, defineKernel } from "../../core/kernel_spec.ts";
+import type { Defines } from "../../core/wgsl.ts";
 import { Tensor } from "../../core/tensor.ts";
+import { type GemmConfig, gemmDefines, type GemmTile } from "./codegen.ts";
 
-const WGSL = new URL("./matmul.wgsl", import.meta.url);
+export type { GemmConfig, GemmTile } from "./codegen.ts";
+
+/** A storage array of vec4<f32> where the define `flag` holds, else of f32. */
+function vec4If(flag: string, access: "read" | "read_write"): (d: Defines) => BindingDecl {
+  return (d) => ({ access, type: d[flag] ? "vec4<f32>" : "f32" });
+}
+
+/** The GEMM kernel: C = alpha · op(A) · op(B) (+ bias) (+ C) on strided views (matmul.wgsl). */
+export const MATMUL = defineKernel({
+  name: "matmul",
+  file: new URL("./matmul.wgsl", import.meta.url),
+  params: {
+    m: "u32",
+    n: "u32",
+    k: "u32",
+    lda: "u32",
+    ldb: "u32",
+    ldc: "u32",
+    off_a: "u32",
+    off_b: "u32",
+    off_c: "u32",
+    alpha: "f32",
+  },
+  bindings: {
+    a: vec4If("VEC_A", "read"),
+    b: vec4If("VEC_B", "read"),
+    c: vec4If("VEC_C", "read_write"),
+    bias: { access: "read", type: "f32", when: "BIAS" },
+  },
+});
 
 /** One GEMM: C = alpha · op(A) · op(B) (+ bias[n]) (+ C when accumulate). */
 export interface GemmArgs {
@@ -38,18 +72,19 @@ export interface GemmArgs {
   accumulate?: boolean;
 }
 
-/** Register tile of one invocation (ROWS×COLS outputs) and the workgroup shape (WGX×WGY). */
-export interface GemmTile {
-  rows: 4 | 8 | 16;
-  cols: 4 | 8 | 16;
-  wgx: number;
-  wgy: number;
-}
-
 const TILES = [4, 8, 16] as const;
 const SHAPES: [number, number][] = [[8, 1], [4, 2], [2, 4], [1, 8]];
 /** Relative costs on lavapipe: one 8-lane load instruction ≈ 70 ymm FMAs (measured). */
 const LOAD_COST = 70;
+
+/** What {@link gemmTile} weighs besides the output shape. */
+export interface GemmTileOptions {
+  /** A and B take vec4 loads (default true); scalar loads cost four each. */
+  vecA?: boolean;
+  vecB?: boolean;
+  /** The adapter runs on the CPU (default true); a hardware GPU skips the cost model. */
+  software?: boolean;
+}
 
 /**
  * Picks the tile with the least estimated time: padded work (rows/columns past M/N still
@@ -57,13 +92,8 @@ const LOAD_COST = 70;
  * Big products get 16×16 register tiles; thin ones (N = 10 classes) lay the 8 invocations of
  * a workgroup along M instead of N. `software` false (a hardware GPU) skips the model.
  */
-export function gemmTile(
-  m: number,
-  n: number,
-  vecA = true,
-  vecB = true,
-  software = true,
-): GemmTile {
+export function gemmTile(m: number, n: number, o: GemmTileOptions = {}): GemmTile {
+  const { vecA = true, vecB = true, software = true } = o;
   // A hardware GPU wants many invocations with few registers each (untested: the cost model
   // below is lavapipe's, where this suite runs).
   if (!software) return { rows: 4, cols: 4, wgx: 16, wgy: 4 };
@@ -89,32 +119,6 @@ export function gemmTile(
 
 const aligned = (...v: number[]) => v.every((x) => x % 4 === 0);
 
-/** The defines of one GEMM variant (also what `kernels dump` shows). */
-export function gemmDefines(
-  tile: GemmTile,
-  o: { transA: boolean; transB: boolean; vecA: boolean; vecB: boolean; vecC: boolean },
-  bias: boolean,
-  accumulate: boolean,
-): Record<string, number | boolean> {
-  return {
-    ROWS: tile.rows,
-    COLS: tile.cols,
-    R8: tile.rows >= 8,
-    R16: tile.rows >= 16,
-    C8: tile.cols >= 8,
-    C16: tile.cols >= 16,
-    WGX: tile.wgx,
-    WGY: tile.wgy,
-    TRANS_A: o.transA,
-    TRANS_B: o.transB,
-    VEC_A: o.vecA,
-    VEC_B: o.vecB,
-    VEC_C: o.vecC,
-    BIAS: bias,
-    ACCUM: accumulate,
-  };
-}
-
 /** Records one GEMM dispatch (see GemmArgs); `tile` overrides the automatic choice. */
 export function gemm(g: GemmArgs, tile?: GemmTile): void {
   const { m, n, k } = g;
@@ -127,16 +131,23 @@ export function gemm(g: GemmArgs, tile?: GemmTile): void {
   // vec4 along the contiguous dimension needs every vec4 to start on a multiple of 4.
   const vecA = aligned(lda, offA), vecB = aligned(ldb, offB), vecC = aligned(n, ldc, offC);
   const e = engine();
-  const t = tile ?? gemmTile(m, n, vecA, vecB, e.gpu.isSoftware);
-  const defines = gemmDefines(
-    t,
-    { transA, transB, vecA, vecB, vecC },
-    g.bias !== undefined,
-    g.accumulate ?? false,
-  );
-  const kern = e.kernel(WGSL, defines, "main");
-  const bufs = [g.a, g.b, g.c];
-  if (g.bias) bufs.push(g.bias);
+  const t = tile ?? gemmTile(m, n, { vecA, vecB, software: e.gpu.isSoftware });
+  const cfg: GemmConfig = {
+    rows: t.rows,
+    cols: t.cols,
+    wgx: t.wgx,
+    wgy: t.wgy,
+    transA,
+    transB,
+    vecA,
+    vecB,
+    vecC,
+    bias: g.bias !== undefined,
+    accumulate: g.accumulate ?? false,
+  };
+  const kern = e.compileKeyed(MATMUL, JSON.stringify(cfg), () => gemmDefines(cfg));
+  const bindings: Record<string, GPUBuffer> = { a: g.a, b: g.b, c: g.c };
+  if (g.bias) bindings.bias = g.bias;
   const max = e.device.limits.maxComputeWorkgroupsPerDimension;
   const gx = Math.ceil(n / (t.cols * t.wgx));
   if (gx > max) {
@@ -146,10 +157,22 @@ export function gemm(g: GemmArgs, tile?: GemmTile): void {
   const band = max * t.rows * t.wgy;
   for (let r0 = 0; r0 < m; r0 += band) {
     const rows = Math.min(band, m - r0);
-    const params = new Params()
-      .u32(rows, n, k, lda, ldb, ldc, offA + r0 * (transA ? 1 : lda), offB, offC + r0 * ldc)
-      .f32(g.alpha ?? 1);
-    e.dispatch(kern, params, bufs, [gx, Math.ceil(rows / (t.rows * t.wgy))]);
+    e.run(kern, {
+      params: {
+        m: rows,
+        n,
+        k,
+        lda,
+        ldb,
+        ldc,
+        off_a: offA + r0 * (transA ? 1 : lda),
+        off_b: offB,
+        off_c: offC + r0 * ldc,
+        alpha: g.alpha ?? 1,
+      },
+      bindings,
+      groups: [gx, Math.ceil(rows / (t.rows * t.wgy))],
+    });
   }
 }
 

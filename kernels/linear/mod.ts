@@ -3,7 +3,8 @@
  * backward rule, built on the tiled GEMM of matmul.ts, plus the bias-gradient column sum.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { gemm } from "./matmul.ts";
@@ -11,13 +12,25 @@ import { gemm } from "./matmul.ts";
 export {
   gemm,
   type GemmArgs,
+  type GemmConfig,
   type GemmTile,
   gemmTile,
+  type GemmTileOptions,
+  MATMUL,
   matmul,
   type MatmulOptions,
 } from "./matmul.ts";
 
-const WGSL = new URL("./linear.wgsl", import.meta.url);
+/** The bias-gradient column sum (linear.wgsl); VecF is vec4<f32> under VEC. */
+export const COL_SUM = defineKernel({
+  name: "col_sum",
+  file: new URL("./linear.wgsl", import.meta.url),
+  params: { rows: "u32", cols: "u32" },
+  bindings: {
+    gy: { access: "read", type: "VecF" },
+    out: { access: "read_write", type: "VecF" },
+  },
+});
 
 declare module "../../core/tape.ts" {
   interface SavedMap {
@@ -32,9 +45,12 @@ export function colSum(x: Tensor): Tensor {
   const out = Tensor.empty([cols]);
   const vec = cols % 4 === 0;
   const e = engine();
-  const k = e.kernel(WGSL, { VEC: vec }, "col_sum");
   const lanes = vec ? cols / 4 : cols;
-  e.dispatch(k, new Params().u32(rows, cols), [x.buffer, out.buffer], [Math.ceil(lanes / 64)]);
+  e.run(e.compile(COL_SUM, { VEC: vec }, "col_sum"), {
+    params: { rows, cols },
+    bindings: { gy: x.buffer, out: out.buffer },
+    groups: [Math.ceil(lanes / 64)],
+  });
   return out;
 }
 

@@ -5,17 +5,7 @@
 // Counts accumulate across batches until the buffer is cleared, so an evaluation pass reads
 // back 2C numbers once. One atomic per row (not a hot loop). Labels ≥ C are not counted.
 
-struct Params {
-  n: u32,
-  c: u32,
-  _p0: u32,
-  _p1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read_write> counts: array<atomic<u32>>;
+// Params (n, c) and bindings (x, labels, counts): the spec COUNT_CORRECT in cross_entropy.ts.
 
 @compute @workgroup_size(64)
 fn count_correct(@builtin(global_invocation_id) gid: vec3u) {

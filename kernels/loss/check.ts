@@ -14,9 +14,10 @@ import {
   ntXentViewGrad,
   sumScaled,
 } from "./mod.ts";
+import { ARGMAX_ROWS, CE_DEFINES, COUNT_CORRECT, CROSS_ENTROPY } from "./cross_entropy.ts";
+import { NTXENT_BACKWARD, NTXENT_NORMALIZE, NTXENT_SOFTMAX, SUM_SCALED } from "./ntxent.ts";
 import { accuracyRef, argmaxRowsRef, crossEntropyRef, ntXentRef } from "./reference.ts";
 
-const url = (f: string) => new URL(`./${f}`, import.meta.url);
 /** [B, d, t] */
 const NTX: [number, number, number][] = [[3, 5, 0.5], [16, 128, 0.2], [64, 128, 0.2]];
 /** [N, C] */
@@ -27,8 +28,8 @@ async function ntxRows(what: "loss" | "u" | "grad"): Promise<CheckRow[]> {
   for (const [b, d, t] of NTX) {
     const a = randn(b * d, b + d, 2), c = randn(b * d, 7 * b + d, 2);
     const z1 = Tensor.from(a, [b, d]), z2 = Tensor.from(c, [b, d]);
-    const f = ntXentForward(z1, z2, t, what === "grad");
-    const ref = ntXentRef(a, c, b, d, t);
+    const f = ntXentForward(z1, z2, { temperature: t, grad: what === "grad" });
+    const ref = ntXentRef(a, c, { b, d, t });
     const shape = `B${b} d${d} t${t}`;
     if (what === "loss") {
       out.push({ shape, ...errors(await f.loss.read(), [ref.loss]), tol: 1e-5 });
@@ -68,7 +69,7 @@ async function ceRows(what: "loss" | "grad" | "count"): Promise<CheckRow[]> {
   for (const [n, c] of CE) {
     const { logits, labels } = ceData(n, c);
     const tl = Tensor.from(logits, [n, c]), ty = Tensor.from(labels, [n]);
-    const ref = crossEntropyRef(logits, labels, n, c);
+    const ref = crossEntropyRef(logits, labels, { n, c });
     const shape = `N${n} C${c}`;
     if (what === "loss") {
       const loss = crossEntropy(tl, ty);
@@ -85,7 +86,7 @@ async function ceRows(what: "loss" | "grad" | "count"): Promise<CheckRow[]> {
       acc.add(tl, ty);
       acc.add(tl, ty);
       const got = await acc.read();
-      const want = accuracyRef(logits, labels, n, c);
+      const want = accuracyRef(logits, labels, { n, c });
       const twice = (v: number[]) => v.map((x) => 2 * x);
       out.push({
         shape: `${shape} ×2 batches`,
@@ -151,7 +152,7 @@ export const lossKernels: KernelInfo[] = [
     name: "ntxent_normalize",
     family: "loss",
     description: "U = [z1; z2] / max(‖z‖, 1e-12) per row (NT-Xent step 1)",
-    wgsl: url("ntxent_normalize.wgsl"),
+    spec: NTXENT_NORMALIZE,
     entry: "normalize_rows",
     defines: { VEC: true },
     check: () => ntxRows("u"),
@@ -160,7 +161,7 @@ export const lossKernels: KernelInfo[] = [
     name: "ntxent_softmax",
     family: "loss",
     description: "per-row stable lse over the 2B−1 others of S = U·Uᵀ/t, loss and ∂/∂S",
-    wgsl: url("ntxent_softmax.wgsl"),
+    spec: NTXENT_SOFTMAX,
     entry: "softmax_rows",
     defines: { VEC: true, GRAD: true },
     check: () => ntxRows("loss"),
@@ -169,7 +170,7 @@ export const lossKernels: KernelInfo[] = [
     name: "ntxent_backward",
     family: "loss",
     description: "∂L/∂z through u = z/‖z‖ of du = (G + Gᵀ)·U/t (two GEMMs, no transpose copy)",
-    wgsl: url("ntxent_backward.wgsl"),
+    spec: NTXENT_BACKWARD,
     entry: "normalize_backward",
     defines: { VEC: true },
     check: () => ntxRows("grad"),
@@ -178,7 +179,7 @@ export const lossKernels: KernelInfo[] = [
     name: "sum_scaled",
     family: "loss",
     description: "out = scale · Σ x (mean of per-row losses, Kahan)",
-    wgsl: url("reduce.wgsl"),
+    spec: SUM_SCALED,
     entry: "sum_scaled",
     check: sumRows,
   },
@@ -186,23 +187,25 @@ export const lossKernels: KernelInfo[] = [
     name: "ce_rows",
     family: "loss",
     description: "softmax cross-entropy per row (mean via sum_scaled)",
-    wgsl: url("cross_entropy.wgsl"),
+    spec: CROSS_ENTROPY,
     entry: "ce_rows",
+    defines: CE_DEFINES,
     check: () => ceRows("loss"),
   },
   {
     name: "ce_backward",
     family: "loss",
     description: "gx = gy/N · (softmax − onehot)",
-    wgsl: url("cross_entropy.wgsl"),
+    spec: CROSS_ENTROPY,
     entry: "ce_backward",
+    defines: CE_DEFINES,
     check: () => ceRows("grad"),
   },
   {
     name: "count_correct",
     family: "loss",
     description: "per-class argmax-correct and total counts, accumulated on the GPU",
-    wgsl: url("accuracy.wgsl"),
+    spec: COUNT_CORRECT,
     entry: "count_correct",
     check: () => ceRows("count"),
   },
@@ -210,7 +213,7 @@ export const lossKernels: KernelInfo[] = [
     name: "argmax_rows",
     family: "loss",
     description: "class predictions: first maximum per row of logits (NaN never wins)",
-    wgsl: url("argmax.wgsl"),
+    spec: ARGMAX_ROWS,
     entry: "argmax_rows",
     check: argmaxCheckRows,
   },

@@ -3,14 +3,53 @@
  * predictions (row argmax) on the GPU.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { record, type RuleCtx } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { sumScaled } from "./ntxent.ts";
 
-const CE = new URL("./cross_entropy.wgsl", import.meta.url);
-const ACCURACY = new URL("./accuracy.wgsl", import.meta.url);
-const ARGMAX = new URL("./argmax.wgsl", import.meta.url);
+/**
+ * Softmax cross-entropy rows and gradient (entries ce_rows, ce_backward). Compiled with VEC
+ * false: rows are read as f32 through the shared row reduction (kernels/shared).
+ */
+export const CROSS_ENTROPY = defineKernel({
+  name: "cross_entropy",
+  file: new URL("./cross_entropy.wgsl", import.meta.url),
+  params: { n: "u32", c: "u32", inv_n: "f32" },
+  bindings: {
+    x: { access: "read", type: "f32" },
+    labels: { access: "read", type: "u32" },
+    out: { access: "read_write", type: "f32" },
+    gy: { access: "read", type: "f32" },
+  },
+});
+
+/** Per-class argmax-correct and total counters (entry count_correct). */
+export const COUNT_CORRECT = defineKernel({
+  name: "accuracy",
+  file: new URL("./accuracy.wgsl", import.meta.url),
+  params: { n: "u32", c: "u32" },
+  bindings: {
+    x: { access: "read", type: "f32" },
+    labels: { access: "read", type: "u32" },
+    counts: { access: "read_write", type: "atomic<u32>" },
+  },
+});
+
+/** Row argmax, NaN never winning (entry argmax_rows). */
+export const ARGMAX_ROWS = defineKernel({
+  name: "argmax",
+  file: new URL("./argmax.wgsl", import.meta.url),
+  params: { rows: "u32", cols: "u32" },
+  bindings: {
+    x: { access: "read", type: "f32" },
+    out: { access: "read_write", type: "u32" },
+  },
+});
+
+/** The row-reduction variant cross_entropy.wgsl is compiled with (f32 rows). */
+export const CE_DEFINES = { VEC: false };
 
 declare module "../../core/tape.ts" {
   interface SavedMap {
@@ -41,13 +80,11 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
   const [n, c] = checkLogits("crossEntropy", logits, labels);
   const rows = Tensor.empty([n]);
   const e = engine();
-  const k = e.kernel(CE, {}, "ce_rows");
-  e.dispatch(
-    k,
-    new Params().u32(n, c).f32(1 / n),
-    [logits.buffer, labels.buffer, rows.buffer],
-    [Math.ceil(n / 64)],
-  );
+  e.run(e.compile(CROSS_ENTROPY, CE_DEFINES, "ce_rows"), {
+    params: { n, c, inv_n: 1 / n },
+    bindings: { x: logits.buffer, labels: labels.buffer, out: rows.buffer },
+    groups: [Math.ceil(n / 64)],
+  });
   const loss = sumScaled(rows, 1 / n);
   rows.dispose();
   return record("cross_entropy", [logits, labels], loss, {});
@@ -58,13 +95,11 @@ export function crossEntropyBackward(gy: Tensor, logits: Tensor, labels: Tensor)
   const [n, c] = checkLogits("crossEntropyBackward", logits, labels);
   const gx = Tensor.empty(logits.shape);
   const e = engine();
-  const k = e.kernel(CE, {}, "ce_backward");
-  e.dispatch(
-    k,
-    new Params().u32(n, c).f32(1 / n),
-    [logits.buffer, labels.buffer, gx.buffer, gy.buffer],
-    [Math.ceil(n / 64)],
-  );
+  e.run(e.compile(CROSS_ENTROPY, CE_DEFINES, "ce_backward"), {
+    params: { n, c, inv_n: 1 / n },
+    bindings: { x: logits.buffer, labels: labels.buffer, out: gx.buffer, gy: gy.buffer },
+    groups: [Math.ceil(n / 64)],
+  });
   return gx;
 }
 
@@ -104,13 +139,11 @@ export class AccuracyCounter {
       throw new Error(`AccuracyCounter.add: logits have ${c} classes, expected ${this.numClasses}`);
     }
     const e = engine();
-    const k = e.kernel(ACCURACY, {}, "count_correct");
-    e.dispatch(
-      k,
-      new Params().u32(n, c),
-      [logits.buffer, labels.buffer, this.#counts.buffer],
-      [Math.ceil(n / 64)],
-    );
+    e.run(e.compile(COUNT_CORRECT, {}, "count_correct"), {
+      params: { n, c },
+      bindings: { x: logits.buffer, labels: labels.buffer, counts: this.#counts.buffer },
+      groups: [Math.ceil(n / 64)],
+    });
   }
 
   /** Reads the counts accumulated so far. */
@@ -163,11 +196,10 @@ export function argmaxRows(logits: Tensor): Tensor {
   const out = Tensor.empty([rows], "u32");
   const e = engine();
   const groups = Math.ceil(rows / 64);
-  e.dispatch(
-    e.kernel(ARGMAX, {}, "argmax_rows"),
-    new Params().u32(rows, cols),
-    [logits.buffer, out.buffer],
-    [Math.min(groups, 65535), Math.ceil(groups / 65535)],
-  );
+  e.run(e.compile(ARGMAX_ROWS, {}, "argmax_rows"), {
+    params: { rows, cols },
+    bindings: { x: logits.buffer, out: out.buffer },
+    groups: [Math.min(groups, 65535), Math.ceil(groups / 65535)],
+  });
   return out;
 }

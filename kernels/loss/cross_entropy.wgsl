@@ -3,33 +3,19 @@
 //   ce_backward: gx[i,c] = gy[0] / N · (softmax(x_i)[c] − [c = label_i])
 // The backward recomputes the row's max and sum instead of saving them (C is 10–1000: a few
 // loads per row). A label ≥ C reads as no target (loss = lse, gradient = softmax) rather than
-// out of bounds; the launcher documents that labels must be < C.
+// out of bounds; the launcher documents that labels must be < C. Rows are read as f32 (the
+// define VEC is false). Params (n, c, inv_n) and bindings (x, labels, out; gy for the
+// backward) come from the spec CROSS_ENTROPY in cross_entropy.ts.
 
-struct Params {
-  n: u32,
-  c: u32,
-  inv_n: f32,
-  _p0: u32,
+#include "../shared/row_reduce.wgsl"
+
+fn lse_in(idx: u32) -> VecF {
+  return x[idx];
 }
 
-const LOWEST = -3.4028235e38;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<storage, read> gy: array<f32>;
-
+// (row max, log Σ exp(x − max)) of row i: no entry left out.
 fn row_lse(i: u32) -> vec2<f32> {
-  var mx = LOWEST;
-  for (var j = 0u; j < p.c; j++) {
-    mx = max(mx, x[i * p.c + j]);
-  }
-  var se = 0.0;
-  for (var j = 0u; j < p.c; j++) {
-    se += exp(x[i * p.c + j] - mx);
-  }
-  return vec2<f32>(mx, log(se));
+  return row_max_lse(i * p.c, p.c, 0xffffffffu);
 }
 
 @compute @workgroup_size(64)

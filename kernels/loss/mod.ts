@@ -16,6 +16,7 @@ export {
   NORM_EPS,
   ntXent,
   ntXentForward,
+  type NtXentForwardOptions,
   ntXentRule,
   ntXentViewGrad,
   sumScaled,

@@ -13,15 +13,62 @@
  * every row of the loss: all 2B rows depend on it as positives and in the denominators.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { record, type RuleCtx, shouldRecord } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { gemm } from "../linear/matmul.ts";
 
-const NORMALIZE = new URL("./ntxent_normalize.wgsl", import.meta.url);
-const SOFTMAX = new URL("./ntxent_softmax.wgsl", import.meta.url);
-const BACKWARD = new URL("./ntxent_backward.wgsl", import.meta.url);
-const REDUCE = new URL("./reduce.wgsl", import.meta.url);
+// VecF (kernels/shared/vec_lanes.wgsl) is vec4<f32> where the define VEC holds, else f32.
+
+/** Step 1: U = [z1; z2] row-normalised, one view per launch (entry normalize_rows). */
+export const NTXENT_NORMALIZE = defineKernel({
+  name: "ntxent_normalize",
+  file: new URL("./ntxent_normalize.wgsl", import.meta.url),
+  params: { rows: "u32", d: "u32", row_off: "u32", eps: "f32" },
+  bindings: {
+    z: { access: "read", type: "VecF" },
+    u: { access: "read_write", type: "VecF" },
+    norms: { access: "read_write", type: "f32" },
+  },
+});
+
+/** Step 3: per-row loss and (GRAD) G = ∂mean/∂S from S = U·Uᵀ/t (entry softmax_rows). */
+export const NTXENT_SOFTMAX = defineKernel({
+  name: "ntxent_softmax",
+  file: new URL("./ntxent_softmax.wgsl", import.meta.url),
+  params: { r: "u32", b: "u32", inv_r: "f32" },
+  bindings: {
+    s: { access: "read", type: "VecF" },
+    loss_rows: { access: "read_write", type: "f32" },
+    g: { access: "read_write", type: "VecF", when: "GRAD" },
+  },
+});
+
+/** Backward through the normalisation of one view (entry normalize_backward). */
+export const NTXENT_BACKWARD = defineKernel({
+  name: "ntxent_backward",
+  file: new URL("./ntxent_backward.wgsl", import.meta.url),
+  params: { rows: "u32", d: "u32", u_off: "u32", du_off: "u32", eps: "f32" },
+  bindings: {
+    gy: { access: "read", type: "f32" },
+    u: { access: "read", type: "VecF" },
+    norms: { access: "read", type: "f32" },
+    du: { access: "read", type: "VecF" },
+    dz: { access: "read_write", type: "VecF" },
+  },
+});
+
+/** The mean of per-row losses: out[0] = scale · Σ x, Kahan (entry sum_scaled). */
+export const SUM_SCALED = defineKernel({
+  name: "reduce",
+  file: new URL("./reduce.wgsl", import.meta.url),
+  params: { n: "u32", scale: "f32" },
+  bindings: {
+    x: { access: "read", type: "f32" },
+    out: { access: "read_write", type: "f32" },
+  },
+});
 
 /** The clamp of F.normalize: u = z / max(‖z‖, EPS). */
 export const NORM_EPS = 1e-12;
@@ -44,8 +91,11 @@ declare module "../../core/tape.ts" {
 export function sumScaled(x: Tensor, scale: number): Tensor {
   const out = Tensor.empty([1]);
   const e = engine();
-  const k = e.kernel(REDUCE, {}, "sum_scaled");
-  e.dispatch(k, new Params().u32(x.size).f32(scale), [x.buffer, out.buffer], [1]);
+  e.run(e.compile(SUM_SCALED, {}, "sum_scaled"), {
+    params: { n: x.size, scale },
+    bindings: { x: x.buffer, out: out.buffer },
+    groups: [1],
+  });
   return out;
 }
 
@@ -60,33 +110,36 @@ function checkPair(z1: Tensor, z2: Tensor, temperature: number): [number, number
   return [z1.shape[0], z1.shape[1]];
 }
 
+/** Options of {@link ntXentForward}. */
+export interface NtXentForwardOptions {
+  /** Temperature t of S = U·Uᵀ/t (> 0). */
+  temperature: number;
+  /** Also write G = ∂mean/∂S (what the backward needs). */
+  grad: boolean;
+}
+
 /** The forward pieces, exported for checks and benchmarks. */
 export function ntXentForward(
   z1: Tensor,
   z2: Tensor,
-  temperature: number,
-  withGrad: boolean,
+  o: NtXentForwardOptions,
 ): { loss: Tensor; u: Tensor; norms: Tensor; s: Tensor; g: Tensor | null; rows: Tensor } {
+  const { temperature, grad: withGrad } = o;
   const [b, d] = checkPair(z1, z2, temperature);
   const r = 2 * b;
   const e = engine();
   const u = Tensor.empty([r, d]);
   const norms = Tensor.empty([r]);
   const vecD = d % 4 === 0;
-  const norm = e.kernel(NORMALIZE, { VEC: vecD }, "normalize_rows");
+  const norm = e.compile(NTXENT_NORMALIZE, { VEC: vecD }, "normalize_rows");
   const groups: [number] = [Math.ceil(b / 64)];
-  e.dispatch(
-    norm,
-    new Params().u32(b, d, 0).f32(NORM_EPS),
-    [z1.buffer, u.buffer, norms.buffer],
-    groups,
-  );
-  e.dispatch(
-    norm,
-    new Params().u32(b, d, b).f32(NORM_EPS),
-    [z2.buffer, u.buffer, norms.buffer],
-    groups,
-  );
+  for (const [z, rowOff] of [[z1, 0], [z2, b]] as const) {
+    e.run(norm, {
+      params: { rows: b, d, row_off: rowOff, eps: NORM_EPS },
+      bindings: { z: z.buffer, u: u.buffer, norms: norms.buffer },
+      groups,
+    });
+  }
   const s = Tensor.empty([r, r]);
   gemm({
     a: u.buffer,
@@ -100,9 +153,10 @@ export function ntXentForward(
   });
   const rows = Tensor.empty([r]);
   const g = withGrad ? Tensor.empty([r, r]) : null;
-  const soft = e.kernel(SOFTMAX, { VEC: r % 4 === 0, GRAD: withGrad }, "softmax_rows");
-  const bufs = g ? [s.buffer, rows.buffer, g.buffer] : [s.buffer, rows.buffer];
-  e.dispatch(soft, new Params().u32(r, b).f32(1 / r), bufs, [Math.ceil(r / 64)]);
+  const soft = e.compile(NTXENT_SOFTMAX, { VEC: r % 4 === 0, GRAD: withGrad }, "softmax_rows");
+  const bindings: Record<string, GPUBuffer> = { s: s.buffer, loss_rows: rows.buffer };
+  if (g) bindings.g = g.buffer;
+  e.run(soft, { params: { r, b, inv_r: 1 / r }, bindings, groups: [Math.ceil(r / 64)] });
   const loss = sumScaled(rows, 1 / r);
   return { loss, u, norms, s, g, rows };
 }
@@ -114,7 +168,7 @@ export function ntXentForward(
  */
 export function ntXent(z1: Tensor, z2: Tensor, temperature: number): Tensor {
   const grad = shouldRecord([z1, z2]);
-  const f = ntXentForward(z1, z2, temperature, grad);
+  const f = ntXentForward(z1, z2, { temperature, grad });
   f.s.dispose();
   f.rows.dispose();
   if (!grad) {
@@ -165,13 +219,11 @@ export function ntXentViewGrad(
   });
   const dz = Tensor.empty([b, d]);
   const e = engine();
-  const k = e.kernel(BACKWARD, { VEC: d % 4 === 0 }, "normalize_backward");
-  e.dispatch(
-    k,
-    new Params().u32(b, d, off, 0).f32(NORM_EPS),
-    [gy.buffer, u.buffer, norms.buffer, du.buffer, dz.buffer],
-    [Math.ceil(b / 64)],
-  );
+  e.run(e.compile(NTXENT_BACKWARD, { VEC: d % 4 === 0 }, "normalize_backward"), {
+    params: { rows: b, d, u_off: off, du_off: 0, eps: NORM_EPS },
+    bindings: { gy: gy.buffer, u: u.buffer, norms: norms.buffer, du: du.buffer, dz: dz.buffer },
+    groups: [Math.ceil(b / 64)],
+  });
   du.dispose();
   return dz;
 }

@@ -2,34 +2,10 @@
 //   dz = gy · (du − u·(u·du)) / ‖z‖     when ‖z‖ ≥ EPS
 //   dz = gy · du / EPS                   otherwise (the clamp passes no gradient to the norm)
 // du = ∂mean/∂u (before the loss gradient gy, read from a buffer: no readback). One invocation
-// per row; VEC when d is a multiple of 4.
+// per row; VEC when d is a multiple of 4. Params (rows, d, u_off, du_off, eps) and bindings
+// (gy; u: VecF; norms; du, dz: VecF) come from the spec NTXENT_BACKWARD in ntxent.ts.
 
-struct Params {
-  rows: u32,
-  d: u32,
-  u_off: u32,
-  du_off: u32,
-  eps: f32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> gy: array<f32>;
-#if ${VEC}
-@group(0) @binding(2) var<storage, read> u: array<vec4<f32>>;
-#else
-@group(0) @binding(2) var<storage, read> u: array<f32>;
-#endif
-@group(0) @binding(3) var<storage, read> norms: array<f32>;
-#if ${VEC}
-@group(0) @binding(4) var<storage, read> du: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> dz: array<vec4<f32>>;
-#else
-@group(0) @binding(4) var<storage, read> du: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dz: array<f32>;
-#endif
+#include "../shared/vec_lanes.wgsl"
 
 @compute @workgroup_size(64)
 fn normalize_backward(@builtin(global_invocation_id) gid: vec3u) {
@@ -37,28 +13,17 @@ fn normalize_backward(@builtin(global_invocation_id) gid: vec3u) {
   if (i >= p.rows) {
     return;
   }
-#if ${VEC}
-  let w = p.d / 4u;
-#else
-  let w = p.d;
-#endif
+  let w = vec_count(p.d);
   let uo = (p.u_off + i) * w;
   let go = (p.du_off + i) * w;
   let n = norms[p.u_off + i];
   let g = gy[0];
   if (n >= p.eps) {
-#if ${VEC}
-    var dot4 = vec4<f32>(0.0);
+    var dot4 = VecF(0.0);
     for (var j = 0u; j < w; j++) {
       dot4 += u[uo + j] * du[go + j];
     }
-    let dot = (dot4.x + dot4.y) + (dot4.z + dot4.w);
-#else
-    var dot = 0.0;
-    for (var j = 0u; j < w; j++) {
-      dot += u[uo + j] * du[go + j];
-    }
-#endif
+    let dot = lanes_sum(dot4);
     let f = g / n;
     for (var j = 0u; j < w; j++) {
       dz[i * w + j] = (du[go + j] - u[uo + j] * dot) * f;

@@ -4,31 +4,15 @@
 //   loss_i = lse_i − S[i, p(i)]
 //   G[i,k] = (exp(S[i,k] − lse_i) − [k = p(i)]) / R,  G[i,i] = 0     (GRAD only: ∂mean/∂S)
 // One invocation per row (a row of a few hundred vec4s is cheap on the CPU adapter and needs no
-// reduction across invocations). VEC when R is a multiple of 4.
+// reduction across invocations). VEC when R is a multiple of 4. Params (r, b, inv_r) and
+// bindings (s: VecF; loss_rows; g: VecF, only with GRAD) come from the spec NTXENT_SOFTMAX in
+// ntxent.ts.
 
-struct Params {
-  r: u32,
-  b: u32,
-  inv_r: f32,
-  _p0: u32,
+#include "../shared/row_reduce.wgsl"
+
+fn lse_in(idx: u32) -> VecF {
+  return s[idx];
 }
-
-const LOWEST = -3.4028235e38;
-
-@group(0) @binding(0) var<uniform> p: Params;
-#if ${VEC}
-@group(0) @binding(1) var<storage, read> s: array<vec4<f32>>;
-#else
-@group(0) @binding(1) var<storage, read> s: array<f32>;
-#endif
-@group(0) @binding(2) var<storage, read_write> loss_rows: array<f32>;
-#if ${GRAD}
-#if ${VEC}
-@group(0) @binding(3) var<storage, read_write> g: array<vec4<f32>>;
-#else
-@group(0) @binding(3) var<storage, read_write> g: array<f32>;
-#endif
-#endif
 
 @compute @workgroup_size(64)
 fn softmax_rows(@builtin(global_invocation_id) gid: vec3u) {
@@ -37,54 +21,17 @@ fn softmax_rows(@builtin(global_invocation_id) gid: vec3u) {
     return;
   }
   let pos = select(i - p.b, i + p.b, i < p.b);
-#if ${VEC}
-  let w = p.r / 4u;
-  let lane = vec4<u32>(0u, 1u, 2u, 3u);
-  var mx4 = vec4<f32>(LOWEST);
-  for (var j = 0u; j < w; j++) {
-    let v = select(s[i * w + j], vec4<f32>(LOWEST), j * 4u + lane == vec4<u32>(i));
-    mx4 = max(mx4, v);
-  }
-  let mx = max(max(mx4.x, mx4.y), max(mx4.z, mx4.w));
-  var se4 = vec4<f32>(0.0);
-  for (var j = 0u; j < w; j++) {
-    let e = exp(s[i * w + j] - mx);
-    se4 += select(e, vec4<f32>(0.0), j * 4u + lane == vec4<u32>(i));
-  }
-  let lse = mx + log((se4.x + se4.y) + (se4.z + se4.w));
-  let s_pos = s[i * w + pos / 4u][pos % 4u];
-#else
-  let w = p.r;
-  var mx = LOWEST;
-  for (var j = 0u; j < w; j++) {
-    if (j != i) {
-      mx = max(mx, s[i * w + j]);
-    }
-  }
-  var se = 0.0;
-  for (var j = 0u; j < w; j++) {
-    if (j != i) {
-      se += exp(s[i * w + j] - mx);
-    }
-  }
-  let lse = mx + log(se);
-  let s_pos = s[i * w + pos];
-#endif
+  let w = vec_count(p.r);
+  let l = row_max_lse(i * w, w, i);
+  let lse = l.x + l.y;
+  let s_pos = lane_of(s[i * w + vec_of(pos)], pos);
   loss_rows[i] = lse - s_pos;
 #if ${GRAD}
-#if ${VEC}
   for (var j = 0u; j < w; j++) {
-    let k = j * 4u + lane;
-    var v = exp(s[i * w + j] - lse) - select(vec4<f32>(0.0), vec4<f32>(1.0), k == vec4<u32>(pos));
-    v = select(v, vec4<f32>(0.0), k == vec4<u32>(i));
+    let k = lane_ids(j);
+    var v = exp(s[i * w + j] - lse) - select(VecF(0.0), VecF(1.0), k == VecU(pos));
+    v = select(v, VecF(0.0), k == VecU(i));
     g[i * w + j] = v * p.inv_r;
   }
-#else
-  for (var j = 0u; j < w; j++) {
-    var v = exp(s[i * w + j] - lse) - select(0.0, 1.0, j == pos);
-    v = select(v, 0.0, j == i);
-    g[i * w + j] = v * p.inv_r;
-  }
-#endif
 #endif
 }

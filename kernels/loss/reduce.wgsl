@@ -2,16 +2,7 @@
 // Kahan summation: n is a batch (hundreds to a few thousand rows), so one pass is cheap and the
 // result does not depend on the number of invocations.
 
-struct Params {
-  n: u32,
-  scale: f32,
-  _p0: u32,
-  _p1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// Params (n, scale) and bindings (x, out): the spec SUM_SCALED in ntxent.ts.
 
 @compute @workgroup_size(1)
 fn sum_scaled() {

@@ -4,7 +4,8 @@
  * @module
  */
 
-function normalizeRows(z: ArrayLike<number>, rows: number, d: number, eps: number) {
+function normalizeRows(z: ArrayLike<number>, o: { rows: number; d: number; eps: number }) {
+  const { rows, d, eps } = o;
   const u = new Float64Array(rows * d);
   const norms = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -17,6 +18,17 @@ function normalizeRows(z: ArrayLike<number>, rows: number, d: number, eps: numbe
   return { u, norms };
 }
 
+/** Shape and constants of {@link ntXentRef}. */
+export interface NtXentRefOptions {
+  /** Batch B: z1, z2 are [B, d]. */
+  b: number;
+  d: number;
+  /** Temperature. */
+  t: number;
+  /** Norm clamp of F.normalize (default 1e-12). */
+  eps?: number;
+}
+
 /**
  * NT-Xent of z1, z2 [b, d] at temperature t (spec §4, u = z/max(‖z‖, eps)): the mean loss
  * over the 2b rows, and ∂loss/∂z1, ∂loss/∂z2. With one view under stop_grad the other view's
@@ -25,18 +37,16 @@ function normalizeRows(z: ArrayLike<number>, rows: number, d: number, eps: numbe
 export function ntXentRef(
   z1: ArrayLike<number>,
   z2: ArrayLike<number>,
-  b: number,
-  d: number,
-  t: number,
-  eps = 1e-12,
+  o: NtXentRefOptions,
 ): { loss: number; g1: Float64Array; g2: Float64Array } {
+  const { b, d, t, eps = 1e-12 } = o;
   const r = 2 * b;
   const z = new Float64Array(r * d);
   for (let i = 0; i < b * d; i++) {
     z[i] = z1[i];
     z[b * d + i] = z2[i];
   }
-  const { u, norms } = normalizeRows(z, r, d, eps);
+  const { u, norms } = normalizeRows(z, { rows: r, d, eps });
   const s = new Float64Array(r * r);
   for (let i = 0; i < r; i++) {
     for (let k = 0; k < r; k++) {
@@ -86,9 +96,9 @@ export function ntXentRef(
 export function crossEntropyRef(
   logits: ArrayLike<number>,
   labels: ArrayLike<number>,
-  n: number,
-  c: number,
+  o: { n: number; c: number },
 ): { loss: number; grad: Float64Array } {
+  const { n, c } = o;
   const grad = new Float64Array(n * c);
   let loss = 0;
   for (let i = 0; i < n; i++) {
@@ -109,9 +119,9 @@ export function crossEntropyRef(
 export function accuracyRef(
   logits: ArrayLike<number>,
   labels: ArrayLike<number>,
-  n: number,
-  c: number,
+  o: { n: number; c: number },
 ): { perClassCorrect: number[]; perClassTotal: number[] } {
+  const { n, c } = o;
   const perClassCorrect = new Array(c).fill(0), perClassTotal = new Array(c).fill(0);
   for (let i = 0; i < n; i++) {
     let arg = 0;

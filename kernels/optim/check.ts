@@ -5,10 +5,9 @@
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn } from "../../core/testing.ts";
-import { Sgd } from "./mod.ts";
+import { SGD, Sgd } from "./mod.ts";
 import { sgdRef } from "./reference.ts";
 
-const WGSL = new URL("./sgd.wgsl", import.meta.url);
 const LRS = [0.5, 0.37, 0.01];
 
 /** Three consecutive steps (buffer init, then momentum) on parameters of several sizes. */
@@ -24,14 +23,12 @@ async function rows(momentum: number, weightDecay: number): Promise<CheckRow[]> 
       param.grad?.dispose();
       param.grad = Tensor.from(g, [n]).keep();
       sgd.step(lr);
-      ({ p, buf } = sgdRef(
-        p,
-        g,
+      ({ p, buf } = sgdRef(p, g, {
         buf,
-        Math.fround(lr),
-        Math.fround(momentum),
-        Math.fround(weightDecay),
-      ));
+        lr: Math.fround(lr),
+        momentum: Math.fround(momentum),
+        weightDecay: Math.fround(weightDecay),
+      }));
     }
     out.push({ shape: `[${n}] 3 steps`, ...errors(await param.read(), p), tol: 1e-5 });
     if (buf) {
@@ -50,7 +47,7 @@ export const optimKernels: KernelInfo[] = [
     name: "sgd_momentum",
     family: "optim",
     description: "d = g + wd·p; buf = m·buf + d (first: d); p −= lr·buf (lr from a buffer)",
-    wgsl: WGSL,
+    spec: SGD,
     entry: "sgd_momentum",
     defines: { VEC: true },
     check: () => rows(0.9, 1e-4),
@@ -59,7 +56,7 @@ export const optimKernels: KernelInfo[] = [
     name: "sgd_plain",
     family: "optim",
     description: "p −= lr·(g + wd·p) (momentum 0)",
-    wgsl: WGSL,
+    spec: SGD,
     entry: "sgd_plain",
     defines: { VEC: true },
     check: () => rows(0, 5e-4),

@@ -5,11 +5,26 @@
  * are cached by content).
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
+import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { zeroGrad } from "../../core/tensor.ts";
 
-const WGSL = new URL("./sgd.wgsl", import.meta.url);
+/**
+ * The update kernels (entries sgd_momentum, sgd_plain; the plain one has no `buf`). VecF
+ * (kernels/shared/vec_lanes.wgsl) is vec4<f32> where the define VEC holds, else f32.
+ */
+export const SGD = defineKernel({
+  name: "sgd",
+  file: new URL("./sgd.wgsl", import.meta.url),
+  params: { n: "u32", momentum: "f32", wd: "f32", first: "u32" },
+  bindings: {
+    lr: { access: "read", type: "f32" },
+    grad: { access: "read", type: "VecF" },
+    param: { access: "read_write", type: "VecF" },
+    buf: { access: "read_write", type: "VecF" },
+  },
+});
 
 /** Hyper-parameters of one Sgd (one parameter group). */
 export interface SgdOptions {
@@ -19,14 +34,23 @@ export interface SgdOptions {
   weightDecay?: number;
 }
 
+/** What one {@link sgdUpdate} of a parameter uses besides the parameter. */
+export interface SgdUpdateOptions {
+  /** The parameter's gradient (same size). */
+  grad: Tensor;
+  /** One-element learning-rate buffer (this iteration's value). */
+  lr: Tensor;
+  /** Momentum buffer, or null for plain SGD (momentum 0). */
+  buf: Tensor | null;
+  momentum: number;
+  weightDecay: number;
+  /** The buffer's first step: buf = d instead of momentum·buf + d. */
+  first: boolean;
+}
+
 /** Launcher: one in-place SGD update of a parameter (see sgd.wgsl). */
-export function sgdUpdate(
-  param: Tensor,
-  grad: Tensor,
-  lr: Tensor,
-  buf: Tensor | null,
-  opts: { momentum: number; weightDecay: number; first: boolean },
-): void {
+export function sgdUpdate(param: Tensor, opts: SgdUpdateOptions): void {
+  const { grad, lr, buf } = opts;
   if (grad.size !== param.size) {
     throw new Error(
       `sgdUpdate: gradient [${grad.shape}] does not match parameter [${param.shape}]`,
@@ -37,11 +61,17 @@ export function sgdUpdate(
   const lanes = vec ? n / 4 : n;
   const e = engine();
   const entry = buf ? "sgd_momentum" : "sgd_plain";
-  const k = e.kernel(WGSL, { VEC: vec }, entry);
-  const params = new Params().u32(n).f32(opts.momentum, opts.weightDecay).u32(opts.first ? 1 : 0);
-  const bufs = [lr.buffer, grad.buffer, param.buffer];
-  if (buf) bufs.push(buf.buffer);
-  e.dispatch(k, params, bufs, [Math.max(1, Math.min(Math.ceil(lanes / 256), 1024))]);
+  const bindings: Record<string, GPUBuffer> = {
+    lr: lr.buffer,
+    grad: grad.buffer,
+    param: param.buffer,
+  };
+  if (buf) bindings.buf = buf.buffer;
+  e.run(e.compile(SGD, { VEC: vec }, entry), {
+    params: { n, momentum: opts.momentum, wd: opts.weightDecay, first: opts.first ? 1 : 0 },
+    bindings,
+    groups: [Math.max(1, Math.min(Math.ceil(lanes / 256), 1024))],
+  });
 }
 
 /**
@@ -78,7 +108,10 @@ export class Sgd {
       let buf = this.#bufs[i];
       const first = this.momentum !== 0 && buf === null;
       if (first) buf = this.#bufs[i] = Tensor.empty(p.shape).keep();
-      sgdUpdate(p, p.grad, this.#lr, this.momentum !== 0 ? buf : null, {
+      sgdUpdate(p, {
+        grad: p.grad,
+        lr: this.#lr,
+        buf: this.momentum !== 0 ? buf : null,
         momentum: this.momentum,
         weightDecay: this.weightDecay,
         first,

@@ -98,7 +98,7 @@ export async function knnPredict(
             offC: train.chunkStart(i),
           });
         });
-        knnVote(sim, labels, { k, classes, temperature: t, rows: m }, pred);
+        knnVote(sim, labels, { k, classes, temperature: t, rows: m, pred });
         out.set((await pred.readU32()).subarray(0, m), query.chunkStart(qc) + r0);
       }
     }

@@ -32,7 +32,7 @@ Deno.test("knnVote: ties lowest index first, +0 above −0, class ties lowest cl
     const pred = knnVote(ts, tl, { k, classes: 3, temperature: 1 });
     const got = (await pred.readU32())[0];
     for (const x of [ts, tl, pred]) x.dispose();
-    return [got, knnVoteRef(sim, labels, 1, n, k, 3, 1)[0].pred];
+    return [got, knnVoteRef(sim, labels, { rows: 1, n, k, classes: 3, t: 1 })[0].pred];
   };
   const sim = [0.5, 0.2, 0.5, 0.5, -0, 0], labels = [2, 0, 1, 1, 0, 2];
   // k = 1: rows 0, 2, 3 tie at 0.5; row 0 (class 2) is taken, not row 3 (class 1).
@@ -62,7 +62,7 @@ Deno.test("knnVote: rows past 65535 (2-D grid), a partial batch into a given pre
   }
   // Only the first 4 rows are voted for; the rest of `given` keeps its value.
   const given = Tensor.from(new Uint32Array(8).fill(9), [8]);
-  knnVote(ts, tl, { k: 1, classes: 3, temperature: 0.1, rows: 4 }, given);
+  knnVote(ts, tl, { k: 1, classes: 3, temperature: 0.1, rows: 4, pred: given });
   assert.deepEqual([...await given.readU32()], [1, 2, 0, 1, 9, 9, 9, 9]);
   for (const x of [ts, tl, pred, given]) x.dispose();
 });

@@ -3,6 +3,7 @@ import { Tensor, tidy } from "../../core/tensor.ts";
 import { backward } from "../../kernels/backward.ts";
 import { gemm, linear, matmul } from "../../kernels/linear/mod.ts";
 import { linearBwdRef, linearRef, matmulRef } from "../../kernels/linear/reference.ts";
+import { type GemmConfig, gemmDefines } from "../../kernels/linear/codegen.ts";
 import { assertClose, finiteDiff, randn } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
@@ -47,10 +48,14 @@ Deno.test("linear: CPU reference gradients agree with finite differences", () =>
   const x = Float64Array.from(randn(n * i, 1)), w = Float64Array.from(randn(o * i, 2));
   const b = Float64Array.from(randn(o, 3)), gy = Float64Array.from(randn(n * o, 4));
   const dot = (y: Float64Array) => y.reduce((s, v, j) => s + v * gy[j], 0);
-  const ref = linearBwdRef(x, w, gy, n, i, o);
-  assertClose("gx", ref.gx, finiteDiff((v) => dot(linearRef(v, w, b, n, i, o)), x.slice()), 1e-6);
-  assertClose("gw", ref.gw, finiteDiff((v) => dot(linearRef(x, v, b, n, i, o)), w.slice()), 1e-6);
-  assertClose("gb", ref.gb, finiteDiff((v) => dot(linearRef(x, w, v, n, i, o)), b.slice()), 1e-6);
+  const dims = { n, inF: i, outF: o };
+  const ref = linearBwdRef(gy, { ...dims, x, w });
+  const fx = finiteDiff((v) => dot(linearRef(v, w, { ...dims, bias: b })), x.slice());
+  const fw = finiteDiff((v) => dot(linearRef(x, v, { ...dims, bias: b })), w.slice());
+  const fb = finiteDiff((v) => dot(linearRef(x, w, { ...dims, bias: v })), b.slice());
+  assertClose("gx", ref.gx, fx, 1e-6);
+  assertClose("gw", ref.gw, fw, 1e-6);
+  assertClose("gb", ref.gb, fb, 1e-6);
 });
 
 Deno.test("gemm: strided views, offsets, alpha and accumulate (odd and aligned)", async () => {
@@ -81,12 +86,17 @@ Deno.test("gemm: strided views, offsets, alpha and accumulate (odd and aligned)"
       alpha: 0.5,
       accumulate: true,
     });
-    const sub = (src: Float32Array, off: number, ld: number, rows: number, cols: number) =>
+    // The dense [rows, cols] view at element `off` with row stride `ld`.
+    const sub = (src: Float32Array, v: { off: number; ld: number; rows: number; cols: number }) =>
       Float64Array.from(
-        { length: rows * cols },
-        (_, j) => src[off + Math.floor(j / cols) * ld + (j % cols)],
+        { length: v.rows * v.cols },
+        (_, j) => src[v.off + Math.floor(j / v.cols) * v.ld + (j % v.cols)],
       );
-    const prod = matmulRef(sub(A, offA, lda, m, k), sub(B, offB, ldb, k, n), m, n, k, {
+    const subA = sub(A, { off: offA, ld: lda, rows: m, cols: k });
+    const prod = matmulRef(subA, sub(B, { off: offB, ld: ldb, rows: k, cols: n }), {
+      m,
+      n,
+      k,
       alpha: 0.5,
     });
     const want = Float64Array.from(C0);
@@ -104,7 +114,13 @@ Deno.test("linear: a frozen input gets no gradient work; memory returns to the p
   const before = engine().pool.liveCount;
   tidy(() => backward(linear(x, w)));
   if (x.grad !== null) throw new Error("x got a gradient");
-  const ref = linearBwdRef(await x.read(), await w.read(), new Float64Array(24).fill(1), 6, 8, 4);
+  const ref = linearBwdRef(new Float64Array(24).fill(1), {
+    x: await x.read(),
+    w: await w.read(),
+    n: 6,
+    inF: 8,
+    outF: 4,
+  });
   assertClose("gw", await w.grad!.read(), ref.gw);
   w.grad!.dispose();
   w.grad = null;
@@ -125,7 +141,102 @@ Deno.test("gemm: more rows than one dispatch can cover run as row bands", async 
   const rows = [0, 1, 65535 * 4 - 1, 65535 * 4, m - 1];
   const pick = (src: ArrayLike<number>, w: number) =>
     rows.flatMap((r) => Array.from({ length: w }, (_, j) => src[r * w + j]));
-  const want = matmulRef(pick(A, k), B, rows.length, n, k);
+  const want = matmulRef(pick(A, k), B, { m: rows.length, n, k });
   assertClose("band edges", pick(out, n), want, 1e-6);
   for (const t of [ta, tb, tc]) t.dispose();
+});
+
+const TILE_SIDES = [4, 8, 16] as const;
+
+Deno.test("gemm codegen: each 4×4 block of a tile is declared, loaded, updated, stored once", () => {
+  const flags = { transA: false, transB: false, vecA: true, vecB: true, vecC: true };
+  for (const rows of TILE_SIDES) {
+    for (const cols of TILE_SIDES) {
+      const cfg: GemmConfig = {
+        rows,
+        cols,
+        wgx: 8,
+        wgy: 1,
+        ...flags,
+        bias: false,
+        accumulate: false,
+      };
+      const d = gemmDefines(cfg);
+      const step = String(d.STEP).split("\n").map((l) => l.trim());
+      const count = (text: unknown, line: string) =>
+        String(text).split("\n").filter((l) => l.trim() === line).length;
+      const at = (base: string, block: number) => (block ? `${base} + ${4 * block}u` : base);
+      const where = `${rows}×${cols}`;
+      const lines = (rows / 4) * (cols / 4);
+      for (const [name, text] of [["DECLS", d.DECLS], ["STORE", d.STORE]]) {
+        const n = String(text).split("\n").length;
+        if (n !== lines) throw new Error(`${where}: ${name} has ${n} lines, expected ${lines}`);
+      }
+      for (let i = 0; i < rows / 4; i++) {
+        const load = `let a${i} = a_block(${at("m0", i)}, k);`;
+        if (count(d.STEP, load) !== 1) throw new Error(`${where}: "${load}" not once`);
+      }
+      for (let j = 0; j < cols / 4; j++) {
+        const load = `let b${j} = b_block(${at("n0", j)}, k);`;
+        if (count(d.STEP, load) !== 1) throw new Error(`${where}: "${load}" not once`);
+      }
+      for (let i = 0; i < rows / 4; i++) {
+        for (let j = 0; j < cols / 4; j++) {
+          const acc = `acc${i}${j}`, fma = `${acc} += b${j} * a${i};`;
+          const expect: [unknown, string][] = [
+            [d.DECLS, `var ${acc} = mat4x4<f32>();`],
+            [d.STEP, fma],
+            [d.STORE, `store_block(${at("m0", i)}, ${at("n0", j)}, ${acc});`],
+          ];
+          for (const [text, line] of expect) {
+            if (count(text, line) !== 1) throw new Error(`${where}: "${line}" not once`);
+          }
+          // Both operands are loaded before the product that reads them.
+          const use = step.indexOf(fma);
+          if (!(step.findIndex((l) => l.startsWith(`let a${i} =`)) < use)) {
+            throw new Error(`${where}: a${i} used before it is loaded`);
+          }
+          if (!(step.findIndex((l) => l.startsWith(`let b${j} =`)) < use)) {
+            throw new Error(`${where}: b${j} used before it is loaded`);
+          }
+        }
+      }
+      if (step.length !== rows / 4 + cols / 4 + lines) throw new Error(`${where}: extra lines`);
+    }
+  }
+});
+
+Deno.test("gemm: every register tile (4, 8, 16 rows × columns) equals the reference", async () => {
+  // A vec4 layout with bias and alpha, and a transposed scalar one, neither a multiple of the
+  // tile (clamped edge blocks), for each of the nine generated tiles.
+  const cases = [
+    { m: 36, n: 44, k: 20, transA: false, transB: true, bias: true, alpha: 0.75 },
+    { m: 19, n: 23, k: 13, transA: true, transB: false, bias: false, alpha: 1 },
+  ];
+  for (const c of cases) {
+    const A = randn(c.m * c.k, c.m + c.k), B = randn(c.k * c.n, c.n), bias = randn(c.n, 7);
+    const ta = Tensor.from(A, [A.length]), tb = Tensor.from(B, [B.length]);
+    const tbias = Tensor.from(bias, [c.n]);
+    const want = matmulRef(A, B, { ...c, bias: c.bias ? bias : undefined });
+    for (const rows of TILE_SIDES) {
+      for (const cols of TILE_SIDES) {
+        const tc = Tensor.empty([c.m, c.n]);
+        gemm({
+          a: ta.buffer,
+          b: tb.buffer,
+          c: tc.buffer,
+          m: c.m,
+          n: c.n,
+          k: c.k,
+          transA: c.transA,
+          transB: c.transB,
+          alpha: c.alpha,
+          bias: c.bias ? tbias.buffer : undefined,
+        }, { rows, cols, wgx: 2, wgy: 4 });
+        assertClose(`${c.m}×${c.n}×${c.k} tile ${rows}×${cols}`, await tc.read(), want, 1e-5);
+        tc.dispose();
+      }
+    }
+    for (const t of [ta, tb, tbias]) t.dispose();
+  }
 });

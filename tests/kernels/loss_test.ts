@@ -62,10 +62,10 @@ Deno.test("ntXent: SDCLR one-sided forms equal PyTorch with the other view detac
 Deno.test("ntXent: CPU reference agrees with finite differences in both views", () => {
   const [b, d, t] = [3, 4, 0.3];
   const z1 = Float64Array.from(randn(b * d, 21, 1.5)), z2 = Float64Array.from(randn(b * d, 22));
-  const ref = ntXentRef(z1, z2, b, d, t);
+  const ref = ntXentRef(z1, z2, { b, d, t });
   // ∂/∂z1 with z2 held fixed is the gradient of ntXent(z1, stop_grad(z2)), and vice versa.
-  const fd1 = finiteDiff((v) => ntXentRef(v, z2, b, d, t).loss, z1.slice());
-  const fd2 = finiteDiff((v) => ntXentRef(z1, v, b, d, t).loss, z2.slice());
+  const fd1 = finiteDiff((v) => ntXentRef(v, z2, { b, d, t }).loss, z1.slice());
+  const fd2 = finiteDiff((v) => ntXentRef(z1, v, { b, d, t }).loss, z2.slice());
   assertClose("∂L/∂z1", ref.g1, fd1, 1e-6);
   assertClose("∂L/∂z2", ref.g2, fd2, 1e-6);
 });
@@ -75,7 +75,7 @@ Deno.test("ntXent: stable at a tiny temperature (|S| up to 200) and B = 64", asy
   const a = randn(b * d, 31), c = randn(b * d, 32);
   const z1 = Tensor.from(a, [b, d], { requiresGrad: true }), z2 = Tensor.from(c, [b, d]);
   const loss = ntXent(z1, z2, t);
-  const ref = ntXentRef(a, c, b, d, t);
+  const ref = ntXentRef(a, c, { b, d, t });
   const got = await loss.read();
   if (!Number.isFinite(got[0])) throw new Error(`loss is ${got[0]}`);
   assertClose("loss", got, [ref.loss]);
@@ -94,7 +94,7 @@ Deno.test("ntXent: no tape without grad; backward frees its saved buffers", asyn
   l.dispose();
   if (engine().pool.liveCount !== before) throw new Error("noGrad forward leaked");
   tidy(() => backward(ntXent(z1, z2, 0.5)));
-  const ref = ntXentRef(a, c, 8, 5, 0.5);
+  const ref = ntXentRef(a, c, { b: 8, d: 5, t: 0.5 });
   assertClose("g1", await z1.grad!.read(), ref.g1);
   assertClose("g2", await z2.grad!.read(), ref.g2);
   for (const z of [z1, z2]) {
@@ -127,8 +127,8 @@ Deno.test("crossEntropy: CPU reference agrees with finite differences", () => {
   const [n, c] = [4, 5];
   const x = Float64Array.from(randn(n * c, 51, 2));
   const labels = [0, 4, 2, 2];
-  const fd = finiteDiff((v) => crossEntropyRef(v, labels, n, c).loss, x.slice());
-  assertClose("∂L/∂logits", crossEntropyRef(x, labels, n, c).grad, fd, 1e-6);
+  const fd = finiteDiff((v) => crossEntropyRef(v, labels, { n, c }).loss, x.slice());
+  assertClose("∂L/∂logits", crossEntropyRef(x, labels, { n, c }).grad, fd, 1e-6);
 });
 
 Deno.test("accuracy: per-class correct counts accumulate on the GPU and reset", async () => {
@@ -139,7 +139,7 @@ Deno.test("accuracy: per-class correct counts accumulate on the GPU and reset", 
   // Make some rows certainly right so the check is not vacuous.
   for (let i = 0; i < n; i += 3) logits[i * c + labels[i]] = 10;
   const x = Tensor.from(logits, [n, c]), y = Tensor.from(labels, [n]);
-  const want = accuracyRef(logits, labels, n, c);
+  const want = accuracyRef(logits, labels, { n, c });
   const one = await countCorrect(x, y);
   assertClose("per-class correct", one.perClassCorrect, want.perClassCorrect, 0);
   assertClose("per-class total", one.perClassTotal, want.perClassTotal, 0);

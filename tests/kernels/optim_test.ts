@@ -85,14 +85,12 @@ Deno.test("Sgd: matches the f64 reference over many steps; zeroGrad drops gradie
     setGrad(p, g);
     const lr = 0.5 * (s + 1) / 6;
     sgd.step(lr);
-    ref = sgdRef(
-      ref.p,
-      g,
-      ref.buf,
-      Math.fround(lr),
-      Math.fround(0.9),
-      Math.fround(1e-4),
-    ) as typeof ref;
+    ref = sgdRef(ref.p, g, {
+      buf: ref.buf,
+      lr: Math.fround(lr),
+      momentum: Math.fround(0.9),
+      weightDecay: Math.fround(1e-4),
+    }) as typeof ref;
   }
   assertClose("p after 6 steps", await p.read(), ref.p);
   sgd.zeroGrad();
