@@ -7,15 +7,20 @@
  * step after the first creates no uniform buffer and, with pooled buffers reused in the same
  * order, mostly no bind group either. Values that change every step (the learning rate) must
  * not go through uniforms: they live in storage buffers written with `write`.
+ *
+ * `profile` is the device profile (device_profile.ts), built once from the adapter: kernel
+ * families take device-dependent choices (workgroup sizes, default kernel versions) from it.
  * @module
  */
 import { assertDeviceAlive, getGpu, type GpuContext } from "./device.ts";
+import { type DeviceProfile, deviceProfile } from "./device_profile.ts";
 import { BufferPool, FLAT_TEXTURE_WIDTH, type FlatTexture, TexturePool } from "./pool.ts";
 import { type Defines, preprocessWgsl } from "./wgsl.ts";
 import { activeBindings, kernelSource, type KernelSpec, packParams } from "./kernel_spec.ts";
 import type { Profiler } from "./profiler.ts";
 
 export type { FlatTexture } from "./pool.ts";
+export type { DeviceProfile } from "./device_profile.ts";
 export type { Defines } from "./wgsl.ts";
 
 /** A compiled compute pipeline plus the final WGSL it was built from. */
@@ -96,6 +101,8 @@ function bufferId(b: Binding): number {
 /** Process-wide engine; see module doc. */
 export class Engine {
   readonly device: GPUDevice;
+  /** What kernels may assume about this device (built once; see device_profile.ts). */
+  readonly profile: DeviceProfile;
   readonly pool: BufferPool;
   /** Pool of flat rgba32float textures (`acquireTexture`, `copyToTexture`). */
   readonly textures: TexturePool;
@@ -124,6 +131,7 @@ export class Engine {
 
   constructor(readonly gpu: GpuContext) {
     this.device = gpu.device;
+    this.profile = deviceProfile(gpu);
     this.pool = new BufferPool(this.device);
     this.pool.onDestroy = (b) => this.#forgetBuffer(b);
     this.textures = new TexturePool(this.device);

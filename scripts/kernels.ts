@@ -3,7 +3,7 @@
  *   list        every kernel: name, family, WGSL file, what it computes
  *   check       runs each against its CPU f64 reference at several shapes; prints a table;
  *               exits 1 if any row fails
- *   dump NAME   prints the final WGSL after preprocessing (default variant)
+ *   dump NAME   prints the final WGSL after preprocessing (default variant, for this device)
  */
 import { parseCommand, runMain } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
@@ -52,6 +52,8 @@ runMain(async () => {
     if (!k) {
       throw new UserError(`no kernel named "${arg ?? ""}"; see: deno task kernels list`);
     }
+    // Planned variants (conv2d's tiles) depend on the device profile.
+    await initEngine({ quiet: true });
     console.log(
       `// ${k.name}: ${k.description}\n// ${rel(fileOf(k))} entry ${k.entry ?? "main"}` +
         (k.defines ? ` defines ${JSON.stringify(k.defines)}` : ""),

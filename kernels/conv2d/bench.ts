@@ -32,15 +32,12 @@ const SHAPES: [number, number, number, number, number][] = [
   [256, 512, 8, 1, 2],
 ];
 
+/** One bench row: shape [C, O, H, K, S] (as SHAPES), pass, masked or not. */
 function convCase(
-  C: number,
-  O: number,
-  H: number,
-  K: number,
-  S: number,
-  pass: Pass,
-  masked: boolean,
+  shape: [number, number, number, number, number],
+  o: { pass: Pass; masked: boolean },
 ): TorchBenchCase {
+  const [C, O, H, K, S] = shape, { pass, masked } = o;
   const P = K === 3 ? 1 : 0;
   const Ho = Math.floor((H + 2 * P - K) / S) + 1;
   const xShape = [N, C, H, H], wShape = [O, C, K, K], yShape = [N, O, Ho, Ho];
@@ -109,8 +106,10 @@ function convCase(
 
 /** Conv2d bench cases: every shape × pass, then the masked passes at 128 channels 16×16. */
 export const conv2dBench: TorchBenchCase[] = [
-  ...SHAPES.flatMap(([C, O, H, K, S]) =>
-    (["fwd", "dgrad", "wgrad"] as Pass[]).map((p) => convCase(C, O, H, K, S, p, false))
+  ...SHAPES.flatMap((shape) =>
+    (["fwd", "dgrad", "wgrad"] as Pass[]).map((pass) => convCase(shape, { pass, masked: false }))
   ),
-  ...(["fwd", "dgrad", "wgrad"] as Pass[]).map((p) => convCase(128, 128, 16, 3, 1, p, true)),
+  ...(["fwd", "dgrad", "wgrad"] as Pass[]).map((pass) =>
+    convCase([128, 128, 16, 3, 1], { pass, masked: true })
+  ),
 ];

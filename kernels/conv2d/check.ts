@@ -1,16 +1,30 @@
 /**
- * `deno task kernels check` entries of the conv2d family: forward, input gradient and weight
- * gradient (plain, masked, and the split reduction) against the CPU f64 reference at several
- * shapes: 3×3 s1 p1, 3×3 s2 p1 on an odd size, 1×1 s2, the 7×7 s2 p3 stem on 15×15 with
- * C = 3 and O = 5, a 3×3 p0 on a non-square 5×7 input, a 4×4 image with 16 channels, and
- * stride 3 (1×1 through the scalar gather; 3×3 with one tap per input-gradient class), and
- * a 5×5 stride 2 (up to 9 taps per input-gradient class).
+ * `deno task kernels check` entries of the conv2d family: every numbered version of every pass
+ * (versions.ts), plain and masked, against the CPU f64 reference at the shapes it applies to:
+ * 3×3 s1 p1, 3×3 s2 p1 on an odd size, 1×1 s2, the 7×7 s2 p3 stem on 15×15 with C = 3 and
+ * O = 5, a 3×3 p0 on a non-square 5×7 input, a 4×4 image with 16 channels, and stride 3 (1×1
+ * through the scalar gather; 3×3 with one tap per input-gradient class), and a 5×5 stride 2
+ * (up to 9 taps per input-gradient class). Then the relayout passes (check_prepass.ts).
  * @module
  */
+import { engine } from "../../core/engine.ts";
 import type { CheckOptions, CheckRow, KernelInfo } from "../../core/kernel.ts";
+import type { KernelSpec } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn, seededRandom } from "../../core/testing.ts";
+import type { Defines } from "../../core/wgsl.ts";
+import { directDefines } from "./codegen_direct.ts";
+import { wgradDefines } from "./codegen_wgrad.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "./mod.ts";
+import { prepassKernels } from "./check_prepass.ts";
+import {
+  backwardInputPlans,
+  backwardWeightPlan,
+  type ConvGeom,
+  convGeom,
+  forwardPlan,
+  stridedPointwise,
+} from "./plan.ts";
 import {
   conv2dBackwardInputRef,
   conv2dBackwardWeightRef,
@@ -18,20 +32,18 @@ import {
   type ConvShape,
   outSize,
 } from "./reference.ts";
-import { directDefines } from "./codegen_direct.ts";
-import { prepassKernels } from "./check_prepass.ts";
-import { wgradDefines } from "./codegen_wgrad.ts";
+import { DIRECT, NAIVE, WGRAD } from "./specs.ts";
+import { textureDefines } from "./texture.ts";
 import {
-  backwardInputPlans,
-  backwardWeightPlan,
-  convGeom,
-  forwardPlan,
-  planOptions,
-} from "./plan.ts";
+  type ConvVersion,
+  FORWARD_VERSIONS,
+  INPUT_GRAD_VERSIONS,
+  WEIGHT_GRAD_VERSIONS,
+} from "./versions.ts";
 
-const DIRECT = new URL("./conv2d_direct.wgsl", import.meta.url);
-const WGRAD = new URL("./conv2d_wgrad.wgsl", import.meta.url);
 const TOL = 1e-4;
+/** The smallest step budget whose forward tiles have vec4 weight blocks (the texture path). */
+export const TEXTURE_BUDGET = 1152;
 
 /**
  * Shapes checked: [N, C, H, W, O, K, stride, padding, step budget (0 = auto)]. Small shapes
@@ -74,92 +86,110 @@ export function caseData(s: ConvShape, seed: number) {
 
 type Pass = "fwd" | "dgrad" | "wgrad";
 
-async function rows(
-  pass: Pass,
-  masked: boolean,
-  split: number | undefined,
-  o: CheckOptions,
-): Promise<CheckRow[]> {
+const VERSIONS: Record<Pass, ConvVersion<never>[]> = {
+  fwd: FORWARD_VERSIONS,
+  dgrad: INPUT_GRAD_VERSIONS,
+  wgrad: WEIGHT_GRAD_VERSIONS,
+};
+
+/** Splits the weight gradient's version 3 is checked with (rows need not divide evenly). */
+const CHECK_SPLIT = 3;
+
+/** One version's rows: every check shape it applies to, without and with a mask. */
+async function rows(pass: Pass, version: number, o: CheckOptions): Promise<CheckRow[]> {
+  const v = VERSIONS[pass][version - 1];
   const out: CheckRow[] = [];
   for (const [i, row] of CHECK_SHAPES.entries()) {
-    if (o.quick && row[8]) continue;
+    // Forced budgets are about compiling big tiles: skipped in quick mode and by version 1.
+    if (row[8] && (o.quick || version === 1)) continue;
+    const budget = row[8] || (pass === "fwd" && version === 4 ? TEXTURE_BUDGET : undefined);
     const s = shapeOf(row);
     const { Ho, Wo } = outSize(s);
     const d = caseData(s, 100 + i);
-    const m = masked ? d.mask : null;
-    const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]);
-    const w = Tensor.from(d.w, [s.O, s.C, s.KH, s.KW]);
-    const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
-    const mask = m ? Tensor.from(m, w.shape) : null;
-    const opts = { stride: s.stride, padding: s.padding, mask };
-    let got: Tensor, ref: Float64Array;
-    planOptions.budget = row[8] || null;
-    try {
-      if (pass === "fwd") {
-        got = conv2dForward(x, w, opts);
-        ref = conv2dRef(s, d.x, d.w, m);
-      } else if (pass === "dgrad") {
-        got = conv2dBackwardInput(gy, w, x.shape, opts);
-        ref = conv2dBackwardInputRef(s, d.gy, d.w, m);
-      } else {
-        got = conv2dBackwardWeight(gy, x, w.shape, { ...opts, split });
-        ref = conv2dBackwardWeightRef(s, d.gy, d.x, m);
-      }
-    } finally {
-      planOptions.budget = null;
+    for (const masked of [false, true]) {
+      const g = convGeom([s.N, s.C, s.H, s.W], [s.O, s.C, s.KH, s.KW], s);
+      const plan = { profile: engine().profile, masked, budget };
+      if (v.unsupported({ g, plan })) continue;
+      const m = masked ? d.mask : null;
+      const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]);
+      const w = Tensor.from(d.w, [s.O, s.C, s.KH, s.KW]);
+      const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
+      const mask = m ? Tensor.from(m, w.shape) : null;
+      const opts = { stride: s.stride, padding: s.padding, mask, version, budget };
+      const split = pass === "wgrad" && version === 3 ? CHECK_SPLIT : undefined;
+      const [got, ref] = pass === "fwd"
+        ? [conv2dForward(x, w, opts), conv2dRef(s, d.x, d.w, m)]
+        : pass === "dgrad"
+        ? [conv2dBackwardInput(gy, w, x.shape, opts), conv2dBackwardInputRef(s, d.gy, d.w, m)]
+        : [
+          conv2dBackwardWeight(gy, x, w.shape, { ...opts, split }),
+          conv2dBackwardWeightRef(s, d.gy, d.x, m),
+        ];
+      const label = `x[${s.N},${s.C},${s.H},${s.W}] w[${s.O},${s.C},${s.KH},${s.KW}] ` +
+        `s${s.stride} p${s.padding}${masked ? " masked" : ""}` +
+        (budget ? ` budget ${budget}` : "") + (split ? ` split ${split}` : "");
+      out.push({ shape: label, ...errors(await got.read(), ref), tol: TOL });
+      for (const t of [x, w, gy, got, mask]) t?.dispose();
     }
-    const label = `x[${s.N},${s.C},${s.H},${s.W}] w[${s.O},${s.C},${s.KH},${s.KW}] ` +
-      `s${s.stride} p${s.padding}${row[8] ? " big tiles" : ""}`;
-    out.push({ shape: label, ...errors(await got.read(), ref), tol: TOL });
-    for (const t of [x, w, gy, got, mask]) t?.dispose();
   }
   return out;
 }
 
-/** Plans of the first check shape, for `kernels dump` (the default variant's defines). */
-const G0 = convGeom([2, 8, 8, 8], [8, 8, 3, 3], 1, 1);
+/** Geometries whose variants `kernels dump` prints: 3×3 s1, 3×3 s2, 1×1 s2. */
+const DUMP = {
+  s1: () => convGeom([2, 8, 8, 8], [8, 8, 3, 3], { padding: 1 }),
+  s2: () => convGeom([2, 4, 9, 9], [12, 4, 3, 3], { stride: 2, padding: 1 }),
+  pw: () => stridedPointwise(convGeom([2, 16, 8, 8], [8, 16, 1, 1], { stride: 2 }))!,
+};
 
-function entry(
-  name: string,
-  description: string,
+/** The spec, entry point and default-variant defines a version's main kernel dumps with. */
+function variant(
   pass: Pass,
-  masked: boolean,
-  split?: number,
-): KernelInfo {
-  const direct = pass === "fwd"
-    ? forwardPlan(G0, masked)
-    : pass === "dgrad"
-    ? backwardInputPlans(G0, masked)[0]
-    : null;
+  version: number,
+): { spec: KernelSpec; entry: string; defines(): Defines } {
+  const plan = (budget?: number) => ({ profile: engine().profile, budget });
+  const direct = (f: () => Defines) => ({ spec: DIRECT, entry: "main", defines: f });
+  if (version === 1) {
+    const entry = { fwd: "forward", dgrad: "backward_input", wgrad: "backward_weight" }[pass];
+    return { spec: NAIVE, entry, defines: () => ({ MASKED: false }) };
+  }
+  if (pass === "fwd") {
+    const g: ConvGeom = version === 3 ? DUMP.pw() : DUMP.s1();
+    if (version === 4) {
+      return direct(() => textureDefines(forwardPlan(g, plan(TEXTURE_BUDGET)).cfg));
+    }
+    return direct(() => directDefines(forwardPlan(g, plan()).cfg));
+  }
+  if (pass === "dgrad") {
+    const g = version === 3 ? DUMP.s2() : DUMP.s1();
+    const l = () => backwardInputPlans(g, { ...plan(), transposed: version === 3 })[0];
+    return direct(() => directDefines(l().cfg));
+  }
+  const split = version === 3 ? CHECK_SPLIT : 1;
   return {
-    name,
-    family: "conv2d",
-    description,
-    wgsl: direct ? DIRECT : WGRAD,
+    spec: WGRAD,
     entry: "main",
-    get defines() {
-      return direct
-        ? directDefines(direct.cfg)
-        : wgradDefines(backwardWeightPlan(G0, masked, split).cfg);
-    },
-    check: (o = {}) => rows(pass, masked, split, o),
+    defines: () => wgradDefines(backwardWeightPlan(DUMP.s1(), { ...plan(), split }).cfg),
   };
 }
 
-/** Conv2d kernels (the relayout passes of prepass.ts last). */
+function entry(pass: Pass, v: ConvVersion<never>): KernelInfo {
+  const va = variant(pass, v.version);
+  return {
+    name: `conv2d_${pass}_v${v.version}`,
+    family: "conv2d",
+    description: `version ${v.version} (${v.name}): ${v.summary}`,
+    spec: va.spec,
+    entry: va.entry,
+    get defines() {
+      return va.defines();
+    },
+    check: (o = {}) => rows(pass, v.version, o),
+  };
+}
+
+/** Conv2d kernels: each pass's versions in order, then the relayout passes of prepass.ts. */
 export const conv2dKernels: KernelInfo[] = [
-  entry("conv2d_fwd", "y = conv2d(x, w): implicit GEMM, register tile TM×BH×BW", "fwd", false),
-  entry("conv2d_fwd_masked", "y = conv2d(x, w ⊙ mask), mask applied as w loads", "fwd", true),
-  entry("conv2d_dgrad", "dx from dy: flipped taps, per stride parity class", "dgrad", false),
-  entry("conv2d_dgrad_masked", "dx from dy through w ⊙ mask", "dgrad", true),
-  entry("conv2d_wgrad", "dw = Σ dy·x: GEMM with K = N·Ho·Wo, unsplit", "wgrad", false, 1),
-  entry("conv2d_wgrad_masked", "dw = mask ⊙ Σ dy·x, mask in the store", "wgrad", true, 1),
-  entry(
-    "conv2d_wgrad_split",
-    "dw with the reduction split over 3 workgroups + sum kernel (mask in the sum)",
-    "wgrad",
-    true,
-    3,
-  ),
+  ...(["fwd", "dgrad", "wgrad"] as Pass[]).flatMap((p) => VERSIONS[p].map((v) => entry(p, v))),
   ...prepassKernels,
 ];

@@ -8,13 +8,8 @@
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn, seededRandom } from "../../core/testing.ts";
-import {
-  gatherDefines,
-  gatherStrided,
-  PREPASS,
-  transposeDefines,
-  transposeWeights,
-} from "./prepass.ts";
+import { gatherDefines, gatherStrided, transposeDefines, transposeWeights } from "./prepass.ts";
+import { GATHER, TRANSPOSE } from "./specs.ts";
 
 /** [O, C, K] of the transpose checks. */
 const TRANSPOSE_SHAPES = [[8, 4, 3], [4, 8, 7], [12, 16, 1]];
@@ -52,7 +47,7 @@ async function gatherRows(): Promise<CheckRow[]> {
       return xv[(p * H + S * a) * H + S * b];
     });
     const x = Tensor.from(xv, [N, C, H, H]);
-    const xs = gatherStrided(x, S, Ho, Ho);
+    const xs = gatherStrided(x, S);
     out.push({ shape: `x[${N},${C},${H},${H}] s${S}`, ...errors(await xs.read(), want), tol: 0 });
     for (const t of [x, xs]) t.dispose();
   }
@@ -64,8 +59,8 @@ export const prepassKernels: KernelInfo[] = [
   {
     name: "conv2d_prepass_transpose",
     family: "conv2d",
-    description: "wT[t, o, c] = w[o, c, t] for the strided input gradient",
-    wgsl: PREPASS,
+    description: "wT[t, o, c] = w[o, c, t] for the transposed input gradient (dgrad version 3)",
+    spec: TRANSPOSE,
     entry: "transpose",
     defines: transposeDefines(9, false),
     check: () => transposeRows(false),
@@ -74,7 +69,7 @@ export const prepassKernels: KernelInfo[] = [
     name: "conv2d_prepass_transpose_masked",
     family: "conv2d",
     description: "wT[t, o, c] = w[o, c, t] · mask[o, c, t]",
-    wgsl: PREPASS,
+    spec: TRANSPOSE,
     entry: "transpose",
     defines: transposeDefines(9, true),
     check: () => transposeRows(true),
@@ -82,8 +77,8 @@ export const prepassKernels: KernelInfo[] = [
   {
     name: "conv2d_prepass_gather",
     family: "conv2d",
-    description: "xs = x[:, :, ::S, ::S] for 1×1 strided forwards",
-    wgsl: PREPASS,
+    description: "xs = x[:, :, ::S, ::S] for the gathered 1×1 strided forward (fwd version 3)",
+    spec: GATHER,
     entry: "gather",
     defines: gatherDefines(2, 32, 16),
     check: gatherRows,

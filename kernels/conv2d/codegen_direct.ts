@@ -45,7 +45,7 @@ export interface DirectConfig {
   vecW: boolean;
   /**
    * Input gradient only: the weights come pre-transposed (and pre-masked) as [KK, cin, cout]
-   * (conv2d_prepass.wgsl), so each tap's TM output channels are contiguous vec4s (needs vecW).
+   * (conv2d_transpose.wgsl), so each tap's TM output channels are contiguous vec4s (needs vecW).
    */
   wT: boolean;
   /** Reduction channels per step (unrolled; cin must be a multiple). */
@@ -56,6 +56,15 @@ export interface DirectConfig {
   fullA: boolean;
   fullB: boolean;
 }
+
+/**
+ * How the generated code loads element `index` of a binding: buffer indexing by default; the
+ * texture variant (texture.ts) passes textureLoad calls instead.
+ */
+export type Load = (binding: "xin" | "wt" | "wm", index: string) => string;
+
+/** Loads from storage buffers: `xin[index]`. */
+export const bufferLoad: Load = (b, i) => `${b}[${i}]`;
 
 const f = (v: number) => (v < 0 ? `(${v})` : `${v}`);
 
@@ -102,9 +111,10 @@ function weightPre(cfg: DirectConfig): string[] {
 }
 
 /** Loads of the weights for one reduction step (CG channels starting at c). */
-function weightLoads(cfg: DirectConfig, cg: number): string[] {
+function weightLoads(cfg: DirectConfig, cg: number, load: Load): string[] {
   const KK = cfg.KH * cfg.KW, TM = cfg.TM;
-  const m = (idx: string) => (cfg.masked ? `wt[${idx}] * wm[${idx}]` : `wt[${idx}]`);
+  const m = (idx: string) =>
+    cfg.masked ? `${load("wt", idx)} * ${load("wm", idx)}` : load("wt", idx);
   const out: string[] = [];
   const used = new Set(cfg.taps.map((t) => t.kh * cfg.KW + t.kw));
   if (cfg.wT) {
@@ -112,7 +122,7 @@ function weightLoads(cfg: DirectConfig, cg: number): string[] {
     for (const tap of used) {
       out.push(`let wr${cg}_${tap} = (${tap}u * cin + c + ${cg}u) * (cout / 4u);`);
       for (let g = 0; g < TM / 4; g++) {
-        out.push(`let w${cg}_${tap}_${g} = wt[wr${cg}_${tap} + ow${g}];`);
+        out.push(`let w${cg}_${tap}_${g} = ${load("wt", `wr${cg}_${tap} + ow${g}`)};`);
       }
     }
     return out;
@@ -209,8 +219,12 @@ function vecNeeded(need: Set<string>, k: number, q: number, shift: number): bool
   return [0, 1, 2, 3].some((u) => need.has(`${k},${4 * q + u - shift}`));
 }
 
-/** Patch loads of one input channel: v{cg}_{row}_{vec} (vec4 path) or s{cg}_{row}_{col}. */
-function patchLoads(cfg: DirectConfig, cg: number, chan = `c + ${cg}u`): string[] {
+/**
+ * Patch loads of one input channel (`chan`, default c + cg): v{cg}_{row}_{vec} (vec4 path) or
+ * s{cg}_{row}_{col}.
+ */
+function patchLoads(cfg: DirectConfig, cg: number, o: { load: Load; chan?: string }): string[] {
+  const chan = o.chan ?? `c + ${cg}u`;
   const { rlo, rhi, clo, chi } = patchRange(cfg);
   const need = neededCells(cfg);
   const vec = cfg.vecIn;
@@ -221,7 +235,9 @@ function patchLoads(cfg: DirectConfig, cg: number, chan = `c + ${cg}u`): string[
       for (let q = 0; q < nv; q++) {
         if (!vecNeeded(need, k, q, clo - al)) continue;
         out.push(
-          `let v${cg}_${k}_${q} = select(vec4f(0.0), xin[pl${cg} + of${k}_${q}], ok${k}_${q});`,
+          `let v${cg}_${k}_${q} = select(vec4f(0.0), ${
+            o.load("xin", `pl${cg} + of${k}_${q}`)
+          }, ok${k}_${q});`,
         );
       }
     }
@@ -230,7 +246,8 @@ function patchLoads(cfg: DirectConfig, cg: number, chan = `c + ${cg}u`): string[
   for (let k = 0; k <= rhi - rlo; k++) {
     for (let j = 0; j <= chi - clo; j++) {
       if (!need.has(`${k},${j}`)) continue;
-      out.push(`let s${cg}_${k}_${j} = select(0.0, xin[pl${cg} + of${k}_${j}], ok${k}_${j});`);
+      const ld = o.load("xin", `pl${cg} + of${k}_${j}`);
+      out.push(`let s${cg}_${k}_${j} = select(0.0, ${ld}, ok${k}_${j});`);
     }
   }
   return out;
@@ -354,8 +371,11 @@ function stores(cfg: DirectConfig): string[] {
   return out;
 }
 
-/** Preprocessor defines of a variant for `conv2d_direct.wgsl`. */
-export function directDefines(cfg: DirectConfig): Defines {
+/**
+ * Preprocessor defines of a variant for `conv2d_direct.wgsl` (the DIRECT spec); `load` says how
+ * the reduction step loads x, w and the mask (buffers by default).
+ */
+export function directDefines(cfg: DirectConfig, load: Load = bufferLoad): Defines {
   const CG = channelGroup(cfg);
   const decls: string[] = [];
   for (let i = 0; i < cfg.TM; i++) {
@@ -366,16 +386,17 @@ export function directDefines(cfg: DirectConfig): Defines {
   const step: string[] = [];
   if (cfg.taps.length && innerLoop(cfg)) {
     step.push(
-      ...weightLoads(cfg, 0),
+      ...weightLoads(cfg, 0, load),
       "for (var cg = 0u; cg < 4u; cg++) {",
-      ...[...weightSelects(cfg), ...patchLoads(cfg, 0, "c + cg"), ...fmas(cfg, [0])].map((l) =>
-        `  ${l}`
-      ),
+      ...[...weightSelects(cfg), ...patchLoads(cfg, 0, { load, chan: "c + cg" }), ...fmas(cfg, [0])]
+        .map((l) => `  ${l}`),
       "}",
     );
   } else if (cfg.taps.length) {
     const cgs = [...Array(CG).keys()];
-    for (const cg of cgs) step.push(...weightLoads(cfg, cg), ...patchLoads(cfg, cg));
+    for (const cg of cgs) {
+      step.push(...weightLoads(cfg, cg, load), ...patchLoads(cfg, cg, { load }));
+    }
     step.push(...fmas(cfg, cgs));
   }
   return {

@@ -17,51 +17,19 @@
 // The same skeleton serves the input gradient: its "input" is dy, the reduction runs over O,
 // the taps are the kernel flipped, and for stride s > 1 each of the s² output parity classes
 // is its own dispatch (only its contributing taps, output written with stride s); strided
-// multi-tap kernels then read w transposed to [KK, O, C] (conv2d_prepass.wgsl), so a tap's
+// multi-tap kernels then read w transposed to [KK, O, C] (conv2d_transpose.wgsl), so a tap's
 // TM output channels are TM/4 vec4s.
 //
-// Bindings: x (f32 or vec4), w (vec4 when 4 reduction channels share an aligned block),
-// y (vec4 when rows are vec4-aligned), and the 0/1 mask (same layout as w) when MASKED:
-// multiplied into each weight as it is loaded.
-
-struct Params {
-  nb: u32,   // lane blocks in the dispatch: N · bpi
-  bpi: u32,  // blocks per image
-  bpr: u32,  // blocks per grid row
-  cin: u32,  // reduction channels (C forward, O for the input gradient)
-  cout: u32, // output channels (O forward, C for the input gradient)
-  ih: u32,   // input rows
-  iw: u32,   // input columns
-  ga: u32,   // output grid rows of this dispatch
-  gb: u32,   // output grid columns of this dispatch
-  oh: u32,   // output tensor rows
-  ow: u32,   // output tensor columns
-  wc: u32,   // C of the weight tensor [O, C, KH, KW]
-  nwx: u32,  // workgroups along x (x·z folding for large grids)
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// Params and bindings come from the spec DIRECT in specs.ts: xin (f32 or vec4), wt (vec4 when 4
+// reduction channels share an aligned block), yout (vec4 when rows are vec4-aligned), and the
+// 0/1 mask wm (same layout as wt) when MASKED, multiplied into each weight as it is loaded.
 #if ${TEX}
-// Texture variant (forward, vec4 paths): x, w (and the mask) are flat rgba32float textures,
-// 4096 texels per row, copied in from their buffers by the launcher (see texture.ts).
-@group(0) @binding(1) var xin: texture_storage_2d<rgba32float, read>;
-@group(0) @binding(2) var wt: texture_storage_2d<rgba32float, read>;
+// Texture variant (forward, vec4 paths): xin, wt (and wm) are flat rgba32float textures, 4096
+// texels per row, copied in from their buffers by the launcher (see texture.ts).
 fn ld_xin(i: u32) -> vec4f { return textureLoad(xin, vec2u(i & 4095u, i >> 12u)); }
 fn ld_wt(i: u32) -> vec4f { return textureLoad(wt, vec2u(i & 4095u, i >> 12u)); }
-#else
-@group(0) @binding(1) var<storage, read> xin: array<${XT}>;
-@group(0) @binding(2) var<storage, read> wt: array<${WT}>;
-#endif
-@group(0) @binding(3) var<storage, read_write> yout: array<${YT}>;
 #if ${MASKED}
-#if ${TEX}
-@group(0) @binding(4) var wm: texture_storage_2d<rgba32float, read>;
 fn ld_wm(i: u32) -> vec4f { return textureLoad(wm, vec2u(i & 4095u, i >> 12u)); }
-#else
-@group(0) @binding(4) var<storage, read> wm: array<${WT}>;
 #endif
 #endif
 

@@ -12,28 +12,8 @@
 // reduction crops and masks, so no store here needs a bounds check.
 // Unrolled blocks (DECLS, STEP, STORE) come from codegen_wgrad.ts.
 
-struct Params {
-  rows: u32,  // N · Ho: dy rows in the reduction
-  rps: u32,   // rows per split
-  cin: u32,   // C
-  cout: u32,  // O
-  ih: u32,    // input rows
-  iw: u32,    // input columns
-  oh: u32,    // dy rows
-  ow: u32,    // dy columns
-  op: u32,    // output channels of the padded scratch (tile multiple)
-  cp: u32,    // input channels of the padded scratch (tile multiple)
-  _p1: u32,
-  _p2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> xin: array<${XT}>;
-@group(0) @binding(2) var<storage, read> dy: array<${DT}>;
-@group(0) @binding(3) var<storage, read_write> dw: array<vec4f>;
-#if ${MASKED}
-@group(0) @binding(4) var<storage, read> wm: array<vec4f>;
-#endif
+// Params and bindings come from the spec WGRAD in specs.ts: xin (f32 or vec4), dy (f32 or
+// vec4), dw (vec4: the tile or the scratch) and, in direct mode with MASKED, the mask wm.
 
 @compute @workgroup_size(${WGS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane: u32) {

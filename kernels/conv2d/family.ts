@@ -1,5 +1,8 @@
 /**
- * The conv2d family as kernels/registry.ts sees it: implicit-GEMM convolutions with register tiles and fused weight masks: forward, input and weight gradients.
+ * The conv2d family as kernels/registry.ts sees it: forward, input and weight gradients with
+ * fused weight masks, each pass in numbered versions (versions.ts): `kernels` lists them as
+ * conv2d_<pass>_v<n> (version 1 the naive oracle, then the register-tiled implicit GEMMs and
+ * their texture, gather, transpose and split-K variants), then the relayout passes.
  * @module
  */
 import type { KernelFamily } from "../../core/kernel.ts";
@@ -10,8 +13,8 @@ import { conv2dBench } from "./bench.ts";
 /** The family object. */
 export const conv2d: KernelFamily<keyof typeof convRules> = {
   name: "conv2d",
-  description:
-    "implicit-GEMM convolutions with register tiles and fused weight masks: forward, input and weight gradients",
+  description: "convolutions with fused weight masks in numbered versions: naive oracle, " +
+    "register-tiled implicit GEMMs (texture, gather, transpose, split-K): fwd, dx, dw",
   rules: convRules,
   kernels: conv2dKernels,
   bench: conv2dBench,

@@ -1,38 +1,26 @@
 /**
  * conv2d family: 2-D convolution (NCHW, weights [O, C, KH, KW], no bias, any stride and
  * padding, dilation 1) with an optional 0/1 weight mask (SDCLR's pruned branch uses w ⊙ m;
- * the mask is multiplied in as each weight is loaded, never materialised). Three implicit-GEMM
- * kernels with register tiling: forward, input gradient, weight gradient (split reduction
- * plus a small sum kernel when the output has few tiles). Strided passes first relayout
- * their operand (prepass.ts, inside the op): 1×1 strided forwards subsample x, input
- * gradients of strided multi-tap kernels read the weights transposed (and pre-masked).
- * On software adapters the forward reads x and w from textures (texture.ts), and a 1×1
- * stride-2 forward there reads the subsample from x in place instead of gathering it.
- * Launchers, the differentiable op and its backward rule side by side; the WGSL variants are
- * generated per shape class by codegen_direct.ts / codegen_wgrad.ts with tiles from plan.ts.
+ * the mask is multiplied in as each weight is loaded, never materialised): the forward pass,
+ * the input gradient and the weight gradient, each in numbered versions (versions.ts: version 1
+ * the simplest correct kernel, later ones register-tiled implicit GEMMs with relayout passes,
+ * texture loads and split reductions), chosen per call from the device profile unless a call
+ * names one. Launchers, the differentiable op and its backward rule side by side.
  * @module
  */
-import { engine, Params } from "../../core/engine.ts";
+import { engine } from "../../core/engine.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
-import { directDefines } from "./codegen_direct.ts";
-import { wgradDefines } from "./codegen_wgrad.ts";
+import { convGeom } from "./plan.ts";
 import {
-  backwardInputPlans,
-  backwardWeightPlan,
-  convGeom,
-  type DirectLaunch,
-  forwardPlan,
-  stridedPointwise,
-  transposedDgrad,
-} from "./plan.ts";
-import { gatherStrided, transposeWeights } from "./prepass.ts";
-import { runDirectTextures, stridedRead, useTextures } from "./texture.ts";
-import { gridFor } from "../elementwise/mod.ts";
-
-const DIRECT = new URL("./conv2d_direct.wgsl", import.meta.url);
-const WGRAD = new URL("./conv2d_wgrad.wgsl", import.meta.url);
-const REDUCE = new URL("./conv2d_reduce.wgsl", import.meta.url);
+  chooseForward,
+  chooseInputGrad,
+  chooseWeightGrad,
+  FORWARD_VERSIONS,
+  INPUT_GRAD_VERSIONS,
+  versionFor,
+  WEIGHT_GRAD_VERSIONS,
+} from "./versions.ts";
 
 /** Options of a convolution. */
 export interface Conv2dOptions {
@@ -44,51 +32,58 @@ export interface Conv2dOptions {
   mask?: Tensor | null;
 }
 
+/** How one launcher call runs (checks, tests, benchmarks); by default chosen per device. */
+export interface Conv2dRunOptions {
+  /** The version of the pass (versions.ts); one that does not apply to the shape throws. */
+  version?: number;
+  /**
+   * Tiled versions: unrolled FMA statements per reduction step (plan.ts stepBudget; default
+   * from the flops). Forcing it runs the production tiles on small shapes.
+   */
+  budget?: number;
+}
+
 declare module "../../core/tape.ts" {
   interface SavedMap {
     conv2d: { stride: number; padding: number; mask: Tensor | null };
   }
 }
 
-function checkMask(w: Tensor, mask: Tensor | null | undefined): Tensor | null {
+function checkMask(wShape: readonly number[], mask: Tensor | null | undefined): Tensor | null {
   if (!mask) return null;
-  if (mask.size !== w.size) {
-    throw new Error(`conv2d: mask has shape [${mask.shape}] but the weights [${w.shape}]`);
+  if (mask.size !== wShape.reduce((a, b) => a * b, 1)) {
+    throw new Error(`conv2d: mask has shape [${mask.shape}] but the weights [${wShape}]`);
   }
   return mask;
 }
 
-function runDirect(l: DirectLaunch, x: Tensor, w: Tensor, y: Tensor, mask: Tensor | null): void {
-  // Forwards on software adapters read textures (texture.ts: buffer loads cost ~3× there).
-  if (useTextures(l, x, w)) return runDirectTextures(DIRECT, l, x, w, y, mask);
-  const e = engine();
-  const k = e.generatedKernel(DIRECT, JSON.stringify(l.cfg), () => directDefines(l.cfg));
-  const bufs = [x.buffer, w.buffer, y.buffer];
-  if (mask) bufs.push(mask.buffer);
-  e.dispatch(k, l.params, bufs, l.groups);
+function planOf(mask: Tensor | null, o: Conv2dRunOptions) {
+  return { profile: engine().profile, masked: mask !== null, budget: o.budget };
+}
+
+/** Runs `fn` and returns `out`, disposing `out` if `fn` throws. */
+function filling(out: Tensor, fn: () => void): Tensor {
+  try {
+    fn();
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
 }
 
 /** Launcher: y = conv2d(x, w ⊙ mask), y of shape [N, O, Ho, Wo]. */
-export function conv2dForward(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
-  const g = convGeom(x.shape, w.shape, opts.stride ?? 1, opts.padding ?? 0);
-  const mask = checkMask(w, opts.mask);
+export function conv2dForward(
+  x: Tensor,
+  w: Tensor,
+  opts: Conv2dOptions & Conv2dRunOptions = {},
+): Tensor {
+  const g = convGeom(x.shape, w.shape, opts);
+  const mask = checkMask(w.shape, opts.mask);
   const y = Tensor.empty([g.N, g.O, g.Ho, g.Wo]);
-  const pw = stridedPointwise(g);
-  if (pw) {
-    // 1×1 stride S: a stride-1 pass over the subsampled x. Reading textures at stride 2, the
-    // kernel takes it from x in place; otherwise x is gathered into contiguous rows first.
-    const l = forwardPlan(pw, mask !== null), sr = stridedRead(g);
-    if (sr && useTextures(l, x, w)) {
-      runDirectTextures(DIRECT, l, x, w, y, mask, sr);
-      return y;
-    }
-    const xs = gatherStrided(x, g.stride, g.Ho, g.Wo);
-    runDirect(l, xs, w, y, mask);
-    xs.dispose();
-  } else {
-    runDirect(forwardPlan(g, mask !== null), x, w, y, mask);
-  }
-  return y;
+  const c = { g, x, w, y, mask, plan: planOf(mask, opts) };
+  const version = opts.version ?? chooseForward(c);
+  return filling(y, () => versionFor(FORWARD_VERSIONS, c, { pass: "forward", version }).run(c));
 }
 
 /** Launcher: dL/dx of shape xShape from dL/dy (through w ⊙ mask, as the forward). */
@@ -96,58 +91,40 @@ export function conv2dBackwardInput(
   gy: Tensor,
   w: Tensor,
   xShape: readonly number[],
-  opts: Conv2dOptions = {},
+  opts: Conv2dOptions & Conv2dRunOptions = {},
 ): Tensor {
-  const g = convGeom(xShape, w.shape, opts.stride ?? 1, opts.padding ?? 0);
-  const mask = checkMask(w, opts.mask);
+  const g = convGeom(xShape, w.shape, opts);
+  const mask = checkMask(w.shape, opts.mask);
   const gx = Tensor.empty(xShape);
-  // Strided multi-tap kernels read the weights transposed to [KK, O, C], mask folded in.
-  const wt = transposedDgrad(g) ? transposeWeights(w, mask) : null;
-  for (const l of backwardInputPlans(g, mask !== null)) {
-    runDirect(l, gy, wt ?? w, gx, l.cfg.masked ? mask : null);
-  }
-  wt?.dispose();
-  return gx;
+  const c = { g, gy, w, gx, mask, plan: planOf(mask, opts) };
+  const version = opts.version ?? chooseInputGrad(c);
+  return filling(gx, () => {
+    versionFor(INPUT_GRAD_VERSIONS, c, { pass: "input gradient", version }).run(c);
+  });
 }
 
 /**
  * Launcher: dL/dw of shape wShape from dL/dy and x; with a mask, mask ⊙ dL/d(w ⊙ mask).
- * `split` forces the number of reduction splits (tests); by default it is planned.
+ * `split` (version 3, split-K, which it implies) sets the number of reduction splits.
  */
 export function conv2dBackwardWeight(
   gy: Tensor,
   x: Tensor,
   wShape: readonly number[],
-  opts: Conv2dOptions & { split?: number } = {},
+  opts: Conv2dOptions & Conv2dRunOptions & { split?: number } = {},
 ): Tensor {
-  const g = convGeom(x.shape, wShape, opts.stride ?? 1, opts.padding ?? 0);
-  const mask = opts.mask ?? null;
-  if (mask && mask.size !== g.O * g.C * g.KH * g.KW) {
-    throw new Error(`conv2d: mask has shape [${mask.shape}] but the weights [${wShape}]`);
+  const g = convGeom(x.shape, wShape, opts);
+  const mask = checkMask(wShape, opts.mask);
+  const split = opts.split;
+  if (split !== undefined && (opts.version ?? 3) !== 3) {
+    throw new Error(`conv2d weight gradient: split is an option of version 3, not ${opts.version}`);
   }
-  const e = engine();
-  const l = backwardWeightPlan(g, mask !== null, opts.split);
   const gw = Tensor.empty(wShape);
-  const k = e.generatedKernel(WGRAD, JSON.stringify(l.cfg), () => wgradDefines(l.cfg));
-  if (l.cfg.direct) {
-    const bufs = [x.buffer, gy.buffer, gw.buffer];
-    if (mask) bufs.push(mask.buffer);
-    e.dispatch(k, l.params, bufs, l.groups);
-    return gw;
-  }
-  const part = Tensor.empty([l.scratch]);
-  e.dispatch(k, l.params, [x.buffer, gy.buffer, part.buffer], l.groups);
-  const r = e.kernel(REDUCE, { MASKED: mask !== null }, "main");
-  const bufs = [part.buffer, gw.buffer];
-  if (mask) bufs.push(mask.buffer);
-  e.dispatch(
-    r,
-    new Params().u32(gw.size, l.split, g.C, g.KH * g.KW, l.opad, l.cpad),
-    bufs,
-    gridFor(gw.size),
-  );
-  part.dispose();
-  return gw;
+  const c = { g, gy, x, gw, mask, split, plan: planOf(mask, opts) };
+  const version = opts.version ?? (split !== undefined ? 3 : chooseWeightGrad(c));
+  return filling(gw, () => {
+    versionFor(WEIGHT_GRAD_VERSIONS, c, { pass: "weight gradient", version }).run(c);
+  });
 }
 
 /**

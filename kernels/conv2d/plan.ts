@@ -1,34 +1,47 @@
 /**
- * Launch plans of the conv2d family: the kernel variant (register tile, vec4 paths, taps) and
- * the dispatch (uniform parameters, workgroup grid) of each pass for a given shape.
+ * Launch plans of the tiled conv2d versions: the kernel variant (register tile, vec4 paths,
+ * taps) and the dispatch (uniform parameters by name, workgroup grid) of each pass for a given
+ * shape and device profile.
  *
  * Tile sizes were tuned on lavapipe (2 CPU cores, 8-wide SIMD): every buffer load runs lane by
  * lane there, so the tiles are as large as register spilling allows (about 256–512 f32
- * accumulators per invocation) and shaped so that the input patch is shared by all taps.
+ * accumulators per invocation) and shaped so that the input patch is shared by all taps. The
+ * device enters through the profile: one subgroup per workgroup (profile.tiledWorkgroupSize,
+ * 8 on lavapipe) and the workgroups a dispatch dimension takes.
  * @module
  */
-import { Params } from "../../core/engine.ts";
+import type { DeviceProfile } from "../../core/device_profile.ts";
+import type { ParamValues } from "../../core/kernel_spec.ts";
 import type { DirectConfig, Tap } from "./codegen_direct.ts";
 import type { WgradConfig } from "./codegen_wgrad.ts";
 import type { ConvShape } from "./reference.ts";
 import { outSize } from "./reference.ts";
+import type { DIRECT, WGRAD } from "./specs.ts";
 
-/** Workgroups per dimension the device accepts. */
-const MAX_GROUPS = 65535;
-/** Invocations per workgroup: one lavapipe subgroup. */
-const WGS = 8;
+/** What a plan takes besides the geometry. */
+export interface PlanOptions {
+  /** The device profile (workgroup size of the tiled kernels, workgroups per dimension). */
+  profile: DeviceProfile;
+  /** Whether a 0/1 weight mask is applied. */
+  masked?: boolean;
+  /**
+   * Unrolled FMA statements per reduction step (see stepBudget); by default from the flops.
+   * Checks and tests force it to run the production tiles on small shapes.
+   */
+  budget?: number;
+}
 
 /** A planned dispatch of the direct kernel. */
 export interface DirectLaunch {
   cfg: DirectConfig;
-  params: Params;
+  params: ParamValues<typeof DIRECT>;
   groups: [number, number, number];
 }
 
 /** A planned weight-gradient launch (scratch mode adds the reduction kernel). */
 export interface WgradLaunch {
   cfg: WgradConfig;
-  params: Params;
+  params: ParamValues<typeof WGRAD>;
   groups: [number, number, number];
   /** Reduction splits (wg.z). */
   split: number;
@@ -45,9 +58,9 @@ export type ConvGeom = ConvShape & { Ho: number; Wo: number };
 export function convGeom(
   xShape: readonly number[],
   wShape: readonly number[],
-  stride: number,
-  padding: number,
+  o: { stride?: number; padding?: number } = {},
 ): ConvGeom {
+  const stride = o.stride ?? 1, padding = o.padding ?? 0;
   if (xShape.length !== 4 || wShape.length !== 4) {
     throw new Error(
       `conv2d: x must be [N, C, H, W] and w [O, C, KH, KW], got [${xShape}] and [${wShape}]`,
@@ -76,12 +89,8 @@ export function convGeom(
  * (≥ 10⁸ flops) get the full budget, unit-test sizes a small one.
  */
 export function stepBudget(flops: number): number {
-  if (planOptions.budget !== null) return planOptions.budget;
   return Math.max(256, Math.min(4608, Math.round(flops / 65536)));
 }
-
-/** Test hook: force the step budget (e.g. the largest tiles on small shapes); null = auto. */
-export const planOptions: { budget: number | null } = { budget: null };
 
 /**
  * Register tile of a direct kernel for an output grid ga × gb with cout channels, tuned on
@@ -93,15 +102,16 @@ export const planOptions: { budget: number | null } = { budget: null };
  * block; measured +10–20% at stride 2 and on the 16-wide stride-1 grids, nothing at 8×8
  * stride 1; the price is ~4× the compile time of those variants).
  */
-function directTile(
-  ga: number,
-  gb: number,
-  cout: number,
-  taps: number,
-  unroll: number,
-  budget: number,
-  wide: boolean,
-) {
+function directTile(t: {
+  ga: number;
+  gb: number;
+  cout: number;
+  taps: number;
+  unroll: number;
+  budget: number;
+  wide: boolean;
+}) {
+  const { ga, gb, cout, taps, unroll, budget, wide } = t;
   let BW = gb >= 16 ? 16 : gb >= 8 ? 8 : 4;
   let BH = Math.min(BW === 8 && taps > 1 ? 8 : 4, ga);
   const big = taps === 1 || BW === 4 || (wide && 32 * BH * (BW / 4) * taps * unroll <= budget);
@@ -117,9 +127,10 @@ function directTile(
   return { TM, BH, BW };
 }
 
-function groupsFor(blocks: number): { nwx: number; nz: number } {
-  const wgs = Math.ceil(blocks / WGS);
-  const nz = Math.ceil(wgs / MAX_GROUPS);
+/** Workgroups for `blocks` lane blocks: x, folded into z beyond the per-dimension limit. */
+function groupsFor(blocks: number, p: DeviceProfile): { nwx: number; nz: number } {
+  const wgs = Math.ceil(blocks / p.tiledWorkgroupSize);
+  const nz = Math.ceil(wgs / p.limits.maxWorkgroupsPerDimension);
   return { nwx: Math.ceil(wgs / nz), nz };
 }
 
@@ -144,9 +155,9 @@ interface DirectProblem {
   wT: boolean;
 }
 
-function directLaunch(pr: DirectProblem): DirectLaunch {
+function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
   const taps = Math.max(1, pr.taps.length);
-  const budget = stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps);
+  const budget = o.budget ?? stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps);
   // vec4 weight blocks cover 4 channels: the forward then unrolls 4 channels per step, which
   // small budgets cannot afford. (Transposed dgrad weights are vec4 rows over C: C % 4 == 0.)
   const vecW = pr.g.C % 4 === 0 && (pr.pass === "dgrad" || budget >= 1152);
@@ -161,7 +172,15 @@ function directLaunch(pr: DirectProblem): DirectLaunch {
     : 1;
   const unroll = (vecW && pr.pass === "fwd" && taps === 1) || pr.wT ? CG : 1;
   const wide = pr.pass === "fwd" && (pr.IS > 1 || pr.gb >= 16);
-  const { TM, BH, BW } = directTile(pr.ga, pr.gb, pr.cout, taps, unroll, budget, wide);
+  const { TM, BH, BW } = directTile({
+    ga: pr.ga,
+    gb: pr.gb,
+    cout: pr.cout,
+    taps,
+    unroll,
+    budget,
+    wide,
+  });
   const cfg: DirectConfig = {
     pass: pr.pass,
     KH: pr.g.KH,
@@ -174,7 +193,7 @@ function directLaunch(pr: DirectProblem): DirectLaunch {
     TM,
     BH,
     BW,
-    WGS,
+    WGS: o.profile.tiledWorkgroupSize,
     vecIn: pr.iw % 4 === 0 && (pr.IS * BW) % 4 === 0,
     vecOut: pr.OS === 1 && pr.ow % 4 === 0,
     vecW: vecW && (pr.pass === "fwd" || TM % 4 === 0),
@@ -188,22 +207,22 @@ function directLaunch(pr: DirectProblem): DirectLaunch {
   if (cfg.wT && !cfg.vecW) throw new Error("conv2d plan: transposed weights need vec4 rows");
   const bpr = Math.ceil(pr.gb / BW), bpi = Math.ceil(pr.ga / BH) * bpr;
   const nb = pr.g.N * bpi;
-  const { nwx, nz } = groupsFor(nb);
-  const params = new Params().u32(
+  const { nwx, nz } = groupsFor(nb, o.profile);
+  const params = {
     nb,
     bpi,
     bpr,
-    pr.cin,
-    pr.cout,
-    pr.ih,
-    pr.iw,
-    pr.ga,
-    pr.gb,
-    pr.oh,
-    pr.ow,
-    pr.g.C,
+    cin: pr.cin,
+    cout: pr.cout,
+    ih: pr.ih,
+    iw: pr.iw,
+    ga: pr.ga,
+    gb: pr.gb,
+    oh: pr.oh,
+    ow: pr.ow,
+    wc: pr.g.C,
     nwx,
-  );
+  };
   return { cfg, params, groups: [nwx, Math.ceil(pr.cout / TM), nz] };
 }
 
@@ -219,7 +238,7 @@ export function stridedPointwise(g: ConvGeom): ConvGeom | null {
 }
 
 /** Forward pass: y[n, o] = Σ_c x[n, c] ⋆ w[o, c]. */
-export function forwardPlan(g: ConvGeom, masked: boolean): DirectLaunch {
+export function forwardPlan(g: ConvGeom, o: PlanOptions): DirectLaunch {
   const taps: Tap[] = [];
   for (let kh = 0; kh < g.KH; kh++) {
     for (let kw = 0; kw < g.KW; kw++) taps.push({ kh, kw, dr: kh - g.padding, dc: kw - g.padding });
@@ -240,9 +259,9 @@ export function forwardPlan(g: ConvGeom, masked: boolean): DirectLaunch {
     gb: g.Wo,
     oh: g.Ho,
     ow: g.Wo,
-    masked,
+    masked: o.masked ?? false,
     wT: false,
-  });
+  }, o);
 }
 
 /**
@@ -258,11 +277,17 @@ export function transposedDgrad(g: ConvGeom): boolean {
  * Input gradient: one launch per output parity class (py, px) of the stride; within a class
  * dx[n, c, S·a + py, S·b + px] = Σ_o Σ_{kh ≡ py+P, kw ≡ px+P (mod S)} dy[n, o, a + dr, b + dc]
  * · w[o, c, kh, kw] with dr = (py + P − kh)/S: a stride-1 correlation with only the
- * contributing taps (the others would multiply zeros).
+ * contributing taps (the others would multiply zeros). `transposed`: the weights are read as
+ * [KK, O, C], pre-masked (needs transposedDgrad(g)).
  */
-export function backwardInputPlans(g: ConvGeom, masked: boolean): DirectLaunch[] {
+export function backwardInputPlans(
+  g: ConvGeom,
+  o: PlanOptions & { transposed: boolean },
+): DirectLaunch[] {
   const S = g.stride, P = g.padding;
-  const wT = transposedDgrad(g);
+  const wT = o.transposed;
+  if (wT && !transposedDgrad(g)) throw new Error("conv2d plan: this dgrad cannot read wT");
+  const masked = o.masked ?? false;
   const out: DirectLaunch[] = [];
   for (let py = 0; py < Math.min(S, g.H); py++) {
     for (let px = 0; px < Math.min(S, g.W); px++) {
@@ -292,20 +317,28 @@ export function backwardInputPlans(g: ConvGeom, masked: boolean): DirectLaunch[]
         ow: g.W,
         masked: masked && taps.length > 0,
         wT,
-      }));
+      }, o));
     }
   }
   return out;
 }
 
 /**
- * Weight-gradient launch: tile, reduction split and output mode. The reduction over N·Ho dy
- * rows is split across workgroups when the output has few tiles (a GPU wants ~64 workgroups
- * in flight; lavapipe's 2 threads need far fewer), keeping at least 8 rows per split.
+ * Splits of the weight gradient's reduction over N·Ho dy rows that the plan wants: enough to
+ * have ~64 workgroups when the output has few tiles (a GPU wants that many in flight;
+ * lavapipe's 2 threads need far fewer), keeping at least 8 rows per split. 1: no split.
  */
-export function backwardWeightPlan(g: ConvGeom, masked: boolean, forceSplit?: number): WgradLaunch {
-  const KK = g.KH * g.KW;
-  const budget = stepBudget(2 * g.N * g.Ho * g.Wo * g.O * g.C * KK);
+export function wantedSplit(g: ConvGeom, o: PlanOptions): number {
+  return backwardWeightPlan(g, o).split;
+}
+
+/**
+ * Weight-gradient launch: tile, reduction split and output mode. `split` forces the number of
+ * reduction splits (clamped to the dy rows); by default it is wanted as wantedSplit says.
+ */
+export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: number }): WgradLaunch {
+  const KK = g.KH * g.KW, WGS = o.profile.tiledWorkgroupSize;
+  const budget = o.budget ?? stepBudget(2 * g.N * g.Ho * g.Wo * g.O * g.C * KK);
   let BW = g.Wo >= 8 ? 8 : 4;
   let TC = g.C >= 8 ? 8 : 4;
   let TO = Math.min(8, Math.ceil(g.O / 4) * 4);
@@ -318,7 +351,7 @@ export function backwardWeightPlan(g: ConvGeom, masked: boolean, forceSplit?: nu
   }
   const cGroups = Math.ceil(g.C / (TC * WGS)), oBlocks = Math.ceil(g.O / TO);
   const rows = g.N * g.Ho;
-  const want = forceSplit ?? Math.min(Math.ceil(64 / (cGroups * oBlocks)), Math.floor(rows / 8));
+  const want = o.split ?? Math.min(Math.ceil(64 / (cGroups * oBlocks)), Math.floor(rows / 8));
   const rps = Math.ceil(rows / Math.max(1, want));
   const split = Math.ceil(rows / rps);
   const direct = split === 1 && g.O % TO === 0 && g.C % (TC * WGS) === 0;
@@ -333,11 +366,22 @@ export function backwardWeightPlan(g: ConvGeom, masked: boolean, forceSplit?: nu
     WGS,
     vecIn: g.W % 4 === 0 && (g.stride * BW) % 4 === 0,
     vecDy: g.Wo % 4 === 0,
-    maskInStore: masked && direct,
+    maskInStore: (o.masked ?? false) && direct,
     direct,
   };
   const op = oBlocks * TO, cp = cGroups * WGS * TC;
-  const params = new Params().u32(rows, rps, g.C, g.O, g.H, g.W, g.Ho, g.Wo, op, cp);
+  const params = {
+    rows,
+    rps,
+    cin: g.C,
+    cout: g.O,
+    ih: g.H,
+    iw: g.W,
+    oh: g.Ho,
+    ow: g.Wo,
+    op,
+    cp,
+  };
   return {
     cfg,
     params,

@@ -1,19 +1,17 @@
 /**
- * Relayout passes run by the conv2d launchers before their main kernel (inside the same op,
- * so they are part of its cost): weights transposed to [KK, O, C] for the input gradient of
- * strided kernels, and the stride-S subsample of x for 1×1 strided forwards. See
- * conv2d_prepass.wgsl for why they pay off on lavapipe.
+ * Relayout passes run by some conv2d versions before their main kernel (inside the same op,
+ * so they are part of its cost): weights transposed to [KK, O, C] for the transposed input
+ * gradient (dgrad version 3), and the stride-S subsample of x for the gathered 1×1 strided
+ * forward (forward version 3). See conv2d_transpose.wgsl and conv2d_gather.wgsl for why they
+ * pay off on lavapipe.
  * @module
  */
-import { type Defines, engine, Params } from "../../core/engine.ts";
+import { type Binding, type Defines, engine } from "../../core/engine.ts";
 import { Tensor } from "../../core/tensor.ts";
+import { GATHER, TRANSPOSE } from "./specs.ts";
 
-/** The relayout kernels' source. */
-export const PREPASS = new URL("./conv2d_prepass.wgsl", import.meta.url);
 /** Invocations per workgroup of both passes, and the most workgroups one dispatch uses. */
 const WG = 64, MAX_WG = 4096;
-
-const OFF = { TRANSPOSE: false, GATHER: false, GATHER4: false, PAIR: false, MASKED: false };
 
 /** Workgroups for n invocations (grid-stride loops cover the rest). */
 function groups(n: number): [number] {
@@ -37,23 +35,13 @@ function transposeBody(KK: number, masked: boolean): string {
 
 /** Defines of the transpose variant for KK taps (MASKED: the mask is multiplied in). */
 export function transposeDefines(KK: number, masked: boolean): Defines {
-  const body = transposeBody(KK, masked);
-  return { ...OFF, TRANSPOSE: true, MASKED: masked, KK, BODY: body, XT: "f32", XS: "f32" };
+  return { MASKED: masked, KK, BODY: transposeBody(KK, masked) };
 }
 
 /** Defines of the gather variant for stride S from rows of W to rows of Wo. */
 export function gatherDefines(S: number, W: number, Wo: number): Defines {
   const v4 = Wo % 4 === 0, pair = v4 && S === 2 && W % 4 === 0;
-  return {
-    ...OFF,
-    GATHER: true,
-    GATHER4: v4,
-    PAIR: pair,
-    XT: pair ? "vec4f" : "f32",
-    XS: v4 ? "vec4f" : "f32",
-    KK: 0,
-    BODY: "",
-  };
+  return { GATHER4: v4, PAIR: pair, XT: pair ? "vec4f" : "f32", XS: v4 ? "vec4f" : "f32" };
 }
 
 /**
@@ -64,23 +52,30 @@ export function transposeWeights(w: Tensor, mask: Tensor | null): Tensor {
   const [O, C, KH, KW] = w.shape;
   if (C % 4 !== 0) throw new Error(`conv2d transposeWeights: C = ${C} is not a multiple of 4`);
   const e = engine();
-  const k = e.kernel(PREPASS, transposeDefines(KH * KW, mask !== null), "transpose");
+  const k = e.compile(TRANSPOSE, transposeDefines(KH * KW, mask !== null), "transpose");
   const wt = Tensor.empty([KH * KW, O, C]);
-  const bufs = [w.buffer, wt.buffer];
-  if (mask) bufs.push(mask.buffer);
   const n = (O * C) / 4;
-  e.dispatch(k, new Params().u32(n, O, C / 4, n, 0), bufs, groups(n));
+  const bindings: Record<string, Binding> = { w: w.buffer, wt: wt.buffer };
+  if (mask) bindings.wm = mask.buffer;
+  e.run(k, { params: { n, tstride: n }, bindings, groups: groups(n) });
   return wt;
 }
 
-/** xs[n, c, i, j] = x[n, c, S·i, S·j] for i < Ho, j < Wo (x of shape [N, C, H, W]). */
-export function gatherStrided(x: Tensor, S: number, Ho: number, Wo: number): Tensor {
+/**
+ * xs[n, c, i, j] = x[n, c, S·i, S·j] for the Ho × Wo positions of a 1×1 stride-S convolution
+ * without padding (x of shape [N, C, H, W]; Ho = ⌊(H − 1)/S⌋ + 1, likewise Wo).
+ */
+export function gatherStrided(x: Tensor, stride: number): Tensor {
   const [N, C, H, W] = x.shape;
+  const Ho = Math.floor((H - 1) / stride) + 1, Wo = Math.floor((W - 1) / stride) + 1;
   const e = engine();
-  const k = e.kernel(PREPASS, gatherDefines(S, W, Wo), "gather");
+  const k = e.compile(GATHER, gatherDefines(stride, W, Wo), "gather");
   const xs = Tensor.empty([N, C, Ho, Wo]);
   const rows = N * C * Ho;
-  const wo = Wo % 4 === 0 ? Wo / 4 : Wo;
-  e.dispatch(k, new Params().u32(rows, Ho, W, wo, S, H), [x.buffer, xs.buffer], groups(rows));
+  e.run(k, {
+    params: { rows, ho: Ho, iw: W, wo: Wo % 4 === 0 ? Wo / 4 : Wo, stride, ih: H },
+    bindings: { x: x.buffer, xs: xs.buffer },
+    groups: groups(rows),
+  });
   return xs;
 }

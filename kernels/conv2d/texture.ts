@@ -1,51 +1,29 @@
 /**
- * Texture-load variant of the conv2d forward kernel. On lavapipe (Mesa's CPU Vulkan driver)
- * every storage-buffer load runs lane by lane with bounds checks (~5 ns per vec4), while a
- * load from a read-only rgba32float storage texture costs ~1.8 ns: the forward kernel reading
- * x and w (and the mask) from textures, copied in from their buffers inside the op (~0.5 ms
- * per 16 MB), measured 25–39% faster on the ResNet-18 forwards with bit-identical results.
- * On real GPUs buffer loads are cheap and the copies would be pure overhead, so textures are
- * used only on software adapters, and only for tensors that fit a texture
- * (maxTextureDimension2D rows of 4096 texels); everything else takes the buffer path.
+ * Texture-load variant of the tiled conv2d forward kernel (forward version 4). On lavapipe
+ * (Mesa's CPU Vulkan driver) every storage-buffer load runs lane by lane with bounds checks
+ * (~5 ns per vec4), while a load from a read-only rgba32float storage texture costs ~1.8 ns:
+ * the forward kernel reading x and w (and the mask) from textures, copied in from their buffers
+ * inside the op (~0.5 ms per 16 MB), measured 25–39% faster on the ResNet-18 forwards with
+ * bit-identical results. On real GPUs buffer loads are cheap and the copies would be pure
+ * overhead, so the default takes this version only where the device profile prefers texture
+ * loads (software adapters; versions.ts), and only for tensors that fit a texture
+ * (maxTextureDimension2D rows of 4096 texels).
  * @module
  */
-import { engine, type FlatTexture } from "../../core/engine.ts";
+import { type Binding, type Defines, engine, type FlatTexture } from "../../core/engine.ts";
 import type { Tensor } from "../../core/tensor.ts";
-import { type DirectConfig, directDefines } from "./codegen_direct.ts";
+import { type DirectConfig, directDefines, type Load } from "./codegen_direct.ts";
 import type { ConvGeom, DirectLaunch } from "./plan.ts";
-
-/** When the forward reads its operands from textures. */
-export type TextureMode = "auto" | "always" | "never";
-
-function envMode(): TextureMode {
-  try {
-    const v = Deno.env.get("CONV2D_TEXTURES");
-    if (v === "always" || v === "never" || v === "auto") return v;
-  } catch {
-    // no env permission: the default
-  }
-  return "auto";
-}
-
-/**
- * Test/bench hook: "auto" (default; textures on software adapters when they pay), "always"
- * (whenever the variant applies and the tensors fit) or "never" (buffers). The environment
- * variable CONV2D_TEXTURES sets the initial value.
- */
-export const textureOptions: { mode: TextureMode } = { mode: envMode() };
+import { DIRECT } from "./specs.ts";
 
 /** Whether a planned forward launch can read textures: vec4 input rows and weight blocks. */
 export function textureCapable(cfg: DirectConfig): boolean {
   return cfg.pass === "fwd" && cfg.vecIn && cfg.vecW;
 }
 
-/** Whether this forward launch reads x and w from textures (see the module doc for why). */
-export function useTextures(l: DirectLaunch, x: Tensor, w: Tensor): boolean {
-  const mode = textureOptions.mode;
-  if (mode === "never" || !textureCapable(l.cfg)) return false;
-  const e = engine();
-  if (mode === "auto" && !e.gpu.isSoftware) return false;
-  return e.textureFits(x.size) && e.textureFits(w.size);
+/** Whether `floats` f32 values fit a flat texture on this device. */
+export function textureFits(floats: number): boolean {
+  return engine().textureFits(floats);
 }
 
 /**
@@ -74,12 +52,11 @@ export function stridedRead(g: ConvGeom): StridedRead | null {
 }
 
 /**
- * The texture variant's defines: the buffer variant with its loads through textureLoad (and
- * with `sr`, the x loads reading the stride-2 subsample of x in place).
+ * How the texture variant loads: textureLoad through the ld_* helpers of conv2d_direct.wgsl,
+ * and with `sr` the x loads reading the stride-2 subsample of x in place.
  */
-export function textureDefines(cfg: DirectConfig, sr: StridedRead | null = null) {
-  const d = directDefines(cfg);
-  const step = String(d.STEP).replace(/\b(xin|wt|wm)\[([^[\]]+)\]/g, (_m, b, i) => {
+function textureLoads(sr: StridedRead | null): Load {
+  return (b, i) => {
     if (b !== "xin" || !sr) return `ld_${b}(${i})`;
     const e = `(${i})`, j = `2u * (${e} % ${sr.wo4}u)`;
     // Even H: planes are 4× apart in both, so t = 4e − 2j over the whole tensor (cheaper).
@@ -87,9 +64,24 @@ export function textureDefines(cfg: DirectConfig, sr: StridedRead | null = null)
       ? `(4u * ${e} - ${j})`
       : `((${e} / ${sr.plane}u) * ${sr.xplane}u + 4u * (${e} % ${sr.plane}u) - ${j})`;
     return `vec4f(ld_xin(${t}).xz, ld_xin(${t} + 1u).xz)`;
-  });
-  if (/\b(xin|wt|wm)\[/.test(step)) throw new Error("conv2d texture variant: unrewritten load");
-  return { ...d, TEX: true, STEP: step };
+  };
+}
+
+/** The texture variant's defines (TEX; loads through textureLoad, see textureLoads). */
+export function textureDefines(cfg: DirectConfig, sr: StridedRead | null = null): Defines {
+  if (!textureCapable(cfg)) throw new Error("conv2d texture variant: needs vec4 rows and weights");
+  return { ...directDefines(cfg, textureLoads(sr)), TEX: true };
+}
+
+/** The operands of a texture-variant forward. */
+export interface TextureRun {
+  /** Input: the full x when `sr` is given, else the tensor the stride-1 plan reads. */
+  x: Tensor;
+  w: Tensor;
+  y: Tensor;
+  mask: Tensor | null;
+  /** Read a 1×1 stride-2 subsample of x in place (see StridedRead). */
+  sr?: StridedRead | null;
 }
 
 /**
@@ -97,26 +89,19 @@ export function textureDefines(cfg: DirectConfig, sr: StridedRead | null = null)
  * into pooled textures first (copies and dispatch in the current command buffer). With `sr`,
  * x is the full input of a 1×1 stride-2 forward planned as stride 1 (see StridedRead).
  */
-export function runDirectTextures(
-  kernelFile: URL,
-  l: DirectLaunch,
-  x: Tensor,
-  w: Tensor,
-  y: Tensor,
-  mask: Tensor | null,
-  sr: StridedRead | null = null,
-): void {
+export function runDirectTextures(l: DirectLaunch, r: TextureRun): void {
   const e = engine();
+  const sr = r.sr ?? null;
   const key = JSON.stringify(["tex", l.cfg, sr]);
-  const k = e.generatedKernel(kernelFile, key, () => textureDefines(l.cfg, sr));
+  const k = e.compileKeyed(DIRECT, key, () => textureDefines(l.cfg, sr));
   const texOf = (t: Tensor): FlatTexture => {
     const tex = e.acquireTexture(t.size);
     e.copyToTexture(t.buffer, tex, t.size);
     return tex;
   };
-  const xt = texOf(x), wt = texOf(w), mt = mask ? texOf(mask) : null;
-  const binds = [xt.view, wt.view, y.buffer];
-  if (mt) binds.push(mt.view);
-  e.dispatch(k, l.params, binds, l.groups);
+  const xt = texOf(r.x), wt = texOf(r.w), mt = r.mask ? texOf(r.mask) : null;
+  const bindings: Record<string, Binding> = { xin: xt.view, wt: wt.view, yout: r.y.buffer };
+  if (mt) bindings.wm = mt.view;
+  e.run(k, { params: l.params, bindings, groups: l.groups });
   for (const t of [xt, wt, mt]) if (t) e.releaseTexture(t);
 }

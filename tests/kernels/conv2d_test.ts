@@ -18,22 +18,18 @@ import {
   backwardWeightPlan,
   convGeom,
   forwardPlan,
-  planOptions,
   stridedPointwise,
   transposedDgrad,
 } from "../../kernels/conv2d/plan.ts";
 import { gatherStrided, transposeWeights } from "../../kernels/conv2d/prepass.ts";
-import {
-  stridedRead,
-  textureCapable,
-  textureOptions,
-  useTextures,
-} from "../../kernels/conv2d/texture.ts";
+import { stridedRead, textureCapable } from "../../kernels/conv2d/texture.ts";
+import { chooseForward, chooseInputGrad, chooseWeightGrad } from "../../kernels/conv2d/versions.ts";
 import { caseData } from "../../kernels/conv2d/check.ts";
-import { assertClose, finiteDiff } from "../../core/testing.ts";
+import { assertClose, finiteDiff, seededRandom } from "../../core/testing.ts";
 import { loadGolden } from "../golden/golden.ts";
 
 await initEngine({ quiet: true });
+const profile = engine().profile;
 
 Deno.test("conv2d: forward, dx and dw equal PyTorch (goldens, masks included)", async () => {
   for (const c of loadGolden("conv2d")) {
@@ -79,13 +75,15 @@ Deno.test("conv2d: split-K weight gradient equals the unsplit one, mask in the s
   const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
   const mask = Tensor.from(d.mask, [s.O, s.C, 3, 3]);
   const ref = conv2dBackwardWeightRef(s, d.gy, d.x, d.mask);
-  for (const split of [1, 4, 18]) {
-    const gw = conv2dBackwardWeight(gy, x, [s.O, s.C, 3, 3], { padding: 1, mask, split });
-    assertClose(`split ${split}`, await gw.read(), ref);
+  // Version 2 (unsplit), then version 3 (split-K) with 1, 4 and 18 splits.
+  for (const o of [{ version: 2 }, { split: 1 }, { split: 4 }, { version: 3, split: 18 }]) {
+    const gw = conv2dBackwardWeight(gy, x, [s.O, s.C, 3, 3], { padding: 1, mask, ...o });
+    assertClose(JSON.stringify(o), await gw.read(), ref);
     gw.dispose();
   }
-  const g = convGeom(x.shape, [s.O, s.C, 3, 3], 1, 1);
-  if (backwardWeightPlan(g, true, 4).split !== 4) throw new Error("forced split not honoured");
+  const g = convGeom(x.shape, [s.O, s.C, 3, 3], { padding: 1 });
+  const l = backwardWeightPlan(g, { profile, masked: true, split: 4 });
+  if (l.split !== 4 || l.groups[2] !== 4) throw new Error("forced split not honoured");
   for (const t of [x, gy, mask]) t.dispose();
 });
 
@@ -93,33 +91,32 @@ Deno.test("conv2d: raw launchers with larger tiles: vec4 weight blocks, direct d
   // Small shapes get small tiles; force a larger step budget so the 4-channel weight blocks
   // of the forward and the unsplit weight gradient stored straight into dw (mask fused in the
   // store) run too.
-  planOptions.budget = 1152;
-  try {
-    for (
-      const [s, split] of [
-        [{ N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, undefined],
-        [{ N: 1, C: 64, H: 4, W: 4, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, 1],
-      ] as [ConvShape, number | undefined][]
-    ) {
-      const { Ho, Wo } = outSize(s);
-      const d = caseData(s, 21);
-      const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]), w = Tensor.from(d.w, [s.O, s.C, 3, 3]);
-      const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]), mask = Tensor.from(d.mask, w.shape);
-      const opts = { padding: 1, mask };
-      const g = convGeom(x.shape, w.shape, 1, 1);
-      if (s.C === 16 && !forwardPlan(g, true).cfg.vecW) throw new Error("tile not forced");
-      if (split === 1 && !backwardWeightPlan(g, true, 1).cfg.direct) throw new Error("not direct");
-      const tag = `C${s.C}`;
-      const y = conv2dForward(x, w, opts);
-      assertClose(`${tag} y`, await y.read(), conv2dRef(s, d.x, d.w, d.mask));
-      const gx = conv2dBackwardInput(gy, w, x.shape, opts);
-      assertClose(`${tag} dx`, await gx.read(), conv2dBackwardInputRef(s, d.gy, d.w, d.mask));
-      const gw = conv2dBackwardWeight(gy, x, w.shape, { ...opts, split });
-      assertClose(`${tag} dw`, await gw.read(), conv2dBackwardWeightRef(s, d.gy, d.x, d.mask));
-      for (const t of [x, w, gy, mask, y, gx, gw]) t.dispose();
+  const budget = 1152;
+  for (
+    const [s, version] of [
+      [{ N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, undefined],
+      [{ N: 1, C: 64, H: 4, W: 4, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, 2],
+    ] as [ConvShape, number | undefined][]
+  ) {
+    const { Ho, Wo } = outSize(s);
+    const d = caseData(s, 21);
+    const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]), w = Tensor.from(d.w, [s.O, s.C, 3, 3]);
+    const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]), mask = Tensor.from(d.mask, w.shape);
+    const opts = { padding: 1, mask, budget };
+    const g = convGeom(x.shape, w.shape, { padding: 1 });
+    const plan = { profile, masked: true, budget };
+    if (s.C === 16 && !forwardPlan(g, plan).cfg.vecW) throw new Error("tile not forced");
+    if (version === 2 && !backwardWeightPlan(g, { ...plan, split: 1 }).cfg.direct) {
+      throw new Error("not direct");
     }
-  } finally {
-    planOptions.budget = null;
+    const tag = `C${s.C}`;
+    const y = conv2dForward(x, w, opts);
+    assertClose(`${tag} y`, await y.read(), conv2dRef(s, d.x, d.w, d.mask));
+    const gx = conv2dBackwardInput(gy, w, x.shape, opts);
+    assertClose(`${tag} dx`, await gx.read(), conv2dBackwardInputRef(s, d.gy, d.w, d.mask));
+    const gw = conv2dBackwardWeight(gy, x, w.shape, { ...opts, version });
+    assertClose(`${tag} dw`, await gw.read(), conv2dBackwardWeightRef(s, d.gy, d.x, d.mask));
+    for (const t of [x, w, gy, mask, y, gx, gw]) t.dispose();
   }
 });
 
@@ -143,9 +140,16 @@ Deno.test("conv2d: needsGrad is respected; shape errors are one line", async () 
     threw = (e as Error).message;
   }
   if (!/3 channels but w expects 2/.test(threw)) throw new Error(`unexpected error: ${threw}`);
-  // A grid larger than 65535 workgroups folds into z.
-  const big = forwardPlan(convGeom([256, 8, 512, 512], [8, 8, 1, 1], 1, 0), false);
-  if (!(big.groups[0] <= 65535 && big.groups[2] > 1)) throw new Error(`no fold: ${big.groups}`);
+  // A grid larger than the profile's workgroups per dimension folds into z.
+  const bigG = convGeom([256, 8, 512, 512], [8, 8, 1, 1]);
+  const big = forwardPlan(bigG, { profile });
+  const max = profile.limits.maxWorkgroupsPerDimension;
+  if (!(big.groups[0] <= max && big.groups[2] > 1)) throw new Error(`no fold: ${big.groups}`);
+  const small = { ...profile, limits: { ...profile.limits, maxWorkgroupsPerDimension: 1000 } };
+  const folded = forwardPlan(bigG, { profile: small }).groups;
+  if (!(folded[0] <= 1000 && folded[2] > big.groups[2])) {
+    throw new Error(`the profile's limit is not used: ${folded}`);
+  }
   for (const t of [x, w, y]) t.dispose();
 });
 
@@ -154,12 +158,12 @@ Deno.test("conv2d: 1×1 strided forward runs on the gathered input (pair, vec4, 
   for (const [N, C, H, O, S] of [[1, 8, 8, 4, 2], [1, 4, 12, 4, 3], [2, 3, 9, 5, 2]]) {
     const s: ConvShape = { N, C, H, W: H, O, KH: 1, KW: 1, stride: S, padding: 0 };
     const d = caseData(s, 31 + S);
-    if (!stridedPointwise(convGeom([N, C, H, H], [O, C, 1, 1], S, 0))) {
+    if (!stridedPointwise(convGeom([N, C, H, H], [O, C, 1, 1], { stride: S }))) {
       throw new Error(`C${C} s${S}: not planned as a gather`);
     }
     const { Ho, Wo } = outSize(s);
     const x = Tensor.from(d.x, [N, C, H, H]), w = Tensor.from(d.w, [O, C, 1, 1]);
-    const xs = gatherStrided(x, S, Ho, Wo);
+    const xs = gatherStrided(x, S);
     const want = new Float32Array(N * C * Ho * Wo).map((_, i) => {
       const j = i % Wo, r = Math.floor(i / Wo) % Ho, p = Math.floor(i / (Wo * Ho));
       return d.x[(p * H + S * r) * H + S * j];
@@ -167,7 +171,7 @@ Deno.test("conv2d: 1×1 strided forward runs on the gathered input (pair, vec4, 
     assertClose(`C${C} s${S} gather`, await xs.read(), want, 0);
     for (const m of [null, d.mask]) {
       const mask = m ? Tensor.from(m, w.shape) : null;
-      const y = conv2dForward(x, w, { stride: S, mask });
+      const y = conv2dForward(x, w, { stride: S, mask, version: 3 });
       assertClose(`C${C} s${S} y${m ? " masked" : ""}`, await y.read(), conv2dRef(s, d.x, d.w, m));
       y.dispose();
       mask?.dispose();
@@ -184,7 +188,7 @@ Deno.test("conv2d: strided input gradient reads transposed, pre-masked weights",
       { N: 2, C: 4, H: 10, W: 10, O: 8, KH: 3, KW: 3, stride: 3, padding: 1 },
     ] as ConvShape[]
   ) {
-    const g = convGeom([s.N, s.C, s.H, s.W], [s.O, s.C, 3, 3], s.stride, s.padding);
+    const g = convGeom([s.N, s.C, s.H, s.W], [s.O, s.C, 3, 3], s);
     if (!transposedDgrad(g)) throw new Error(`s${s.stride}: not planned transposed`);
     const { Ho, Wo } = outSize(s);
     const d = caseData(s, 41 + s.stride);
@@ -198,7 +202,7 @@ Deno.test("conv2d: strided input gradient reads transposed, pre-masked weights",
     assertClose(`s${s.stride} wT`, await wt.read(), want, 0);
     const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
     for (const m of [null, mask]) {
-      const opts = { stride: s.stride, padding: s.padding, mask: m };
+      const opts = { stride: s.stride, padding: s.padding, mask: m, version: 3 };
       const gx = conv2dBackwardInput(gy, w, [s.N, s.C, s.H, s.W], opts);
       const ref = conv2dBackwardInputRef(s, d.gy, d.w, m ? d.mask : null);
       assertClose(`s${s.stride} dx${m ? " masked" : ""}`, await gx.read(), ref);
@@ -208,63 +212,157 @@ Deno.test("conv2d: strided input gradient reads transposed, pre-masked weights",
   }
 });
 
-Deno.test("conv2d: forward reads textures or buffers (forced), equal to the reference", async () => {
+Deno.test("conv2d: texture forward (version 4) equals the buffer versions and the reference", async () => {
   // Budget 1152 gives the vec4 paths the texture variant needs; stride 1 and 2, 3×3 and the
   // 1×1 stride 2 (gathered on buffers, read in place from textures, also with an odd H, and
   // then bit-identical), masked and not; 9 rows of 4096 texels for x in the last case.
-  planOptions.budget = 1152;
-  const saved = textureOptions.mode;
+  const budget = 1152;
   const e = engine();
-  try {
-    for (
-      const s of [
-        { N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 },
-        { N: 1, C: 8, H: 12, W: 12, O: 12, KH: 3, KW: 3, stride: 2, padding: 1 },
-        { N: 1, C: 8, H: 8, W: 8, O: 8, KH: 1, KW: 1, stride: 2, padding: 0 },
-        { N: 2, C: 8, H: 11, W: 16, O: 8, KH: 1, KW: 1, stride: 2, padding: 0 },
-        { N: 9, C: 16, H: 64, W: 64, O: 4, KH: 1, KW: 1, stride: 1, padding: 0 },
-      ] as ConvShape[]
-    ) {
-      const d = caseData(s, 51);
-      const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]);
-      const w = Tensor.from(d.w, [s.O, s.C, s.KH, s.KW]), mask = Tensor.from(d.mask, w.shape);
-      const g = convGeom(x.shape, w.shape, s.stride, s.padding);
-      const l = forwardPlan(stridedPointwise(g) ?? g, false);
-      if (!textureCapable(l.cfg)) throw new Error(`C${s.C} s${s.stride}: no texture variant`);
-      const inPlace = stridedRead(g) !== null;
-      if (inPlace !== (s.KH === 1 && s.stride === 2)) throw new Error("stridedRead misapplied");
-      const outs: Float32Array[] = [];
-      for (const mode of ["always", "never"] as const) {
-        textureOptions.mode = mode;
-        if (useTextures(l, x, w) !== (mode === "always")) throw new Error(`${mode} not honoured`);
-        for (const m of [null, mask]) {
-          const tag = `${mode} k${s.KH} s${s.stride} H${s.H}${m ? " masked" : ""}`;
-          const y = conv2dForward(x, w, { stride: s.stride, padding: s.padding, mask: m });
-          outs.push(await y.read());
-          assertClose(tag, outs.at(-1)!, conv2dRef(s, d.x, d.w, m ? d.mask : null));
-          y.dispose();
-        }
+  for (
+    const s of [
+      { N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 },
+      { N: 1, C: 8, H: 12, W: 12, O: 12, KH: 3, KW: 3, stride: 2, padding: 1 },
+      { N: 1, C: 8, H: 8, W: 8, O: 8, KH: 1, KW: 1, stride: 2, padding: 0 },
+      { N: 2, C: 8, H: 11, W: 16, O: 8, KH: 1, KW: 1, stride: 2, padding: 0 },
+      { N: 9, C: 16, H: 64, W: 64, O: 4, KH: 1, KW: 1, stride: 1, padding: 0 },
+    ] as ConvShape[]
+  ) {
+    const d = caseData(s, 51);
+    const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]);
+    const w = Tensor.from(d.w, [s.O, s.C, s.KH, s.KW]), mask = Tensor.from(d.mask, w.shape);
+    const g = convGeom(x.shape, w.shape, s);
+    const l = forwardPlan(stridedPointwise(g) ?? g, { profile, budget });
+    if (!textureCapable(l.cfg)) throw new Error(`C${s.C} s${s.stride}: no texture variant`);
+    const inPlace = stridedRead(g) !== null;
+    if (inPlace !== (s.KH === 1 && s.stride === 2)) throw new Error("stridedRead misapplied");
+    // On buffers: the gathered forward for 1×1 strided kernels, else the tiled one.
+    const buffers = stridedPointwise(g) ? 3 : 2;
+    const outs: Float32Array[] = [];
+    for (const version of [4, buffers]) {
+      for (const m of [null, mask]) {
+        const tag = `v${version} k${s.KH} s${s.stride} H${s.H}${m ? " masked" : ""}`;
+        const opts = { stride: s.stride, padding: s.padding, mask: m, version, budget };
+        const y = conv2dForward(x, w, opts);
+        outs.push(await y.read());
+        assertClose(tag, outs.at(-1)!, conv2dRef(s, d.x, d.w, m ? d.mask : null));
+        y.dispose();
       }
-      // Same per-output FMA order on both paths: the in-place read must move exact floats.
-      if (inPlace && outs.slice(0, 2).some((o, i) => o.some((v, j) => v !== outs[i + 2][j]))) {
-        throw new Error(`k1 s2 H${s.H}: in-place texture read differs from the gathered buffers`);
-      }
-      for (const t of [x, w, mask]) t.dispose();
     }
-    if (e.textures.liveCount !== 0) throw new Error(`${e.textures.liveCount} textures leaked`);
-    // "auto" follows the adapter; tensors beyond maxTextureDimension2D rows use buffers.
-    textureOptions.mode = "auto";
-    const x = Tensor.zeros([2, 16, 8, 8]), w = Tensor.zeros([8, 16, 3, 3]);
-    const l = forwardPlan(convGeom(x.shape, w.shape, 1, 1), false);
-    if (useTextures(l, x, w) !== e.gpu.isSoftware) throw new Error("auto ignores the adapter");
-    const rows = e.device.limits.maxTextureDimension2D;
-    if (e.textureFits(rows * 16384 + 4) || !e.textureFits(rows * 16384)) {
-      throw new Error("textureFits disagrees with maxTextureDimension2D");
+    // Same per-output FMA order on both paths: the in-place read must move exact floats.
+    if (inPlace && outs.slice(0, 2).some((o, i) => o.some((v, j) => v !== outs[i + 2][j]))) {
+      throw new Error(`k1 s2 H${s.H}: in-place texture read differs from the gathered buffers`);
     }
-    x.dispose();
-    w.dispose();
-  } finally {
-    planOptions.budget = null;
-    textureOptions.mode = saved;
+    for (const t of [x, w, mask]) t.dispose();
+  }
+  if (e.textures.liveCount !== 0) throw new Error(`${e.textures.liveCount} textures leaked`);
+  const rows = e.device.limits.maxTextureDimension2D;
+  if (e.textureFits(rows * 16384 + 4) || !e.textureFits(rows * 16384)) {
+    throw new Error("textureFits disagrees with maxTextureDimension2D");
+  }
+});
+
+Deno.test("conv2d: the default version follows the device profile and the shape", () => {
+  const q = (x: number[], w: number[], o: { stride?: number; padding?: number } = {}) => ({
+    g: convGeom(x, w, o),
+    plan: { profile, budget: 1152 },
+  });
+  const s1 = q([2, 16, 8, 8], [8, 16, 3, 3], { padding: 1 });
+  const pw = q([2, 16, 8, 8], [8, 16, 1, 1], { stride: 2 });
+  const odd = q([1, 3, 5, 7], [5, 3, 3, 3]);
+  // Textures where the profile prefers them (software adapters) and the tile has vec4 paths.
+  const tex = profile.preferTextureLoads ? 4 : null;
+  const want: [string, number, number][] = [
+    ["3×3 s1", chooseForward(s1), tex ?? 2],
+    ["1×1 s2", chooseForward(pw), tex ?? 3],
+    ["3×3 C3 W7", chooseForward(odd), 2],
+  ];
+  for (const prefer of [true, false]) {
+    const p = { ...profile, preferTextureLoads: prefer };
+    const with_ = (x: typeof s1) => ({ ...x, plan: { ...x.plan, profile: p } });
+    want.push([`3×3 s1 prefer=${prefer}`, chooseForward(with_(s1)), prefer ? 4 : 2]);
+    want.push([`1×1 s2 prefer=${prefer}`, chooseForward(with_(pw)), prefer ? 4 : 3]);
+  }
+  want.push(
+    ["dgrad 3×3 s2", chooseInputGrad(q([2, 8, 9, 9], [8, 8, 3, 3], { stride: 2 })), 3],
+    ["dgrad 3×3 s1", chooseInputGrad(s1), 2],
+    ["dgrad 3×3 s2 C3", chooseInputGrad(q([2, 3, 9, 9], [8, 3, 3, 3], { stride: 2 })), 2],
+    // 512 channels at 4×4: few output tiles, many rows → split; 64 channels: enough tiles.
+    ["wgrad few tiles", chooseWeightGrad(q([64, 8, 4, 4], [8, 8, 3, 3], { padding: 1 })), 3],
+    ["wgrad one row", chooseWeightGrad(q([1, 8, 1, 8], [8, 8, 1, 1])), 2],
+  );
+  for (const [name, got, expected] of want) {
+    if (got !== expected) throw new Error(`${name}: version ${got}, expected ${expected}`);
+  }
+  // The tiled kernels' workgroup is the profile's: one subgroup (8 on lavapipe).
+  const wgs = forwardPlan(s1.g, s1.plan).cfg.WGS;
+  if (wgs !== profile.tiledWorkgroupSize) throw new Error(`WGS ${wgs}`);
+  const p16 = { ...profile, tiledWorkgroupSize: 16 };
+  if (backwardWeightPlan(s1.g, { profile: p16 }).cfg.WGS !== 16) throw new Error("WGS not used");
+});
+
+Deno.test("conv2d: explicit versions are checked against the shape; errors are one line", () => {
+  const x = Tensor.zeros([1, 3, 5, 7]), w = Tensor.zeros([5, 3, 3, 3]);
+  const gy = Tensor.zeros([1, 5, 3, 5]);
+  const cases: [string, () => Tensor, RegExp][] = [
+    ["gathered on 3×3", () => conv2dForward(x, w, { version: 3 }), /version 3 \(gathered\)/],
+    ["texture on C3", () => conv2dForward(x, w, { version: 4 }), /vec4 input rows/],
+    ["unknown", () => conv2dForward(x, w, { version: 9 }), /versions are 1 \(naive\), 2/],
+    ["transposed s1", () => conv2dBackwardInput(gy, w, x.shape, { version: 3 }), /strided/],
+    [
+      "split on v2",
+      () => conv2dBackwardWeight(gy, x, w.shape, { version: 2, split: 4 }),
+      /split is an option of version 3/,
+    ],
+  ];
+  for (const [name, run, re] of cases) {
+    let msg = "";
+    try {
+      run().dispose();
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    if (!re.test(msg) || msg.includes("\n")) throw new Error(`${name}: "${msg}"`);
+  }
+  for (const t of [x, w, gy]) t.dispose();
+});
+
+Deno.test("conv2d: default versions agree with version 1 (differential oracle), random shapes", async () => {
+  // Seeded random shapes (odd sizes, strides 1–3, kernels 1–5, masks); every pass's default
+  // version against version 1, the one-output-per-invocation kernel, both on this GPU.
+  const r = seededRandom(2024);
+  const int = (lo: number, hi: number) => lo + Math.floor(r.uniform() * (hi - lo + 1));
+  for (let i = 0; i < 8; i++) {
+    const K = [1, 3, 5][int(0, 2)], stride = int(1, 3), padding = int(0, (K - 1) / 2);
+    const H = int(K, 11), W = int(K, 11);
+    const s: ConvShape = {
+      N: int(1, 2),
+      C: int(1, 9),
+      H,
+      W,
+      O: int(1, 9),
+      KH: K,
+      KW: K,
+      stride,
+      padding,
+    };
+    const { Ho, Wo } = outSize(s);
+    const d = caseData(s, 60 + i);
+    const x = Tensor.from(d.x, [s.N, s.C, H, W]), w = Tensor.from(d.w, [s.O, s.C, K, K]);
+    const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
+    const mask = i % 2 ? Tensor.from(d.mask, w.shape) : null;
+    const tag = `x[${s.N},${s.C},${H},${W}] w[${s.O},${s.C},${K},${K}] s${stride} p${padding}` +
+      (mask ? " masked" : "");
+    const pairs: [string, (version?: number) => Tensor][] = [
+      ["y", (version) => conv2dForward(x, w, { stride, padding, mask, version })],
+      ["dx", (version) => conv2dBackwardInput(gy, w, x.shape, { stride, padding, mask, version })],
+      ["dw", (version) => conv2dBackwardWeight(gy, x, w.shape, { stride, padding, mask, version })],
+    ];
+    for (const [name, run] of pairs) {
+      const oracle = run(1), got = run();
+      assertClose(`${tag} ${name}`, await got.read(), await oracle.read());
+      oracle.dispose();
+      got.dispose();
+    }
+    for (const t of [x, w, gy, mask]) t?.dispose();
   }
 });
