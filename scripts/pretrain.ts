@@ -47,6 +47,11 @@ const spec: CommandSpec = {
     width: { type: "string", default: "64", help: "base width (64 in the paper; 8 or 16 to test)" },
     epochs: { type: "string", default: "2000", help: "epochs" },
     "batch-size": { type: "string", default: "512", help: "batch size" },
+    "drop-last": {
+      type: "boolean",
+      help: "drop each epoch's last partial batch (default: keep it, as the authors' loader: " +
+        "ceil(N / batch) iterations per epoch)",
+    },
     lr: { type: "string", default: "0.5", help: "peak learning rate" },
     temperature: { type: "string", default: "0.2", help: "NT-Xent temperature" },
     "prune-percent": { type: "string", default: "0.9", help: "SDCLR prune fraction" },
@@ -140,6 +145,7 @@ async function main() {
     momentum: 0.9,
     weightDecay: 1e-4,
     init: (p.init as string | undefined) ?? null,
+    dropLast: p["drop-last"] === true,
   };
   if (!(cfg.temperature > 0)) throw new UserError("--temperature must be > 0");
   const out = (p.out as string | undefined) ??

@@ -61,6 +61,8 @@ export interface PipelineConfig {
   /** Absolute output root; run folders are `<out>/<dataset>/<runName>`. */
   out: string;
   maxSteps?: number;
+  /** Pretraining drops each epoch's last partial batch (`--drop-last`; the authors keep it). */
+  dropLast: boolean;
   maxTrain?: number;
   /** ImageNet scripts: input side of pretraining and probes when not the paper's 224. */
   imageSize?: number;
@@ -107,6 +109,10 @@ const EXTRAS: Record<string, OptionSpec> = {
   },
   width: { type: "string", help: "base width of the backbone (64 in the paper; small runs)" },
   "max-steps": { type: "string", help: "stop pretraining after N optimizer steps (small runs)" },
+  "drop-last": {
+    type: "boolean",
+    help: "pretraining drops each epoch's last partial batch (the authors' loader keeps it)",
+  },
   "max-train": { type: "string", help: "probes train on at most N images (CPU smoke runs)" },
   "image-size": {
     type: "string",
@@ -304,6 +310,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const method = prune ? "sdclr" : "simclr";
   const suffix = (width !== undefined ? `_w${width}` : "") +
     (maxSteps !== undefined ? `_steps${maxSteps}` : "") +
+    (v["drop-last"] === true ? "_droplast" : "") +
     (imageSize !== undefined ? `_img${imageSize}` : "") +
     (s("split-source") === "generated" ? "_gensplits" : "");
   const fewShotOverride = s("few_shot_split");
@@ -345,6 +352,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   if (width !== undefined) parts.push(`w${width}`);
   if (model !== p.model) parts.push(model);
   if (maxSteps !== undefined) parts.push(`steps${maxSteps}`);
+  if (v["drop-last"] === true) parts.push("droplast");
   if (maxTrain !== undefined) parts.push(`max${maxTrain}`);
   if (imageSize !== undefined) parts.push(`img${imageSize}`);
   if (cachedFeatures) parts.push("cached");
@@ -384,6 +392,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
       : undefined,
     out: abs(cwd, s("out") ?? "runs"),
     maxSteps,
+    dropLast: v["drop-last"] === true,
     maxTrain,
     imageSize,
     cachedFeatures,

@@ -56,6 +56,12 @@ export interface PretrainConfig {
   momentum: number;
   weightDecay: number;
   init: string | null;
+  /**
+   * Drop each epoch's last partial batch (`--drop-last`). Default false, as the authors'
+   * loader: ceil(N / B) iterations per epoch. Runs saved before the option existed dropped
+   * it, so a saved config without the field resumes with true.
+   */
+  dropLast?: boolean;
   /** Whose files a split name means (absent in runs made before it existed: by dataset). */
   splitSource?: SplitSource;
   /** The split file used and where it came from (sha256, authors' or generated). */
@@ -98,7 +104,7 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
           `--resume: ${files.dir} has no checkpoint yet (stopped before its first epoch ` +
             "ended); starting the run from the beginning with its saved config.json",
         );
-        return { ck: null, cfg: saved as PretrainConfig };
+        return { ck: null, cfg: savedConfig(saved) };
       }
       throw new UserError(
         `--resume: ${files.dir} holds no run (neither checkpoint_last.pt nor config.json); ` +
@@ -106,7 +112,7 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
       );
     }
     const ck = await loadCheckpoint(files.path("checkpoint_last.pt"));
-    return { ck, cfg: ck.config as PretrainConfig };
+    return { ck, cfg: savedConfig(ck.config as PretrainConfig) };
   }
   if (await files.has("checkpoint_last.pt")) {
     throw new UserError(
@@ -114,7 +120,27 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
         `choose another --out`,
     );
   }
-  return { ck: null, cfg };
+  return { ck: null, cfg: { ...cfg, dropLast: cfg.dropLast ?? false } };
+}
+
+/** A config read back from a run folder (those written before `dropLast` existed dropped). */
+function savedConfig(saved: PretrainConfig): PretrainConfig {
+  return { ...saved, dropLast: saved.dropLast ?? true };
+}
+
+/**
+ * Refuses a last batch of one image for SDCLR: each branch runs its own forward on the B
+ * images of one view, so the head's BatchNorm1d would see one value per channel, where
+ * PyTorch (the authors' code) raises "Expected more than 1 value per channel when training".
+ * SimCLR forwards both views as one batch of 2B rows and is fine.
+ */
+function checkLastBatch(cfg: PretrainConfig, n: number): void {
+  if (cfg.method !== "sdclr" || cfg.dropLast || n % cfg.batchSize !== 1) return;
+  throw new UserError(
+    `${n} images at --batch-size ${cfg.batchSize} leave a last batch of 1 image, which SDCLR's ` +
+      "batch norm cannot train on (PyTorch raises for it too); choose another --batch-size " +
+      "or add --drop-last",
+  );
 }
 
 function hostFor(
@@ -147,7 +173,14 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     const stem = o.autoStem ? (imageSize > 64 ? "imagenet" : "cifar") : cfg.arch.stem;
     cfg = { ...cfg, imageSize, arch: { ...cfg.arch, stem } };
   }
-  const views = new ViewSource(data, cfg.augment, cfg.seed, cfg.imageSize, cfg.batchSize);
+  checkLastBatch(cfg, data.n);
+  const views = new ViewSource(data, {
+    mode: cfg.augment,
+    seed: cfg.seed,
+    size: cfg.imageSize,
+    batchSize: cfg.batchSize,
+    dropLast: cfg.dropLast,
+  });
   const ipe = views.itersPerEpoch;
   const total = cfg.epochs * ipe;
   const initSd = !ck && cfg.init ? await loadStateDict(cfg.init) : null;
@@ -173,7 +206,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
         `${data.origin}${
           cfg.split ? ` (split ${cfg.split})` : ""
         }; ${cfg.epochs} epochs × ${ipe} ` +
-        `iterations of ${cfg.batchSize}`,
+        `iterations of ${cfg.batchSize}${lastBatchNote(cfg, data.n)}`,
     );
   }
   const stopAt = Math.min(total, o.maxSteps ?? total);
@@ -268,6 +301,14 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     opt.dispose();
   }
   return { step, epoch: Math.floor(step / ipe), losses, dir: o.out };
+}
+
+function lastBatchNote(cfg: PretrainConfig, n: number): string {
+  const rest = n % cfg.batchSize;
+  if (rest === 0) return "";
+  return cfg.dropLast
+    ? ` (--drop-last: the last ${rest} images of each epoch's order are not used)`
+    : ` (the last of ${rest})`;
 }
 
 function count(m: Uint8Array): number {
