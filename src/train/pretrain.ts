@@ -82,6 +82,11 @@ export interface RunOptions {
    * A returned string is logged.
    */
   onEpochEnd?: (model: ResNet, epoch: number, step: number, dir: string) => Promise<string | void>;
+  /**
+   * Checked after every step (see stop.ts): once requested, the run writes
+   * checkpoint_last.pt at the step it finished and returns with `stoppedBy` set.
+   */
+  stop?: { readonly signal: Deno.Signal | null };
 }
 
 /** What a finished invocation reports. */
@@ -90,6 +95,8 @@ export interface PretrainResult {
   epoch: number;
   losses: number[];
   dir: string;
+  /** The signal that stopped the run before its end (checkpoint written), else null. */
+  stoppedBy: Deno.Signal | null;
 }
 
 async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean) {
@@ -252,8 +259,10 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     windowStart = performance.now();
     windowSteps = 0;
   };
+  const stopSignal = () => o.stop?.signal ?? null;
+  let stoppedBy: Deno.Signal | null = null;
   try {
-    while (step < stopAt) {
+    while (step < stopAt && !stopSignal()) {
       const epoch = Math.floor(step / ipe);
       const b = step % ipe;
       if (cfg.method === "sdclr" && (b === 0 || !model.masks)) {
@@ -276,7 +285,8 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       step++;
       windowSteps++;
       const epochEnd = step % ipe === 0;
-      if (lossLog.pending >= logEvery || epochEnd || step === stopAt) await flushLog();
+      const flush = lossLog.pending >= logEvery || epochEnd || step === stopAt || stopSignal();
+      if (flush) await flushLog();
       if (epochEnd) {
         const done = step / ipe;
         const avg = lastEpochMean(losses, ipe);
@@ -290,17 +300,27 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
         if (note) await files.log(note);
       }
     }
+    // A signal during the last awaits: its step's loss still goes to metrics.csv.
+    if (lossLog.pending) await flushLog();
     if (lastSaved !== step) await save("checkpoint_last.pt");
     files.clearProgress();
-    await files.log(
-      step >= total ? `finished: ${step} steps` : `stopped at step ${step} (--max-steps)`,
-    );
+    stoppedBy = step < stopAt ? stopSignal() : null;
+    if (step >= total) await files.log(`finished: ${step} steps`);
+    else if (stoppedBy) {
+      const where = step % ipe === 0
+        ? `end of epoch ${step / ipe}`
+        : `epoch ${Math.floor(step / ipe) + 1}, ${step % ipe} of ${ipe} iterations done`;
+      await files.log(
+        `stopped by ${stoppedBy} at step ${step} (${where}); checkpoint_last.pt holds that ` +
+          "step; continue with --resume",
+      );
+    } else await files.log(`stopped at step ${step} (--max-steps)`);
   } finally {
     lossLog.dispose();
     model.dispose();
     opt.dispose();
   }
-  return { step, epoch: Math.floor(step / ipe), losses, dir: o.out };
+  return { step, epoch: Math.floor(step / ipe), losses, dir: o.out, stoppedBy };
 }
 
 function lastBatchNote(cfg: PretrainConfig, n: number): string {

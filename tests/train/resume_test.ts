@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { initEngine } from "../../core/engine.ts";
 import { loadCheckpoint, loadStateDict } from "../../src/io/checkpoint.ts";
+import { compareRuns } from "./_compare.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 import { pretrain, type PretrainConfig } from "../../src/train/pretrain.ts";
 import { syntheticImages } from "./_synthetic.ts";
-import { errors } from "../../core/testing.ts";
 
 await initEngine({ quiet: true });
 
@@ -39,26 +39,6 @@ function config(data: string, method: "sdclr" | "simclr"): PretrainConfig {
     weightDecay: 1e-4,
     init: null,
   };
-}
-
-async function compareRuns(a: string, b: string) {
-  const ca = await loadCheckpoint(`${a}/checkpoint_last.pt`);
-  const cb = await loadCheckpoint(`${b}/checkpoint_last.pt`);
-  assert.equal(ca.step, cb.step);
-  assert.deepEqual([...ca.stateDict.keys()], [...cb.stateDict.keys()]);
-  for (const [k, t] of ca.stateDict) {
-    const { maxRel } = errors(
-      Array.from(cb.stateDict.get(k)!.data, Number),
-      Array.from(t.data, Number),
-    );
-    assert.ok(maxRel <= 1e-6, `${k}: resumed differs by ${maxRel}`);
-  }
-  for (const [k, t] of ca.momentum) {
-    const { maxRel } = errors(cb.momentum.get(k)!.data as Float32Array, t.data as Float32Array);
-    assert.ok(maxRel <= 1e-6, `momentum ${k}: resumed differs by ${maxRel}`);
-  }
-  assert.deepEqual([...ca.masks.keys()], [...cb.masks.keys()]);
-  for (const [k, t] of ca.masks) assert.deepEqual(cb.masks.get(k)!.data, t.data, `mask ${k}`);
 }
 
 for (const method of ["sdclr", "simclr"] as const) {
