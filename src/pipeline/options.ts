@@ -9,6 +9,7 @@ import { type CommandSpec, type OptionSpec, parseCommand, type Parsed } from "..
 import { UserError } from "../../core/errors.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
 import { SPLIT_SOURCES, type SplitSource } from "../data/authors_splits.ts";
+import { SWEEP_OPTIONS } from "./slurm.ts";
 
 /** One split of a row: its number (null for ImageNet's single list) and names. */
 export interface SplitJob {
@@ -123,7 +124,10 @@ const EXTRAS: Record<string, OptionSpec> = {
     help: "probes train on features computed once without augmentation: fast, NOT the paper's " +
       "protocol (recorded in results.json)",
   },
-  "dry-run": { type: "boolean", help: "print the stage commands and exit" },
+  "dry-run": {
+    type: "boolean",
+    help: "print the stage commands (with --slurm: the job scripts and sbatch commands) and exit",
+  },
 };
 
 /** The full command spec (authors' options + ours) of a script. */
@@ -139,10 +143,12 @@ export function pipelineSpec(name: ScriptName): CommandSpec {
       help: "data set",
     };
   }
-  Object.assign(options, EXTRAS);
+  Object.assign(options, EXTRAS, SWEEP_OPTIONS);
   const examples = p.family === "cifar"
     ? `  deno task ${name} -g 1 -w 8 --split ${p.options.split.default} --prune True ` +
-      `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5`
+      `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5\n` +
+      `  deno task ${name} --splits 1-5 --methods simclr,sdclr --prune_percent 0.9 ` +
+      `--prune_dual_bn True --slurm --slurm-args "--partition=gpu --gres=gpu:1 --time=48:00:00"`
     : `  deno task ${name} --data /path/to/imagenet --split-dir /path/to/lists`;
   return {
     name,

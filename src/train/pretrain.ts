@@ -307,7 +307,9 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     stoppedBy = step < stopAt ? stopSignal() : null;
     if (step >= total) await files.log(`finished: ${step} steps`);
     else if (stoppedBy) {
-      const where = step % ipe === 0
+      const where = step === 0
+        ? "before its first step"
+        : step % ipe === 0
         ? `end of epoch ${step / ipe}`
         : `epoch ${Math.floor(step / ipe) + 1}, ${step % ipe} of ${ipe} iterations done`;
       await files.log(
