@@ -102,6 +102,9 @@ Deno.test({
       console.log(`sweep finished in ${secs} s; task 1's log:\n${notes.join("\n")}`);
       for (const [i, log] of logs.entries()) {
         assert.match(log, new RegExp(`task ${i} exited with status 0`), log);
+        // What a task records about its device: Slurm's GPU binding and each stage's adapter.
+        assert.match(log, /GPUs: SLURM_JOB_GPUS=\S+ CUDA_VISIBLE_DEVICES=\S+/);
+        assert.match(log, /^webgpu: \S/m);
       }
       assert.match(logs[1], /stopped by USR1 .*requeueing/);
       assert.match(logs[1], /task 1 \(split1_D_i sdclr\), start 2,/);
