@@ -217,7 +217,8 @@ export function arrayScript(s: SweepSpec): string {
     '  echo "== $(date -Is) stopped by ${got:-a signal to the pipeline} (exit $rc): requeueing ' +
     '${SLURM_ARRAY_JOB_ID}_${task}; its next start resumes from the last checkpoint"',
     '  scontrol requeue "${SLURM_ARRAY_JOB_ID}_${task}" && exit 0',
-    `  echo "== requeue failed: resubmit this task with sbatch --array=$task $0"; exit ${PREEMPTED_EXIT}`,
+    `  echo "== requeue failed: resubmit this task with sbatch --array=$task ${s.dir}/array.sh"; ` +
+    `exit ${PREEMPTED_EXIT}`,
     "fi",
     'echo "== $(date -Is) task $task exited with status $rc"',
     'exit "$rc"',
