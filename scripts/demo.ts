@@ -20,6 +20,16 @@ import { analyse } from "../src/eval/analyse.ts";
 import { loadCheckpoint } from "../src/io/checkpoint.ts";
 import { loadDataset } from "../src/data/readers/load_dataset.ts";
 import { readSplitIndices, resolveSplit } from "../src/data/split_read.ts";
+import {
+  jobArgs,
+  joinSlurmArgs,
+  shellWords,
+  submitSweep,
+  SWEEP_OPTIONS,
+} from "../src/pipeline/slurm.ts";
+import { StageRunner } from "../src/pipeline/stage_runner.ts";
+import { shellQuote } from "../src/pipeline/plan.ts";
+import { PREEMPTED_EXIT } from "../src/train/stop.ts";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname);
 
@@ -86,26 +96,35 @@ const spec: CommandSpec = {
     width: { type: "string", help: "ResNet base width [default: the preset's]" },
     fraction: { type: "string", help: "fraction of D_i per class to pretrain on" },
     seed: { type: "string", default: "1", help: "seed of every stage" },
+    slurm: SWEEP_OPTIONS.slurm,
+    "slurm-args": SWEEP_OPTIONS["slurm-args"],
+    "slurm-task": {
+      type: "string",
+      help: "run only method I (0 simclr, 1 sdclr), without the analysis; the array script " +
+        "passes it",
+    },
+    "analysis-only": SWEEP_OPTIONS["analysis-only"],
+    "dry-run": { type: "boolean", help: "with --slurm: print the job scripts, submit nothing" },
   },
   epilog: "Example: deno task demo            (CPU preset, 7–10 minutes on a 2-core CPU)\n" +
-    "         deno task demo --preset full --out runs/demo-full",
+    "         deno task demo --preset full --out runs/demo-full\n" +
+    '         deno task demo --preset full --slurm --slurm-args "--gres=gpu:1 --time=72:00:00"',
 };
+
+/** Runs the stages, passing them stop signals (made when the first stage starts). */
+let runner: StageRunner | null = null;
 
 async function stage(label: string, args: string[]): Promise<void> {
   console.log(`\n== ${label}\n$ deno run -A ${args.join(" ")}`);
-  const env: Record<string, string> = {};
-  if (!Deno.env.get("XDG_RUNTIME_DIR")) env.XDG_RUNTIME_DIR = "/tmp";
   const t0 = performance.now();
-  const { code } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
-    cwd: REPO,
-    env,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (code !== 0) {
-    throw new UserError(`demo stage "${label}" failed (exit ${code}); rerun resumes from here`);
+  runner ??= new StageRunner();
+  const end = await runner.run(["run", "-A", ...args], REPO);
+  if (end === "stopped") {
+    console.error(`demo stopped during "${label}"; rerun the same command to continue`);
+    Deno.exit(PREEMPTED_EXIT);
+  }
+  if (end === "failed") {
+    throw new UserError(`demo stage "${label}" failed; rerun resumes from here`);
   }
   console.log(`== ${label}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
@@ -142,8 +161,11 @@ async function subsetSplit(
   );
 }
 
+const METHODS = ["simclr", "sdclr"] as const;
+
 runMain(async () => {
-  const p = parseCommand(spec);
+  const args = joinSlurmArgs(Deno.args);
+  const p = parseCommand(spec, args);
   const preset = { ...PRESETS[p.preset as string] };
   if (p.epochs) preset.epochs = num(p, "epochs", { int: true, min: 1 });
   if (p.width) preset.width = num(p, "width", { int: true, min: 1 });
@@ -154,13 +176,41 @@ runMain(async () => {
   const cwd = Deno.env.get("INIT_CWD") ?? Deno.cwd();
   const out = (p.out as string).startsWith("/") ? p.out as string : `${cwd}/${p.out}`;
   const data = p.data as string | undefined;
+  if (p.slurm) {
+    if (p["slurm-task"] !== undefined || p["analysis-only"]) {
+      throw new UserError("--slurm-task and --analysis-only are what --slurm's jobs run; not both");
+    }
+    const rerun = [Deno.execPath(), "run", "-A", "scripts/demo.ts", ...jobArgs(args)];
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+    await submitSweep({
+      name: "sdclr-demo",
+      dir: `${out}/slurm/${p.preset}_${stamp}`,
+      tasks: METHODS.map((m) => ({ runDir: `${out}/${m}`, what: `split${split}_D_i ${m}` })),
+      command: rerun,
+      analysis: [...rerun, "--analysis-only"],
+      repo: REPO.replace(/\/$/, ""),
+      cwd,
+      sbatchArgs: p["slurm-args"] === undefined ? [] : shellWords(String(p["slurm-args"])),
+      origin: ["deno", "task", "demo", ...Deno.args].map(shellQuote).join(" "),
+    }, Boolean(p["dry-run"]));
+    return;
+  }
+  if (p["dry-run"]) throw new UserError("--dry-run prints the job scripts of --slurm; add --slurm");
+  if (p["slurm-args"] !== undefined) throw new UserError("--slurm-args needs --slurm");
+  let methods: readonly ("simclr" | "sdclr")[] = METHODS;
+  if (p["slurm-task"] !== undefined) {
+    const i = num(p, "slurm-task", { int: true, min: 0 });
+    if (i >= METHODS.length) throw new UserError(`--slurm-task ${i}: the demo has tasks 0 and 1`);
+    methods = [METHODS[i]];
+  }
+  if (p["analysis-only"]) methods = [];
   const t0 = performance.now();
   console.log(`SDCLR demo — ${preset.what}`);
   await Deno.mkdir(out, { recursive: true });
   const subset = `${out}/pretrain_split${split}_D_i_subset.npy`;
-  await subsetSplit(data, split, preset.fraction, subset);
+  if (methods.length) await subsetSplit(data, split, preset.fraction, subset);
   const dataArgs = data ? ["--data", data] : [];
-  for (const method of ["simclr", "sdclr"]) {
+  for (const method of methods) {
     const run = `${out}/${method}`;
     const ckpt = `${run}/pretrain/checkpoint_last.pt`;
     const pre = [
@@ -223,6 +273,8 @@ runMain(async () => {
       ...preset.fewshot,
     ]);
   }
+  runner?.dispose();
+  if (p["slurm-task"] !== undefined) return;
   const report = await analyse({ inputs: [out], stage: "both", out: `${out}/analysis` });
   for (const w of report.warnings) console.error(`warning: ${w}`);
   console.log(`\n${report.table}\n`);

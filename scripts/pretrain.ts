@@ -10,6 +10,7 @@ import { pretrain, type PretrainConfig, type RunOptions } from "../src/train/pre
 import { KnnMonitor } from "../src/eval/knn_monitor.ts";
 import type { DatasetName } from "../src/data/readers/load_dataset.ts";
 import { SPLIT_SOURCES, type SplitSource } from "../src/data/authors_splits.ts";
+import { PREEMPTED_EXIT, StopRequest } from "../src/train/stop.ts";
 
 const spec: CommandSpec = {
   name: "pretrain",
@@ -47,6 +48,11 @@ const spec: CommandSpec = {
     width: { type: "string", default: "64", help: "base width (64 in the paper; 8 or 16 to test)" },
     epochs: { type: "string", default: "2000", help: "epochs" },
     "batch-size": { type: "string", default: "512", help: "batch size" },
+    "drop-last": {
+      type: "boolean",
+      help: "drop each epoch's last partial batch (default: keep it, as the authors' loader: " +
+        "ceil(N / batch) iterations per epoch)",
+    },
     lr: { type: "string", default: "0.5", help: "peak learning rate" },
     temperature: { type: "string", default: "0.2", help: "NT-Xent temperature" },
     "prune-percent": { type: "string", default: "0.9", help: "SDCLR prune fraction" },
@@ -94,11 +100,19 @@ const spec: CommandSpec = {
     quiet: { type: "boolean", help: "no console output (the log files are still written)" },
   },
   epilog: "Example: deno task pretrain --data imgs.npy --model res18 --width 16 --epochs 5 " +
-    "--batch-size 64 --out runs/try",
+    "--batch-size 64 --out runs/try\n" +
+    `SIGTERM, SIGUSR1 or Ctrl-C: the run finishes its current step, saves checkpoint_last.pt ` +
+    `at that step and exits with status ${PREEMPTED_EXIT}; --resume continues it exactly.`,
 };
 
 async function main() {
   const p = parseCommand(spec);
+  // Listen first: a stop signal during start-up (loading data, compiling kernels) then stops
+  // the run after its first step instead of killing it.
+  const stop = StopRequest.listen({
+    quiet: Boolean(p.quiet),
+    what: "finishing the current step, then saving checkpoint_last.pt and stopping",
+  });
   const method = p.method as "sdclr" | "simclr";
   const dualBn = typeof p["dual-bn"] === "boolean" ? p["dual-bn"] : method === "sdclr";
   const headLayers = p["head-layers"] === undefined
@@ -140,6 +154,7 @@ async function main() {
     momentum: 0.9,
     weightDecay: 1e-4,
     init: (p.init as string | undefined) ?? null,
+    dropLast: p["drop-last"] === true,
   };
   if (!(cfg.temperature > 0)) throw new UserError("--temperature must be > 0");
   const out = (p.out as string | undefined) ??
@@ -172,8 +187,17 @@ async function main() {
     quiet: Boolean(p.quiet),
     autoStem: p.stem === undefined && imageSize === 0,
     onEpochEnd,
+    stop,
   });
+  stop.dispose();
   if (!p.quiet) console.log(`run folder: ${r.dir}`);
+  if (r.stoppedBy) {
+    console.error(
+      `stopped by ${r.stoppedBy} at step ${r.step}; checkpoint_last.pt saved; continue with: ` +
+        `deno task pretrain --out ${out} --resume`,
+    );
+    Deno.exit(PREEMPTED_EXIT);
+  }
 }
 
 if (import.meta.main) await runMain(main);

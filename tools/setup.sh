@@ -4,7 +4,12 @@
 #   - Deno (pinned) from the npm package `deno`, into .tools/ (no global install needed)
 #   - as root: Debian's mesa-vulkan-drivers (lavapipe, the CPU WebGPU adapter) and
 #     dataset-fashion-mnist (the demo's embedded data set)
+#   - with --with-slurm, as root: slurm-wlm and munge, for the test that runs a sweep through a
+#     private single-node Slurm (tests/pipeline/slurm_e2e_test.ts; .ci/run asks for them). The
+#     test configures and starts its own daemons; nothing here configures or starts one.
 set -euo pipefail
+with_slurm=0
+[ "${1:-}" = "--with-slurm" ] && with_slurm=1
 DENO_VERSION=2.9.6
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
@@ -26,6 +31,10 @@ ln -sf "$deno_bin" "$tools/bin/deno"
 need_pkgs=()
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || need_pkgs+=(mesa-vulkan-drivers)
 [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need_pkgs+=(dataset-fashion-mnist)
+if [ "$with_slurm" = 1 ]; then
+  [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/bin/sbatch ] || need_pkgs+=(slurm-wlm)
+  [ -x /usr/sbin/munged ] || need_pkgs+=(munge)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: apt-get install ${need_pkgs[*]}" >&2

@@ -39,7 +39,11 @@ export interface LoaderOptions {
   views?: 1 | 2;
   /** Seeded per-epoch permutation (default true); false keeps the source order. */
   shuffle?: boolean;
-  /** Drop the last partial batch (default: true with 2 views, as the authors; else false). */
+  /**
+   * Drop the last partial batch (default false: every item every epoch and a smaller last
+   * batch, as PyTorch's DataLoader without drop_last, which the authors' pretraining and
+   * probes use).
+   */
   dropLast?: boolean;
   /** Also produce labels as a u32 tensor (default: true with 1 view). */
   labels?: boolean;
@@ -107,7 +111,7 @@ export class Loader {
     const b = options.batchSize;
     if (!(Number.isInteger(b) && b >= 1)) throw new RangeError(`batch size ${b} is not ≥ 1`);
     this.views = options.views ?? 2;
-    this.dropLast = options.dropLast ?? this.views === 2;
+    this.dropLast = options.dropLast ?? false;
     this.withLabels = options.labels ?? this.views === 1;
     this.layout = options.layout ?? "pair";
   }
@@ -247,7 +251,10 @@ export interface SimpleLoaderOptions {
   size?: number;
 }
 
-/** Pretraining loader: the spec's recipe (cifar, or imagenet when size > 64), two views. */
+/**
+ * Pretraining loader: the spec's recipe (cifar, or imagenet when size > 64), two views, the
+ * last partial batch kept.
+ */
 export function pretrainLoader(source: ImageSource, o: SimpleLoaderOptions): Loader {
   const size = o.size ?? 32;
   return new Loader(source, {

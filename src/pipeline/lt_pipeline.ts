@@ -14,10 +14,14 @@ import { writeFileAtomic } from "../../core/fs.ts";
 import { loadCheckpoint } from "../io/checkpoint.ts";
 import { analyse } from "../eval/analyse.ts";
 import { readResults, resultsPath, type Stage } from "../eval/results.ts";
-import { parsePipelineArgs, type PipelineConfig } from "./options.ts";
+import type { PipelineConfig, SplitJob } from "./options.ts";
 import { ensureGeneratedSplits } from "./auto_splits.ts";
 import { describeProvenance, splitProvenance, splitRecord } from "../data/authors_splits.ts";
-import { fileExists, planJob, pretrainDir, shellQuote, type StagePlan } from "./plan.ts";
+import { fileExists, planJob, pretrainDir, runDirOf, shellQuote, type StagePlan } from "./plan.ts";
+import { analysisDir, parseSweep, type Sweep, type SweepJob, sweepSpec } from "./sweep.ts";
+import { submitSweep } from "./slurm.ts";
+import { type StageEnd, StageRunner } from "./stage_runner.ts";
+import { PREEMPTED_EXIT } from "../train/stop.ts";
 import type { ScriptName } from "./profiles.ts";
 
 /** The repository root (where deno.json lives); stage processes run there. */
@@ -57,25 +61,20 @@ function display(args: string[]): string {
   return ["deno", "task", ...args].map(shellQuote).join(" ");
 }
 
-async function runStage(plan: StagePlan, args: string[]): Promise<boolean> {
+async function runStage(runner: StageRunner, plan: StagePlan, args: string[]): Promise<StageEnd> {
   const line = display(args);
   console.log(`$ ${line}`);
   await Deno.writeTextFile(`${plan.runDir}/commands.log`, `${new Date().toISOString()} ${line}\n`, {
     append: true,
   });
-  const env: Record<string, string> = {};
-  if (!Deno.env.get("XDG_RUNTIME_DIR")) env.XDG_RUNTIME_DIR = "/tmp";
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["task", ...args],
-    cwd: REPO_ROOT,
-    env,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  const { code } = await cmd.output();
-  return code === 0;
+  return await runner.run(["task", ...args], REPO_ROOT);
 }
+
+const OUTCOME: Record<StageEnd, "ran" | "failed" | "stopped"> = {
+  ok: "ran",
+  failed: "failed",
+  stopped: "stopped",
+};
 
 /** Writes pipeline.json, or checks that an existing one used the same split files. */
 async function claimRunDir(plan: StagePlan, c: PipelineConfig): Promise<void> {
@@ -118,11 +117,15 @@ export interface JobOutcome {
   /** Per stage: ran, skipped (already done / not selected) or failed. */
   stages: Record<
     "pretrain" | "linear" | "fewshot",
-    "ran" | "skipped" | "failed" | "blocked" | "off"
+    "ran" | "skipped" | "failed" | "blocked" | "off" | "stopped"
   >;
 }
 
-async function runJob(plan: StagePlan, c: PipelineConfig): Promise<JobOutcome> {
+async function runJob(
+  runner: StageRunner,
+  plan: StagePlan,
+  c: PipelineConfig,
+): Promise<JobOutcome> {
   const out: JobOutcome = {
     runDir: plan.runDir,
     stages: { pretrain: "off", linear: "off", fewshot: "off" },
@@ -136,13 +139,12 @@ async function runJob(plan: StagePlan, c: PipelineConfig): Promise<JobOutcome> {
       out.stages.pretrain = "skipped";
     } else {
       const args = state === "partial" ? [...plan.pretrain, "--resume"] : plan.pretrain;
-      const ok = await runStage(plan, args);
-      out.stages.pretrain = ok ? "ran" : "failed";
-      pretrained = ok;
+      out.stages.pretrain = OUTCOME[await runStage(runner, plan, args)];
+      pretrained = out.stages.pretrain === "ran";
     }
   }
   for (const stage of ["linear", "fewshot"] as const) {
-    if (!c.stages[stage]) continue;
+    if (!c.stages[stage] || runner.stop.requested) continue;
     if (!c.stages.testOnly && await probeDone(plan.runDir, stage, c)) {
       console.log(`${stage}: ${resultsPath(plan.runDir, stage)} is complete; skipped`);
       out.stages[stage] = "skipped";
@@ -165,13 +167,16 @@ async function runJob(plan: StagePlan, c: PipelineConfig): Promise<JobOutcome> {
       console.log(`${stage}: no saved classifier yet; training the probe instead of --test-only`);
       args = args.filter((a) => a !== "--test-only");
     }
-    out.stages[stage] = (await runStage(plan, args)) ? "ran" : "failed";
+    out.stages[stage] = OUTCOME[await runStage(runner, plan, args)];
   }
   return out;
 }
 
 /** Run folders of this configuration for every split found under `<out>/<dataset>/`. */
-export async function configRunDirs(c: PipelineConfig, plans: StagePlan[]): Promise<string[]> {
+export async function configRunDirs(
+  c: PipelineConfig,
+  plans: { job: SplitJob; runDir: string }[],
+): Promise<string[]> {
   const parent = `${c.out}/${c.dataset}`;
   const first = plans[0].job;
   if (first.k === null) return plans.map((p) => p.runDir);
@@ -188,60 +193,133 @@ export async function configRunDirs(c: PipelineConfig, plans: StagePlan[]): Prom
   return dirs.sort();
 }
 
-/** Runs a whole pipeline invocation; returns the process exit code. */
-export async function runPipeline(name: ScriptName, args: string[], cwd: string): Promise<number> {
-  const c = parsePipelineArgs(name, args, cwd);
-  for (const n of c.notes) console.error(`note: ${n}`);
-  if (!c.dryRun) {
+/** Prints the stage commands of the selected tasks (--dry-run without --slurm). */
+function printPlans(sweep: Sweep, tasks: SweepJob[]): void {
+  for (const { c, job } of tasks) {
+    const p = planJob(c, job);
+    console.log(`# ${p.job.split} ${c.method} → ${p.runDir}`);
+    if (c.stages.pretrain) {
+      console.log(display(p.pretrain) + " [--resume when a checkpoint exists]");
+    }
+    if (c.stages.linear) console.log(display(p.linear));
+    if (c.stages.fewshot) console.log(display(p.fewshot));
+  }
+  if (sweep.slurmTask === null && tasks.length) console.log(`# then the analysis`);
+}
+
+/** The analysis of every run folder of the sweep's configurations that has probe results. */
+async function analyseSweep(sweep: Sweep, cwd: string): Promise<void> {
+  const dirs: string[] = [];
+  for (const c of sweep.configs) {
+    const plans = sweep.tasks.filter((t) => t.c === c).map((t) => ({
+      job: t.job,
+      runDir: runDirOf(c, t.job),
+    }));
+    for (const d of await configRunDirs(c, plans)) {
+      if (fileExists(resultsPath(d, "linear")) || fileExists(resultsPath(d, "fewshot"))) {
+        dirs.push(d);
+      }
+    }
+  }
+  if (dirs.length === 0) {
+    console.log("\nno probe results yet: nothing to analyse");
+    return;
+  }
+  const out = analysisDir(sweep);
+  const report = await analyse({ inputs: dirs, stage: "both", out, cwd });
+  for (const w of report.warnings) console.error(`warning: ${w}`);
+  console.log(`\n${report.table}\n\nanalysis files in ${out}/`);
+  const c = sweep.configs[0];
+  console.log(
+    `all configurations side by side: deno task analyse --stage both ${c.out}/${c.dataset}`,
+  );
+}
+
+/** Submits the sweep to Slurm (or prints its scripts with --dry-run); returns the exit code. */
+async function submit(
+  name: ScriptName,
+  args: string[],
+  sweep: Sweep,
+  cwd: string,
+): Promise<number> {
+  const c = sweep.configs[0];
+  if (c.data !== undefined && !fileExists(c.data) && !dirExists(c.data)) {
+    console.error(`warning: --data ${c.data} does not exist here; the jobs need it where they run`);
+  }
+  if (!sweep.dryRun) {
     const generated = await ensureGeneratedSplits(c);
     if (generated) console.error(`note: ${generated}`);
   }
-  const plans = c.jobs.map((j) => planJob(c, j));
-  if (c.dryRun) {
-    for (const p of plans) {
-      console.log(`# ${p.job.split} → ${p.runDir}`);
-      if (c.stages.pretrain) {
-        console.log(display(p.pretrain) + " [--resume when a checkpoint exists]");
-      }
-      if (c.stages.linear) console.log(display(p.linear));
-      if (c.stages.fewshot) console.log(display(p.fewshot));
+  // Resolve the split files now: a missing one fails here, not in every task.
+  for (const { c, job } of sweep.tasks) {
+    try {
+      planJob(c, job);
+    } catch (e) {
+      if (!(e instanceof UserError) || !sweep.dryRun) throw e;
+      console.error(`warning: ${e.message}`);
+      break;
     }
+  }
+  const spec = sweepSpec(name, args, sweep, { deno: Deno.execPath(), repo: REPO_ROOT, cwd });
+  await submitSweep(spec, sweep.dryRun);
+  return 0;
+}
+
+function dirExists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a whole pipeline invocation; returns the process exit code. */
+export async function runPipeline(name: ScriptName, args: string[], cwd: string): Promise<number> {
+  const sweep = parseSweep(name, args, cwd);
+  const c = sweep.configs[0];
+  for (const n of new Set(sweep.configs.flatMap((x) => x.notes))) console.error(`note: ${n}`);
+  if (sweep.slurm) return await submit(name, args, sweep, cwd);
+  const tasks = sweep.analysisOnly
+    ? []
+    : sweep.slurmTask === null
+    ? sweep.tasks
+    : [sweep.tasks[sweep.slurmTask]];
+  if (sweep.dryRun) {
+    printPlans(sweep, tasks);
     return 0;
   }
+  if (tasks.length) {
+    const generated = await ensureGeneratedSplits(c);
+    if (generated) console.error(`note: ${generated}`);
+  }
+  const runner = new StageRunner();
   const outcomes: JobOutcome[] = [];
-  for (const p of plans) {
-    console.log(`\n=== ${name} ${p.job.split} (${c.label}) → ${p.runDir}`);
-    console.log(`splits: ${describeProvenance(await splitProvenance(p.files.pretrain))}`);
-    outcomes.push(await runJob(p, c));
+  try {
+    for (const { c, job } of tasks) {
+      if (runner.stop.requested) break;
+      const p = planJob(c, job);
+      console.log(`\n=== ${name} ${p.job.split} (${c.label}) → ${p.runDir}`);
+      console.log(`splits: ${describeProvenance(await splitProvenance(p.files.pretrain))}`);
+      outcomes.push(await runJob(runner, p, c));
+    }
+  } finally {
+    runner.dispose();
   }
-  console.log("\n=== summary");
-  for (const o of outcomes) {
-    const s = Object.entries(o.stages).map(([k, v]) => `${k} ${v}`).join(", ");
-    console.log(`${o.runDir}: ${s}`);
-  }
-  const dirs = await configRunDirs(c, plans);
-  const withResults = [];
-  for (const d of dirs) {
-    if (fileExists(resultsPath(d, "linear")) || fileExists(resultsPath(d, "fewshot"))) {
-      withResults.push(d);
+  if (outcomes.length) {
+    console.log("\n=== summary");
+    for (const o of outcomes) {
+      const s = Object.entries(o.stages).map(([k, v]) => `${k} ${v}`).join(", ");
+      console.log(`${o.runDir}: ${s}`);
     }
   }
-  if (withResults.length === 0) console.log("\nno probe results yet: nothing to analyse");
-  else {
-    const report = await analyse({
-      inputs: withResults,
-      stage: "both",
-      out: `${c.out}/${c.dataset}/analysis/${c.label}`,
-      cwd,
-    });
-    for (const w of report.warnings) console.error(`warning: ${w}`);
-    console.log(
-      `\n${report.table}\n\nanalysis files in ${c.out}/${c.dataset}/analysis/${c.label}/`,
+  if (runner.stop.requested || outcomes.some((o) => Object.values(o.stages).includes("stopped"))) {
+    console.error(
+      `stopped by ${runner.stop.signal ?? "a stage's stop"}: rerun the same command to continue ` +
+        `(pretraining resumes from its checkpoint); exit ${PREEMPTED_EXIT}`,
     );
-    console.log(
-      `all configurations side by side: deno task analyse --stage both ${c.out}/${c.dataset}`,
-    );
+    return PREEMPTED_EXIT;
   }
+  if (sweep.slurmTask === null) await analyseSweep(sweep, cwd);
   const failed = outcomes.some((o) =>
     Object.values(o.stages).some((v) => v === "failed" || v === "blocked")
   );

@@ -9,6 +9,7 @@ import { type CommandSpec, type OptionSpec, parseCommand, type Parsed } from "..
 import { UserError } from "../../core/errors.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
 import { SPLIT_SOURCES, type SplitSource } from "../data/authors_splits.ts";
+import { SWEEP_OPTIONS } from "./slurm.ts";
 
 /** One split of a row: its number (null for ImageNet's single list) and names. */
 export interface SplitJob {
@@ -61,6 +62,8 @@ export interface PipelineConfig {
   /** Absolute output root; run folders are `<out>/<dataset>/<runName>`. */
   out: string;
   maxSteps?: number;
+  /** Pretraining drops each epoch's last partial batch (`--drop-last`; the authors keep it). */
+  dropLast: boolean;
   maxTrain?: number;
   /** ImageNet scripts: input side of pretraining and probes when not the paper's 224. */
   imageSize?: number;
@@ -107,6 +110,10 @@ const EXTRAS: Record<string, OptionSpec> = {
   },
   width: { type: "string", help: "base width of the backbone (64 in the paper; small runs)" },
   "max-steps": { type: "string", help: "stop pretraining after N optimizer steps (small runs)" },
+  "drop-last": {
+    type: "boolean",
+    help: "pretraining drops each epoch's last partial batch (the authors' loader keeps it)",
+  },
   "max-train": { type: "string", help: "probes train on at most N images (CPU smoke runs)" },
   "image-size": {
     type: "string",
@@ -117,7 +124,10 @@ const EXTRAS: Record<string, OptionSpec> = {
     help: "probes train on features computed once without augmentation: fast, NOT the paper's " +
       "protocol (recorded in results.json)",
   },
-  "dry-run": { type: "boolean", help: "print the stage commands and exit" },
+  "dry-run": {
+    type: "boolean",
+    help: "print the stage commands (with --slurm: the job scripts and sbatch commands) and exit",
+  },
 };
 
 /** The full command spec (authors' options + ours) of a script. */
@@ -133,10 +143,12 @@ export function pipelineSpec(name: ScriptName): CommandSpec {
       help: "data set",
     };
   }
-  Object.assign(options, EXTRAS);
+  Object.assign(options, EXTRAS, SWEEP_OPTIONS);
   const examples = p.family === "cifar"
     ? `  deno task ${name} -g 1 -w 8 --split ${p.options.split.default} --prune True ` +
-      `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5`
+      `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5\n` +
+      `  deno task ${name} --splits 1-5 --methods simclr,sdclr --prune_percent 0.9 ` +
+      `--prune_dual_bn True --slurm --slurm-args "--partition=gpu --gres=gpu:1 --time=48:00:00"`
     : `  deno task ${name} --data /path/to/imagenet --split-dir /path/to/lists`;
   return {
     name,
@@ -304,6 +316,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const method = prune ? "sdclr" : "simclr";
   const suffix = (width !== undefined ? `_w${width}` : "") +
     (maxSteps !== undefined ? `_steps${maxSteps}` : "") +
+    (v["drop-last"] === true ? "_droplast" : "") +
     (imageSize !== undefined ? `_img${imageSize}` : "") +
     (s("split-source") === "generated" ? "_gensplits" : "");
   const fewShotOverride = s("few_shot_split");
@@ -345,6 +358,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   if (width !== undefined) parts.push(`w${width}`);
   if (model !== p.model) parts.push(model);
   if (maxSteps !== undefined) parts.push(`steps${maxSteps}`);
+  if (v["drop-last"] === true) parts.push("droplast");
   if (maxTrain !== undefined) parts.push(`max${maxTrain}`);
   if (imageSize !== undefined) parts.push(`img${imageSize}`);
   if (cachedFeatures) parts.push("cached");
@@ -384,6 +398,7 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
       : undefined,
     out: abs(cwd, s("out") ?? "runs"),
     maxSteps,
+    dropLast: v["drop-last"] === true,
     maxTrain,
     imageSize,
     cachedFeatures,

@@ -254,6 +254,7 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
   // `--resume` is added at run time, when a checkpoint to resume from exists.
   pre.push("--seed", String(c.seed), "--out", pretrainDir(runDir));
   if (c.maxSteps !== undefined) pre.push("--max-steps", String(c.maxSteps));
+  if (c.dropLast) pre.push("--drop-last");
   return {
     job,
     runDir,

@@ -129,40 +129,61 @@ export async function loadTrainImages(o: DataOptions, viewSize = 0): Promise<Tra
 /** How training views are made. */
 export type AugmentMode = "simclr" | "none";
 
+/** How ViewSource batches and augments. */
+export interface ViewOptions {
+  mode: AugmentMode;
+  seed: number;
+  /** View side. */
+  size: number;
+  batchSize: number;
+  /**
+   * Drop the last partial batch (`--drop-last`). Default false: every image every epoch, the
+   * last batch smaller when the batch size does not divide N, as the authors' pretraining
+   * loader (a DataLoader without drop_last), so an epoch has ceil(N / B) iterations.
+   */
+  dropLast?: boolean;
+}
+
 /**
  * The two views of every batch, from the suite's loader: `simclr` is the spec's §2 recipe
  * (CIFAR or ImageNet flavour by output size); `none` the deterministic test transform (the
  * images as they are, resized only when their size differs), so both views are equal. Batch
  * order and every view's draws are keyed by (seed, epoch[, image, view]), so batch b of
- * epoch e is the same whatever ran before it; the next batch is prepared on the CPU while
- * the caller's step runs.
+ * epoch e is the same whatever ran before it; the next batch (the first of the next epoch
+ * after an epoch's last, partial or not) is prepared on the CPU while the caller's step runs.
  */
 export class ViewSource {
   readonly loader: Loader;
   #next: { epoch: number; b: number; p: ReturnType<Loader["prepare"]> } | null = null;
 
-  constructor(data: TrainImages, mode: AugmentMode, seed: number, size: number, batch: number) {
-    const source = data.source;
-    const r = mode === "none"
-      ? recipe("test", size)
-      : recipe(size > 64 ? "imagenet" : "cifar", size);
-    this.loader = new Loader(source, {
+  constructor(data: TrainImages, o: ViewOptions) {
+    const r = o.mode === "none"
+      ? recipe("test", o.size)
+      : recipe(o.size > 64 ? "imagenet" : "cifar", o.size);
+    this.loader = new Loader(data.source, {
       recipe: r,
-      batchSize: batch,
-      seed,
+      batchSize: o.batchSize,
+      seed: o.seed,
       views: 2,
-      dropLast: true,
+      dropLast: o.dropLast ?? false,
     });
     if (this.loader.batchesPerEpoch === 0) {
       throw new UserError(
-        `--batch-size ${batch} is larger than the ${data.n} training images; use a smaller batch`,
+        `--batch-size ${o.batchSize} is larger than the ${data.n} training images and ` +
+          "--drop-last drops every batch; use a smaller batch or drop --drop-last",
       );
     }
   }
 
-  /** Iterations per epoch (the last partial batch is dropped, as the authors' loader). */
+  /** Iterations per epoch: ceil(N / B), or floor(N / B) with dropLast. */
   get itersPerEpoch(): number {
     return this.loader.batchesPerEpoch;
+  }
+
+  /** Images in batch `b` of an epoch (the last one may be smaller). */
+  batchLength(b: number): number {
+    const n = this.loader.source.length, size = this.loader.options.batchSize;
+    return Math.min(size, n - b * size);
   }
 
   /** Views [B, 3, S, S] ×2 of batch `b` of `epoch` (the caller disposes them). */

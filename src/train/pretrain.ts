@@ -56,6 +56,12 @@ export interface PretrainConfig {
   momentum: number;
   weightDecay: number;
   init: string | null;
+  /**
+   * Drop each epoch's last partial batch (`--drop-last`). Default false, as the authors'
+   * loader: ceil(N / B) iterations per epoch. Runs saved before the option existed dropped
+   * it, so a saved config without the field resumes with true.
+   */
+  dropLast?: boolean;
   /** Whose files a split name means (absent in runs made before it existed: by dataset). */
   splitSource?: SplitSource;
   /** The split file used and where it came from (sha256, authors' or generated). */
@@ -76,6 +82,11 @@ export interface RunOptions {
    * A returned string is logged.
    */
   onEpochEnd?: (model: ResNet, epoch: number, step: number, dir: string) => Promise<string | void>;
+  /**
+   * Checked after every step (see stop.ts): once requested, the run writes
+   * checkpoint_last.pt at the step it finished and returns with `stoppedBy` set.
+   */
+  stop?: { readonly signal: Deno.Signal | null };
 }
 
 /** What a finished invocation reports. */
@@ -84,6 +95,8 @@ export interface PretrainResult {
   epoch: number;
   losses: number[];
   dir: string;
+  /** The signal that stopped the run before its end (checkpoint written), else null. */
+  stoppedBy: Deno.Signal | null;
 }
 
 async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean) {
@@ -98,7 +111,7 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
           `--resume: ${files.dir} has no checkpoint yet (stopped before its first epoch ` +
             "ended); starting the run from the beginning with its saved config.json",
         );
-        return { ck: null, cfg: saved as PretrainConfig };
+        return { ck: null, cfg: savedConfig(saved) };
       }
       throw new UserError(
         `--resume: ${files.dir} holds no run (neither checkpoint_last.pt nor config.json); ` +
@@ -106,7 +119,7 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
       );
     }
     const ck = await loadCheckpoint(files.path("checkpoint_last.pt"));
-    return { ck, cfg: ck.config as PretrainConfig };
+    return { ck, cfg: savedConfig(ck.config as PretrainConfig) };
   }
   if (await files.has("checkpoint_last.pt")) {
     throw new UserError(
@@ -114,7 +127,27 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
         `choose another --out`,
     );
   }
-  return { ck: null, cfg };
+  return { ck: null, cfg: { ...cfg, dropLast: cfg.dropLast ?? false } };
+}
+
+/** A config read back from a run folder (those written before `dropLast` existed dropped). */
+function savedConfig(saved: PretrainConfig): PretrainConfig {
+  return { ...saved, dropLast: saved.dropLast ?? true };
+}
+
+/**
+ * Refuses a last batch of one image for SDCLR: each branch runs its own forward on the B
+ * images of one view, so the head's BatchNorm1d would see one value per channel, where
+ * PyTorch (the authors' code) raises "Expected more than 1 value per channel when training".
+ * SimCLR forwards both views as one batch of 2B rows and is fine.
+ */
+function checkLastBatch(cfg: PretrainConfig, n: number): void {
+  if (cfg.method !== "sdclr" || cfg.dropLast || n % cfg.batchSize !== 1) return;
+  throw new UserError(
+    `${n} images at --batch-size ${cfg.batchSize} leave a last batch of 1 image, which SDCLR's ` +
+      "batch norm cannot train on (PyTorch raises for it too); choose another --batch-size " +
+      "or add --drop-last",
+  );
 }
 
 function hostFor(
@@ -147,7 +180,14 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     const stem = o.autoStem ? (imageSize > 64 ? "imagenet" : "cifar") : cfg.arch.stem;
     cfg = { ...cfg, imageSize, arch: { ...cfg.arch, stem } };
   }
-  const views = new ViewSource(data, cfg.augment, cfg.seed, cfg.imageSize, cfg.batchSize);
+  checkLastBatch(cfg, data.n);
+  const views = new ViewSource(data, {
+    mode: cfg.augment,
+    seed: cfg.seed,
+    size: cfg.imageSize,
+    batchSize: cfg.batchSize,
+    dropLast: cfg.dropLast,
+  });
   const ipe = views.itersPerEpoch;
   const total = cfg.epochs * ipe;
   const initSd = !ck && cfg.init ? await loadStateDict(cfg.init) : null;
@@ -173,7 +213,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
         `${data.origin}${
           cfg.split ? ` (split ${cfg.split})` : ""
         }; ${cfg.epochs} epochs × ${ipe} ` +
-        `iterations of ${cfg.batchSize}`,
+        `iterations of ${cfg.batchSize}${lastBatchNote(cfg, data.n)}`,
     );
   }
   const stopAt = Math.min(total, o.maxSteps ?? total);
@@ -219,8 +259,10 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     windowStart = performance.now();
     windowSteps = 0;
   };
+  const stopSignal = () => o.stop?.signal ?? null;
+  let stoppedBy: Deno.Signal | null = null;
   try {
-    while (step < stopAt) {
+    while (step < stopAt && !stopSignal()) {
       const epoch = Math.floor(step / ipe);
       const b = step % ipe;
       if (cfg.method === "sdclr" && (b === 0 || !model.masks)) {
@@ -243,7 +285,8 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       step++;
       windowSteps++;
       const epochEnd = step % ipe === 0;
-      if (lossLog.pending >= logEvery || epochEnd || step === stopAt) await flushLog();
+      const flush = lossLog.pending >= logEvery || epochEnd || step === stopAt || stopSignal();
+      if (flush) await flushLog();
       if (epochEnd) {
         const done = step / ipe;
         const avg = lastEpochMean(losses, ipe);
@@ -257,17 +300,37 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
         if (note) await files.log(note);
       }
     }
+    // A signal during the last awaits: its step's loss still goes to metrics.csv.
+    if (lossLog.pending) await flushLog();
     if (lastSaved !== step) await save("checkpoint_last.pt");
     files.clearProgress();
-    await files.log(
-      step >= total ? `finished: ${step} steps` : `stopped at step ${step} (--max-steps)`,
-    );
+    stoppedBy = step < stopAt ? stopSignal() : null;
+    if (step >= total) await files.log(`finished: ${step} steps`);
+    else if (stoppedBy) {
+      const where = step === 0
+        ? "before its first step"
+        : step % ipe === 0
+        ? `end of epoch ${step / ipe}`
+        : `epoch ${Math.floor(step / ipe) + 1}, ${step % ipe} of ${ipe} iterations done`;
+      await files.log(
+        `stopped by ${stoppedBy} at step ${step} (${where}); checkpoint_last.pt holds that ` +
+          "step; continue with --resume",
+      );
+    } else await files.log(`stopped at step ${step} (--max-steps)`);
   } finally {
     lossLog.dispose();
     model.dispose();
     opt.dispose();
   }
-  return { step, epoch: Math.floor(step / ipe), losses, dir: o.out };
+  return { step, epoch: Math.floor(step / ipe), losses, dir: o.out, stoppedBy };
+}
+
+function lastBatchNote(cfg: PretrainConfig, n: number): string {
+  const rest = n % cfg.batchSize;
+  if (rest === 0) return "";
+  return cfg.dropLast
+    ? ` (--drop-last: the last ${rest} images of each epoch's order are not used)`
+    : ` (the last of ${rest})`;
 }
 
 function count(m: Uint8Array): number {

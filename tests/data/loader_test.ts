@@ -43,9 +43,9 @@ async function collect(loader: Loader, epoch: number): Promise<Batch[]> {
 Deno.test("loader: seeded order is reproducible; every item once per epoch; drop_last", async () => {
   const set = makeSet(37, 8, 8, 3);
   const src = imageSetSource(set);
-  const mk = (seed: number, views: 1 | 2) =>
-    new Loader(src, { recipe: recipe("cifar", 8), batchSize: 8, seed, views });
-  const a = mk(1, 2), b = mk(1, 2), c = mk(2, 2);
+  const mk = (seed: number, views: 1 | 2, dropLast?: boolean) =>
+    new Loader(src, { recipe: recipe("cifar", 8), batchSize: 8, seed, views, dropLast });
+  const a = mk(1, 2, true), b = mk(1, 2, true), c = mk(2, 2, true);
   check(a.batchesPerEpoch === 4, `drop_last: ${a.batchesPerEpoch} batches`);
   check(String(a.order(0)) === String(b.order(0)), "same seed, same order");
   check(String(a.order(0)) !== String(a.order(1)), "epochs reshuffle");
@@ -55,12 +55,14 @@ Deno.test("loader: seeded order is reproducible; every item once per epoch; drop
   const seen = batches.flatMap((x) => [...x.items]);
   check(new Set(seen).size === 32, "no item twice in an epoch");
   batches.forEach((x) => x.dispose());
-  const ev = mk(1, 1);
-  check(ev.batchesPerEpoch === 5, "one view keeps the last batch");
-  const all = await collect(ev, 0);
-  check(all[4].items.length === 5, `last batch has ${all[4].items.length}`);
-  check(new Set(all.flatMap((x) => [...x.items])).size === 37, "every item once");
-  all.forEach((x) => x.dispose());
+  // Without drop_last (the default, as the authors' loaders), one view or two.
+  for (const ev of [mk(1, 1), mk(1, 2)]) {
+    check(ev.batchesPerEpoch === 5, "the last batch is kept by default");
+    const all = await collect(ev, 0);
+    check(all[4].items.length === 5, `last batch has ${all[4].items.length}`);
+    check(new Set(all.flatMap((x) => [...x.items])).size === 37, "every item once");
+    all.forEach((x) => x.dispose());
+  }
 });
 
 Deno.test("loader: shapes, one upload per batch, views differ and equal the kernel's", async () => {
@@ -79,7 +81,8 @@ Deno.test("loader: shapes, one upload per batch, views differ and equal the kern
   } finally {
     e.write = write;
   }
-  check(batches.length === 3 && writes === 3 && loader.uploads === 3, `${writes} writes`);
+  check(batches.length === 4 && writes === 4 && loader.uploads === 4, `${writes} writes`);
+  check(String(batches[3].views[1].shape) === "2,3,32,32", "last batch: the 2 left over");
   const b = batches[1];
   check(b.views.length === 2 && b.labels === null, "two views, no labels");
   for (const v of b.views) check(String(v.shape) === "6,3,32,32", `shape ${v.shape}`);

@@ -10,10 +10,12 @@ const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 export async function runTask(
   name: string,
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["task", name, ...args],
     cwd: ROOT,
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

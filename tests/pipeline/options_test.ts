@@ -148,6 +148,10 @@ Deno.test("cifar10-lt: --splits runs a row; small-run options reach the stages",
   );
   assert.equal(arg(ps[0].linear, "--max-train"), "50");
   assert.equal(arg(ps[0].linear, "--data"), `${CWD}/d`);
+  assert.ok(!ps[0].pretrain.includes("--drop-last"), "the last partial batch is kept");
+  const dl = parse("cifar10-lt", ["--drop-last"]);
+  assert.ok(dl.jobs[0].runName.endsWith("_droplast") && dl.label === "simclr-droplast");
+  assert.ok(plan("cifar10-lt", ["--drop-last"])[0].pretrain.includes("--drop-last"));
   const r10 = parse("cifar10-lt", ["--model", "res10"]);
   assert.ok(r10.jobs[0].runName.startsWith("res10_scheduling_sgd_"));
   assert.equal(r10.label, "simclr-res10");

@@ -108,3 +108,52 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("pretrain CLI: 100 images at batch 32 log ceil(100/32) = 4 steps per epoch (3 with --drop-last)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pretrain_epoch_" });
+  try {
+    await writeNpy(`${dir}/x.npy`, syntheticImages(100, 16, 4), [100, 16, 16, 3]);
+    const args = (out: string) => [
+      "scripts/pretrain.ts",
+      ...["--data", `${dir}/x.npy`, "--method", "simclr", "--model", "res10", "--width", "4"],
+      ...["--epochs", "2", "--batch-size", "32", "--log-every", "1", "--quiet", "--out", out],
+    ];
+    const rows = async (out: string) =>
+      (await Deno.readTextFile(`${out}/metrics.csv`)).trim().split("\n").slice(1)
+        .map((l) => l.split(",").slice(0, 2).map(Number));
+    const keep = await deno(args(`${dir}/keep`));
+    assert.equal(keep.code, 0, keep.text);
+    assert.deepEqual(await rows(`${dir}/keep`), [
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [1, 4],
+      [2, 5],
+      [2, 6],
+      [2, 7],
+      [2, 8],
+    ]);
+    assert.match(
+      await Deno.readTextFile(`${dir}/keep/train.log`),
+      /2 epochs × 4 iterations of 32 \(the last of 4\)/,
+    );
+    assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/keep/config.json`)).dropLast, false);
+    const drop = await deno([...args(`${dir}/drop`), "--drop-last"]);
+    assert.equal(drop.code, 0, drop.text);
+    assert.deepEqual(await rows(`${dir}/drop`), [[1, 1], [1, 2], [1, 3], [2, 4], [2, 5], [2, 6]]);
+    // SDCLR cannot train on a last batch of one image (nor can PyTorch): one line, exit 1.
+    await writeNpy(`${dir}/y.npy`, syntheticImages(33, 16, 4), [33, 16, 16, 3]);
+    const one = await deno([
+      "scripts/pretrain.ts",
+      ...["--data", `${dir}/y.npy`, "--model", "res10", "--width", "4", "--batch-size", "32"],
+      ...["--quiet", "--out", `${dir}/one`],
+    ]);
+    assert.equal(one.code, 1, one.text);
+    assert.match(
+      one.text,
+      /^error: 33 images at --batch-size 32 leave a last batch of 1 image.*--drop-last$/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { initEngine } from "../../core/engine.ts";
 import { loadCheckpoint, loadStateDict } from "../../src/io/checkpoint.ts";
+import { compareRuns } from "./_compare.ts";
 import { writeNpy } from "../../src/io/npy.ts";
 import { pretrain, type PretrainConfig } from "../../src/train/pretrain.ts";
 import { syntheticImages } from "./_synthetic.ts";
-import { errors } from "../../core/testing.ts";
 
 await initEngine({ quiet: true });
 
@@ -41,31 +41,13 @@ function config(data: string, method: "sdclr" | "simclr"): PretrainConfig {
   };
 }
 
-async function compareRuns(a: string, b: string) {
-  const ca = await loadCheckpoint(`${a}/checkpoint_last.pt`);
-  const cb = await loadCheckpoint(`${b}/checkpoint_last.pt`);
-  assert.equal(ca.step, cb.step);
-  assert.deepEqual([...ca.stateDict.keys()], [...cb.stateDict.keys()]);
-  for (const [k, t] of ca.stateDict) {
-    const { maxRel } = errors(
-      Array.from(cb.stateDict.get(k)!.data, Number),
-      Array.from(t.data, Number),
-    );
-    assert.ok(maxRel <= 1e-6, `${k}: resumed differs by ${maxRel}`);
-  }
-  for (const [k, t] of ca.momentum) {
-    const { maxRel } = errors(cb.momentum.get(k)!.data as Float32Array, t.data as Float32Array);
-    assert.ok(maxRel <= 1e-6, `momentum ${k}: resumed differs by ${maxRel}`);
-  }
-  assert.deepEqual([...ca.masks.keys()], [...cb.masks.keys()]);
-  for (const [k, t] of ca.masks) assert.deepEqual(cb.masks.get(k)!.data, t.data, `mask ${k}`);
-}
-
 for (const method of ["sdclr", "simclr"] as const) {
-  Deno.test(`resume (${method}): 4 steps straight = 2 steps + --resume + 2 steps`, async () => {
+  // 20 images at batch 8: epochs of 8, 8 and a partial 4, so the resumed half runs the
+  // partial batch (step 3), the epoch end after it and the next epoch's first step.
+  Deno.test(`resume (${method}): 4 steps straight = 2 steps + --resume + 2 steps, across a partial batch`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "resume_test_" });
     try {
-      await writeNpy(`${dir}/x.npy`, syntheticImages(24, 16, 1), [24, 16, 16, 3]);
+      await writeNpy(`${dir}/x.npy`, syntheticImages(20, 16, 1), [20, 16, 16, 3]);
       const cfg = config(`${dir}/x.npy`, method);
       const straight = await pretrain(cfg, {
         out: `${dir}/a`,
@@ -86,6 +68,10 @@ for (const method of ["sdclr", "simclr"] as const) {
       await compareRuns(`${dir}/a`, `${dir}/b`);
       const rows = (await Deno.readTextFile(`${dir}/b/metrics.csv`)).trim().split("\n");
       assert.equal(rows.length, 5, "one metrics row per step after the header, none twice");
+      assert.deepEqual(rows.slice(1).map((r) => r.split(",")[0]), ["1", "1", "1", "2"]);
+      const log = await Deno.readTextFile(`${dir}/b/train.log`);
+      assert.match(log, /3 epochs × 3 iterations of 8 \(the last of 4\)/);
+      assert.match(log, /epoch 1\/3 done/);
       await assert.rejects(
         () => pretrain(cfg, { out: `${dir}/a`, resume: false, maxSteps: 1, quiet: true }),
         /already holds a run/,
