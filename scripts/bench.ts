@@ -4,7 +4,7 @@
  * our rate, TF.js's rate (GFLOP/s, or GB/s for memory-bound kernels) and the ratio.
  * Cases come from src/bench/cases.ts (each family's kernels/<family>/bench.ts).
  */
-import { parseCommand, runMain } from "../src/cli.ts";
+import { parentMustExist, parseCommand, runMain, userPath } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { initEngine } from "../core/engine.ts";
@@ -35,6 +35,8 @@ const spec = {
 
 runMain(async () => {
   const p = parseCommand(spec);
+  const json = p.json === undefined ? undefined : userPath(p.json as string);
+  if (json !== undefined) parentMustExist(json, "--json");
   const filter = (p.filter as string | undefined) ?? "";
   const cases = benchCases.filter((c) => `${c.kernel} ${c.shape}`.includes(filter));
   if (!cases.length) {
@@ -78,8 +80,8 @@ runMain(async () => {
         `${l.images} images in ${l.seconds.toFixed(2)} s)`,
     );
   }
-  if (p.json) {
-    await writeFileAtomic(p.json as string, JSON.stringify(rows, null, 2) + "\n");
-    console.error(`wrote ${p.json}`);
+  if (json !== undefined) {
+    await writeFileAtomic(json, JSON.stringify(rows, null, 2) + "\n");
+    console.error(`wrote ${json}`);
   }
 });

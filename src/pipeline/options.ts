@@ -5,7 +5,14 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { type CommandSpec, type OptionSpec, parseCommand, type Parsed } from "../cli.ts";
+import {
+  type CommandSpec,
+  type OptionSpec,
+  parseCommand,
+  type Parsed,
+  parseNumber,
+  takeConfigFlag,
+} from "../cli.ts";
 import { UserError } from "../../core/errors.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
 import { SPLIT_SOURCES, type SplitSource } from "../data/authors_splits.ts";
@@ -117,13 +124,31 @@ const EXTRAS: Record<string, OptionSpec> = {
     help: "probes train on features computed once without augmentation: fast, NOT the paper's " +
       "protocol (recorded in results.json)",
   },
-  "dry-run": { type: "boolean", help: "print the stage commands and exit" },
+  "dry-run": {
+    type: "boolean",
+    help: "print the run folders and stage commands and exit (works before the data exists: " +
+      "what is missing is a warning)",
+  },
+  config: {
+    type: "string",
+    help: "replay the command recorded in a run folder's pipeline.json; flags given beside it " +
+      "override (e.g. --splits 1-5)",
+  },
 };
+
+/** Our kebab-case spelling of an authors' flag: batch_size → batch-size, GPU_NUM → gpu-num. */
+export function kebab(name: string): string {
+  return name.toLowerCase().replace(/_/g, "-");
+}
 
 /** The full command spec (authors' options + ours) of a script. */
 export function pipelineSpec(name: ScriptName): CommandSpec {
   const p = PROFILES[name];
-  const options: Record<string, OptionSpec> = { ...p.options };
+  const options: Record<string, OptionSpec> = {};
+  // Every authors' snake_case flag also answers to our kebab-case spelling.
+  for (const [k, o] of Object.entries(p.options)) {
+    options[k] = kebab(k) === k ? o : { ...o, aliases: [kebab(k)] };
+  }
   if (p.family === "cifar") {
     Object.assign(options, EXTRAS_FOR_CIFAR);
     options.dataset = {
@@ -144,7 +169,9 @@ export function pipelineSpec(name: ScriptName): CommandSpec {
       "full-shot linear probe and the few-shot probe, each as its own process, one run folder " +
       "per split named like the authors' pretrain_name; finished stages are skipped on a " +
       "rerun (pretraining resumes from its last checkpoint). Ends with the analysis table. " +
-      "True/False values are strings, as in the original. " +
+      "True/False values are strings, as in the original. The authors' snake_case flags " +
+      "also take our kebab-case spelling (--batch_size or --batch-size). Relative paths are " +
+      "relative to the folder you type the command in. " +
       `No effect here: ${p.noEffect.map((n) => "--" + n).join(", ")}.`,
     options,
     epilog: `Examples:\n${examples}`,
@@ -159,20 +186,6 @@ export function authorsBool(name: string, v: unknown): boolean {
   throw new UserError(`--${name} expects True or False, got "${s}"`);
 }
 
-function number(name: string, v: unknown, o: { int?: boolean; min?: number; below?: number }) {
-  const x = typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-  if (!Number.isFinite(x) || (o.int && !Number.isInteger(x))) {
-    throw new UserError(`--${name} expects ${o.int ? "an integer" : "a number"}, got "${v}"`);
-  }
-  if (o.min !== undefined && x < o.min) {
-    throw new UserError(`--${name} must be ≥ ${o.min}, got ${x}`);
-  }
-  if (o.below !== undefined && x >= o.below) {
-    throw new UserError(`--${name} must be below ${o.below}, got ${x}`);
-  }
-  return x;
-}
-
 /** Parses `--splits`: "1-5", "1,3", "2" or a mix ("1-2,5"); sorted, without repeats. */
 export function parseSplitList(s: string): number[] {
   const out = new Set<number>();
@@ -183,12 +196,21 @@ export function parseSplitList(s: string): number[] {
     if (a < 1 || b < a) {
       throw new UserError(`--splits "${s}": ranges must be 1-based and ascending`);
     }
+    if (b > SPLIT_COUNT) throw new UserError(onlyFiveSplits(`--splits ${s}`));
     for (let k = a; k <= b; k++) out.add(k);
   }
   return [...out].sort((x, y) => x - y);
 }
 
 const CIFAR_SPLIT = /^(cifar100_)?split(\d+)_(D_i|D_b)$/;
+
+/** Splits per data set: the authors released five, and our generator makes five. */
+export const SPLIT_COUNT = 5;
+
+function onlyFiveSplits(what: string): string {
+  return `${what}: only splits 1–${SPLIT_COUNT} exist (the authors released five per data ` +
+    "set and deno task splits generates five); use numbers from 1 to 5";
+}
 
 function cifarJobs(
   p: ScriptProfile,
@@ -206,6 +228,9 @@ function cifarJobs(
   // runs with the authors' spelling.
   const prefix = p.name === "cifar100-lt" ? "cifar100_" : "";
   const ks = splits === undefined ? [Number(m[2])] : parseSplitList(splits);
+  if (splits === undefined && (ks[0] < 1 || ks[0] > SPLIT_COUNT)) {
+    throw new UserError(onlyFiveSplits(`--split ${split}`));
+  }
   return ks.map((k) => [k, `${prefix}split${k}_${m[3]}`]);
 }
 
@@ -226,8 +251,20 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
       notes.push(`--${k} ${v[k]}: ${p.options[k].help}`);
     }
   }
+  const given = new Set(v.given ?? []);
   const prune = authorsBool("prune", s("prune") ?? "False");
   const dualBn = authorsBool("prune_dual_bn", s("prune_dual_bn") ?? "False");
+  if (dualBn && !prune) {
+    throw new UserError(
+      "--prune_dual_bn True needs --prune True: without pruning the run is SimCLR, which has " +
+        "no pruned branch to give its own BN set; add --prune True or drop --prune_dual_bn",
+    );
+  }
+  if (!prune) {
+    for (const k of ["prune_percent", "random_prune_percent"]) {
+      if (given.has(k)) notes.push(`--${k}: no effect without --prune True (this runs SimCLR)`);
+    }
+  }
   const random = s("random_prune_percent") ?? "0";
   if (Number(random) !== 0) {
     throw new UserError(
@@ -239,28 +276,28 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const lrRaw = p.lrOption ? s(p.lrOption)! : "0.5";
   const tempRaw = p.tempOption ? s(p.tempOption)! : "0.2";
   const seedRaw = s("seed") ?? "";
-  const epochs = number("epochs", epochsRaw, { int: true, min: 1 });
-  const batchSize = number(p.batchOption, batchRaw, { int: true, min: 2 });
-  const lr = number(p.lrOption ?? "lr", lrRaw, { min: 0 });
-  const temperature = number(p.tempOption ?? "temp", tempRaw, { min: 1e-6 });
+  const epochs = parseNumber("epochs", epochsRaw, { int: true, min: 1 });
+  const batchSize = parseNumber(p.batchOption, batchRaw, { int: true, min: 2 });
+  const lr = parseNumber(p.lrOption ?? "lr", lrRaw, { min: 0 });
+  const temperature = parseNumber(p.tempOption ?? "temp", tempRaw, { above: 0 });
   const prunePercentRaw = s("prune_percent") ?? "0.7";
-  const prunePercent = number("prune_percent", prunePercentRaw, { min: 0, below: 1 });
+  const prunePercent = parseNumber("prune_percent", prunePercentRaw, { min: 0, below: 1 });
   // The authors' ImageNet-LT script passes no seed (their training script's default is 1).
-  const seed = seedRaw === "" ? 1 : number("seed", seedRaw, { int: true, min: 0 });
+  const seed = seedRaw === "" ? 1 : parseNumber("seed", seedRaw, { int: true, min: 0 });
   const probeSeed = s("linear_eval_seed") !== undefined
-    ? number("linear_eval_seed", s("linear_eval_seed"), { int: true, min: 0 })
+    ? parseNumber("linear_eval_seed", s("linear_eval_seed"), { int: true, min: 0 })
     : seed;
   const width = s("width") !== undefined
-    ? number("width", s("width"), { int: true, min: 1 })
+    ? parseNumber("width", s("width"), { int: true, min: 1 })
     : undefined;
   const maxSteps = s("max-steps") !== undefined
-    ? number("max-steps", s("max-steps"), { int: true, min: 1 })
+    ? parseNumber("max-steps", s("max-steps"), { int: true, min: 1 })
     : undefined;
   const maxTrain = s("max-train") !== undefined
-    ? number("max-train", s("max-train"), { int: true, min: 1 })
+    ? parseNumber("max-train", s("max-train"), { int: true, min: 1 })
     : undefined;
   const imageSize = s("image-size") !== undefined
-    ? number("image-size", s("image-size"), { int: true, min: 16 })
+    ? parseNumber("image-size", s("image-size"), { int: true, min: 16 })
     : undefined;
   if (imageSize !== undefined && p.family !== "imagenet") {
     throw new UserError(`--image-size: ${name} trains on the images at their own size`);
@@ -287,6 +324,12 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     stages = { pretrain: !flag("only_finetuning"), linear: probes, fewshot: probes, testOnly };
   }
 
+  if (s("pretrained-root") !== undefined && !stages.linear && !stages.fewshot) {
+    throw new UserError(
+      "--pretrained-root probes downloaded checkpoints, but --only_pretraining True turns the " +
+        "probes off: nothing would run; drop one of them",
+    );
+  }
   if (s("pretrained-root") !== undefined && stages.pretrain) {
     stages = { ...stages, pretrain: false };
     notes.push("--pretrained-root: probing the given checkpoints, no pretraining");
@@ -351,10 +394,11 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
 
   const dataset = s("dataset") ?? p.datasets[0];
   const data = s("data");
+  const dryRun = v["dry-run"] === true;
   if (p.family === "imagenet" && (data === undefined || data === "placeholder")) {
-    if (stages.pretrain || stages.linear || stages.fewshot) {
-      throw new UserError(`--data is required: the ImageNet root folder (holding train/ and val/)`);
-    }
+    const msg = "--data is required: the ImageNet root folder (holding train/ and val/)";
+    if (dryRun) notes.push(`${msg} (dry run: shown without it)`);
+    else throw new UserError(msg);
   }
   if (v["split-dir"] === undefined && p.family === "imagenet") {
     notes.push("no --split-dir: looking for the ImageNet lists in the repository's splits/");
@@ -387,12 +431,66 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     maxTrain,
     imageSize,
     cachedFeatures,
-    dryRun: v["dry-run"] === true,
+    dryRun,
     notes,
   };
 }
 
+/** Options whose values are paths (made absolute in the replayable record). */
+const PATH_OPTIONS = new Set(["data", "split-dir", "out", "pretrained-root"]);
+
+/**
+ * The arguments as a pipeline.json records them for `--config`: as typed, but with the path
+ * options made absolute (a replay may be typed in another folder) and --dry-run dropped.
+ */
+export function replayableArgs(args: readonly string[], cwd: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(args[i]);
+    if (m?.[1] === "dry-run") continue;
+    if (!m || !PATH_OPTIONS.has(m[1])) {
+      out.push(args[i]);
+      continue;
+    }
+    const value = m[2] ?? args[++i];
+    out.push(`--${m[1]}`);
+    if (value !== undefined) out.push(abs(cwd, value));
+  }
+  return out;
+}
+
+/** A pipeline.json as far as a replay reads it. */
+interface PipelineRecord {
+  script?: string;
+  replay_args?: string[];
+}
+
+/**
+ * `--config FILE` (a run folder's pipeline.json): the recorded arguments, then `rest` (which
+ * override them). Throws a one-line UserError for a record of another script.
+ */
+export function replayedArgs(name: ScriptName, file: string, rest: string[]): string[] {
+  let rec: PipelineRecord;
+  try {
+    rec = JSON.parse(Deno.readTextFileSync(file));
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message;
+    throw new UserError(`--config ${file}: ${why}; pass a run folder's pipeline.json`);
+  }
+  if (!Array.isArray(rec.replay_args)) {
+    throw new UserError(`--config ${file}: no replay_args (not a pipeline.json of this version)`);
+  }
+  if (rec.script !== name) {
+    throw new UserError(
+      `--config ${file}: recorded by deno task ${rec.script}; replay it with that task`,
+    );
+  }
+  return [...rec.replay_args, ...rest];
+}
+
 /** Parses a script's command line into a PipelineConfig (prints help and exits on --help). */
 export function parsePipelineArgs(name: ScriptName, args: string[], cwd: string): PipelineConfig {
-  return buildConfig(name, parseCommand(pipelineSpec(name), args), cwd);
+  const { file, rest } = takeConfigFlag(args, cwd);
+  const all = file === undefined ? rest : replayedArgs(name, file, rest);
+  return buildConfig(name, parseCommand(pipelineSpec(name), all), cwd);
 }
