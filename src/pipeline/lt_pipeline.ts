@@ -4,9 +4,10 @@
  * linear probe → few-shot probe, each a separate `deno task` process (a crash stays in its
  * stage; every stage resumes or skips on a rerun), one run folder per split named like the
  * authors' `pretrain_name`, and at the end the analysis table of this configuration.
- * Each run folder gets `pipeline.json` (the configuration and split files it was made with;
- * a rerun with different split files is refused) and `commands.log` (every stage command, as
- * the authors' bash_log.txt).
+ * Each run folder gets `pipeline.json` (the configuration, split files and provenance it was
+ * made with, and the arguments `--config` replays; a rerun with different split files is
+ * refused) and `commands.log` (every pipeline and stage command, as the authors' bash_log.txt).
+ * Nothing is created before every flag, split file and the data folder check out.
  * @module
  */
 import { UserError } from "../../core/errors.ts";
@@ -14,17 +15,13 @@ import { writeFileAtomic } from "../../core/fs.ts";
 import { loadCheckpoint } from "../io/checkpoint.ts";
 import { analyse } from "../eval/analyse.ts";
 import { readResults, resultsPath, type Stage } from "../eval/results.ts";
-import { parsePipelineArgs, type PipelineConfig } from "./options.ts";
+import { parsePipelineArgs, type PipelineConfig, replayableArgs } from "./options.ts";
 import { ensureGeneratedSplits } from "./auto_splits.ts";
 import { describeProvenance, splitProvenance, splitRecord } from "../data/authors_splits.ts";
-import { fileExists, planJob, pretrainDir, shellQuote, type StagePlan } from "./plan.ts";
+import { fileExists, planJob, pretrainDir, type StagePlan } from "./plan.ts";
 import type { ScriptName } from "./profiles.ts";
-
-/** The repository root (where deno.json lives); stage processes run there. */
-export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(
-  /\/$/,
-  "",
-);
+import { type Provenance, provenance, REPO_ROOT, shellQuote } from "../provenance.ts";
+import { type DatasetName, locateDataset } from "../data/readers/load_dataset.ts";
 
 /** State of a run's pretraining. */
 export type PretrainState = "none" | "partial" | "done";
@@ -63,12 +60,9 @@ async function runStage(plan: StagePlan, args: string[]): Promise<boolean> {
   await Deno.writeTextFile(`${plan.runDir}/commands.log`, `${new Date().toISOString()} ${line}\n`, {
     append: true,
   });
-  const env: Record<string, string> = {};
-  if (!Deno.env.get("XDG_RUNTIME_DIR")) env.XDG_RUNTIME_DIR = "/tmp";
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["task", ...args],
     cwd: REPO_ROOT,
-    env,
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
@@ -77,9 +71,23 @@ async function runStage(plan: StagePlan, args: string[]): Promise<boolean> {
   return code === 0;
 }
 
+/** How this invocation was typed, for pipeline.json and commands.log. */
+export interface Invocation {
+  args: string[];
+  cwd: string;
+  provenance: Provenance;
+}
+
 /** Writes pipeline.json, or checks that an existing one used the same split files. */
-async function claimRunDir(plan: StagePlan, c: PipelineConfig): Promise<void> {
+async function claimRunDir(plan: StagePlan, c: PipelineConfig, inv: Invocation): Promise<void> {
   await Deno.mkdir(plan.runDir, { recursive: true });
+  const p = inv.provenance;
+  await Deno.writeTextFile(
+    `${plan.runDir}/commands.log`,
+    `${p.created} # ${p.command} (in ${p.cwd}; commit ${p.git.commit.slice(0, 12)}` +
+      `${p.git.dirty === true ? ", uncommitted changes" : ""})\n`,
+    { append: true },
+  );
   const path = `${plan.runDir}/pipeline.json`;
   let prev: { files?: Record<string, string> } | null = null;
   try {
@@ -105,8 +113,13 @@ async function claimRunDir(plan: StagePlan, c: PipelineConfig): Promise<void> {
     method: c.method,
     label: c.label,
     split: plan.job.split,
+    seed: c.seed,
+    probe_seed: c.probeSeed,
     files: plan.files,
     splits: await splitRecord({ ...plan.files }),
+    provenance: inv.provenance,
+    // What `--config <this file>` replays (path options absolute).
+    replay_args: replayableArgs(inv.args, inv.cwd),
     created: new Date().toISOString(),
   };
   await writeFileAtomic(path, JSON.stringify(record, null, 2) + "\n");
@@ -122,12 +135,12 @@ export interface JobOutcome {
   >;
 }
 
-async function runJob(plan: StagePlan, c: PipelineConfig): Promise<JobOutcome> {
+async function runJob(plan: StagePlan, c: PipelineConfig, inv: Invocation): Promise<JobOutcome> {
   const out: JobOutcome = {
     runDir: plan.runDir,
     stages: { pretrain: "off", linear: "off", fewshot: "off" },
   };
-  await claimRunDir(plan, c);
+  await claimRunDir(plan, c, inv);
   let pretrained = true;
   if (c.stages.pretrain) {
     const state = await pretrainState(plan.runDir, c);
@@ -188,31 +201,74 @@ export async function configRunDirs(c: PipelineConfig, plans: StagePlan[]): Prom
   return dirs.sort();
 }
 
+/**
+ * Problems with the data folder that would make a stage fail (none when only probing
+ * downloaded checkpoints needs no data either way): checked before anything is created.
+ */
+export function dataProblem(c: PipelineConfig): string | null {
+  if (!c.stages.pretrain && !c.stages.linear && !c.stages.fewshot) return null;
+  if (c.profile.family === "cifar") {
+    try {
+      locateDataset(c.dataset as DatasetName, c.data);
+    } catch (e) {
+      if (e instanceof UserError) return e.message;
+      throw e;
+    }
+    return null;
+  }
+  if (c.data === undefined) return null; // reported by the options already
+  try {
+    if (Deno.statSync(c.data).isDirectory) return null;
+  } catch { /* reported below */ }
+  return `--data ${c.data}: no such folder (the ImageNet root the list paths start from)`;
+}
+
+function dryRun(c: PipelineConfig): number {
+  const problem = dataProblem(c);
+  if (problem) console.error(`warning: ${problem} (dry run: the commands are shown anyway)`);
+  for (const job of c.jobs) {
+    let p: StagePlan;
+    try {
+      p = planJob(c, job);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      console.log(`# ${job.split} → ${c.out}/${c.dataset}/${job.runName}`);
+      console.error(`warning: ${e.message} (dry run: no stage commands for this split)`);
+      continue;
+    }
+    console.log(`# ${p.job.split} → ${p.runDir}`);
+    if (c.stages.pretrain) {
+      console.log(display(p.pretrain) + " [--resume when a checkpoint exists]");
+    }
+    if (c.stages.linear) console.log(display(p.linear));
+    if (c.stages.fewshot) console.log(display(p.fewshot));
+  }
+  const analysis = `${c.out}/${c.dataset}/analysis/${c.label}`;
+  console.log(`# then the analysis of every split of this configuration → ${analysis}/`);
+  return 0;
+}
+
 /** Runs a whole pipeline invocation; returns the process exit code. */
 export async function runPipeline(name: ScriptName, args: string[], cwd: string): Promise<number> {
   const c = parsePipelineArgs(name, args, cwd);
   for (const n of c.notes) console.error(`note: ${n}`);
-  if (!c.dryRun) {
-    const generated = await ensureGeneratedSplits(c);
-    if (generated) console.error(`note: ${generated}`);
-  }
+  if (c.dryRun) return dryRun(c);
+  const problem = dataProblem(c);
+  if (problem) throw new UserError(problem);
+  const generated = await ensureGeneratedSplits(c);
+  if (generated) console.error(`note: ${generated}`);
+  // Every split's files resolve before the first run folder is made.
   const plans = c.jobs.map((j) => planJob(c, j));
-  if (c.dryRun) {
-    for (const p of plans) {
-      console.log(`# ${p.job.split} → ${p.runDir}`);
-      if (c.stages.pretrain) {
-        console.log(display(p.pretrain) + " [--resume when a checkpoint exists]");
-      }
-      if (c.stages.linear) console.log(display(p.linear));
-      if (c.stages.fewshot) console.log(display(p.fewshot));
-    }
-    return 0;
-  }
+  const inv: Invocation = {
+    args,
+    cwd,
+    provenance: await provenance({ task: name, args, cwd, seed: c.seed }),
+  };
   const outcomes: JobOutcome[] = [];
   for (const p of plans) {
     console.log(`\n=== ${name} ${p.job.split} (${c.label}) → ${p.runDir}`);
     console.log(`splits: ${describeProvenance(await splitProvenance(p.files.pretrain))}`);
-    outcomes.push(await runJob(p, c));
+    outcomes.push(await runJob(p, c, inv));
   }
   console.log("\n=== summary");
   for (const o of outcomes) {
