@@ -179,6 +179,13 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
   const split = (v: string | undefined) => v === undefined || !isSplitPath(v) ? v : path(v);
   const checkpoint = path(p.checkpoint as string | undefined);
   if (!checkpoint) throw new UserError("--checkpoint is required (the pretrained .pt file)");
+  try {
+    Deno.statSync(checkpoint);
+  } catch {
+    throw new UserError(
+      `--checkpoint ${checkpoint}: file not found; pretrain first or fix the path`,
+    );
+  }
   const cfg = readRunConfig(checkpoint);
   const dataset = (p.dataset as string | undefined) ?? cfg.dataset ?? undefined;
   if (!dataset) {

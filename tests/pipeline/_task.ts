@@ -1,6 +1,7 @@
 /**
- * Runs `deno task NAME ARGS…` from the repository root as a user would, for the pipeline
- * end-to-end tests; returns the exit code and stdout + stderr.
+ * Runs `deno task NAME ARGS…` as a user would, for the end-to-end tests; returns the exit code
+ * and stdout + stderr. By default from the repository root; with `cwd`, from that folder
+ * through `deno task --config <repo>/deno.json` (so relative paths are the caller's).
  * @module
  */
 
@@ -10,10 +11,12 @@ const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 export async function runTask(
   name: string,
   args: string[],
+  o: { cwd?: string } = {},
 ): Promise<{ code: number; out: string }> {
+  const config = o.cwd === undefined ? [] : ["--config", `${ROOT}deno.json`];
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["task", name, ...args],
-    cwd: ROOT,
+    args: ["task", ...config, name, ...args],
+    cwd: o.cwd ?? ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
