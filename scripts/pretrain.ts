@@ -84,7 +84,7 @@ const spec: CommandSpec = {
       type: "string",
       default: "simclr",
       choices: ["simclr", "none"],
-      help: "views: the spec's SimCLR augmentation, or the images as they are",
+      help: "views: the SimCLR augmentation of docs/method.md §2, or the images as they are",
     },
     "save-every": {
       type: "string",

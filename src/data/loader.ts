@@ -244,7 +244,7 @@ export interface SimpleLoaderOptions {
   size?: number;
 }
 
-/** Pretraining loader: the spec's recipe (cifar, or imagenet when size > 64), two views. */
+/** Pretraining loader: the recipe of docs/method.md §2 (cifar, or imagenet when size > 64), two views. */
 export function pretrainLoader(source: ImageSource, o: SimpleLoaderOptions): Loader {
   const size = o.size ?? 32;
   return new Loader(source, {

@@ -1,6 +1,6 @@
 /**
  * `deno task analyse`: reads the probes' results files, computes the paper's metrics per run
- * (spec §8), aggregates them per method (mean ± population std over runs), and writes a
+ * (docs/method.md §8), aggregates them per method (mean ± population std over runs), and writes a
  * table (printed, CSV, Markdown) and two SVG plots per stage.
  * @module
  */
@@ -83,7 +83,7 @@ export function summarise(
     if (Math.abs(results.test_acc - perClassMean) > ACC_MISMATCH_WARN) {
       warnings.push(
         `${path}: test_acc ${results.test_acc} differs from the mean per-class accuracy ` +
-          `${perClassMean.toFixed(2)}; the table uses the per-class mean (spec §8)`,
+          `${perClassMean.toFixed(2)}; the table uses the per-class mean (docs/method.md §8)`,
       );
     }
     const list = byKey.get(key) ?? [];

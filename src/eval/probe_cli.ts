@@ -1,6 +1,6 @@
 /**
  * Command lines of `deno task linear` and `deno task fewshot`: one option set, two sets of
- * defaults (spec §7). Values a pretraining run folder already knows (dataset, data folder,
+ * defaults (docs/method.md §7). Values a pretraining run folder already knows (dataset, data folder,
  * pretraining split, method) default to its `config.json` next to the checkpoint.
  * @module
  */
@@ -25,8 +25,8 @@ import type { ProbeStageOptions } from "./probe_stage.ts";
 export function probeSpec(stage: Stage): CommandSpec {
   const d = stage === "linear" ? FULL_SHOT : FEW_SHOT;
   const what = stage === "linear"
-    ? "Full-shot linear probe (spec §7): trains on the train list"
-    : "Few-shot linear probe (spec §7): trains on the split's balanced 1% subset S_b";
+    ? "Full-shot linear probe (docs/method.md §7): trains on the train list"
+    : "Few-shot linear probe (docs/method.md §7): trains on the split's balanced 1% subset S_b";
   return {
     name: stage === "linear" ? "linear" : "fewshot",
     description: `${what} with the backbone frozen (dense BN set, inference mode) and the ` +

@@ -161,7 +161,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   }, cfg.imageSize);
   const initSd = !ck && cfg.init ? await loadStateDict(cfg.init) : null;
   if (!ck && cfg.imageSize === 0) {
-    // File lists have no single size: their views take the spec's ImageNet size.
+    // File lists have no single size: their views take the ImageNet size.
     const imageSize = data.height ?? LIST_VIEW_SIZE;
     const stem = o.autoStem ? (imageSize > 64 ? "imagenet" : "cifar") : cfg.arch.stem;
     cfg = { ...cfg, imageSize, arch: { ...cfg.arch, stem } };
