@@ -5,17 +5,12 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import {
-  type CommandSpec,
-  type OptionSpec,
-  parseCommand,
-  type Parsed,
-  parseNumber,
-  takeConfigFlag,
-} from "../cli.ts";
+import { parseCommand, type Parsed, parseNumber, takeConfigFlag } from "../cli.ts";
+import { EXTRAS_FOR_CIFAR, pipelineSpec } from "./pipeline_spec.ts";
+import { replayedArgs } from "./replay.ts";
 import { UserError } from "../../core/errors.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
-import { SPLIT_SOURCES, type SplitSource } from "../data/authors_splits.ts";
+import type { SplitSource } from "../data/authors_splits.ts";
 
 /** One split of a row: its number (null for ImageNet's single list) and names. */
 export interface SplitJob {
@@ -79,104 +74,6 @@ export interface PipelineConfig {
 
 /** Backbones pretraining offers. */
 export const MODELS: readonly string[] = ["res10", "res18", "res34", "res50"];
-
-const EXTRAS_FOR_CIFAR: Record<string, OptionSpec> = {
-  splits: {
-    type: "string",
-    help: "run a row of splits: 1-5, 1,3 or 2 (replaces the number in --split)",
-  },
-  data: { type: "string", help: "data folder (default: the data set's usual folder)" },
-  "split-source": {
-    type: "string",
-    default: "authors",
-    choices: SPLIT_SOURCES,
-    help: "authors: the paper's split files as the authors released them (shipped in " +
-      "splits/authors/); generated: ours (deno task splits, made from --data's labels on first use)",
-  },
-  seed: { type: "string", default: "10", help: "pretraining seed (fixed to 10 by the authors)" },
-};
-
-const EXTRAS: Record<string, OptionSpec> = {
-  out: { type: "string", default: "runs", help: "output root: <out>/<dataset>/<run name>/" },
-  "split-dir": {
-    type: "string",
-    help: "folder with the authors' split files (cifar10_imbSub_with_subsets/, cifar10/, " +
-      "imagenet-100/ … as released) or our generated layout (<dataset>/…); default: ours in splits/",
-  },
-  "pretrained-root": {
-    type: "string",
-    help: "probe downloaded pretrained models: the authors' unzipped checkpoints folder " +
-      "(<root>/<run name>/model_<epochs>.pt); implies no pretraining",
-  },
-  model: {
-    type: "string",
-    help: "backbone: res10, res18, res34, res50 (default: res18 for CIFAR, res50 for ImageNet)",
-  },
-  width: { type: "string", help: "base width of the backbone (64 in the paper; small runs)" },
-  "max-steps": { type: "string", help: "stop pretraining after N optimizer steps (small runs)" },
-  "max-train": { type: "string", help: "probes train on at most N images (CPU smoke runs)" },
-  "image-size": {
-    type: "string",
-    help: "ImageNet scripts: input side of pretraining and probes (224 in the paper; small runs)",
-  },
-  "cached-features": {
-    type: "boolean",
-    help: "probes train on features computed once without augmentation: fast, NOT the paper's " +
-      "protocol (recorded in results.json)",
-  },
-  "dry-run": {
-    type: "boolean",
-    help: "print the run folders and stage commands and exit (works before the data exists: " +
-      "what is missing is a warning)",
-  },
-  config: {
-    type: "string",
-    help: "replay the command recorded in a run folder's pipeline.json; flags given beside it " +
-      "override (e.g. --splits 1-5)",
-  },
-};
-
-/** Our kebab-case spelling of an authors' flag: batch_size → batch-size, GPU_NUM → gpu-num. */
-export function kebab(name: string): string {
-  return name.toLowerCase().replace(/_/g, "-");
-}
-
-/** The full command spec (authors' options + ours) of a script. */
-export function pipelineSpec(name: ScriptName): CommandSpec {
-  const p = PROFILES[name];
-  const options: Record<string, OptionSpec> = {};
-  // Every authors' snake_case flag also answers to our kebab-case spelling.
-  for (const [k, o] of Object.entries(p.options)) {
-    options[k] = kebab(k) === k ? o : { ...o, aliases: [kebab(k)] };
-  }
-  if (p.family === "cifar") {
-    Object.assign(options, EXTRAS_FOR_CIFAR);
-    options.dataset = {
-      type: "string",
-      default: p.datasets[0],
-      choices: p.datasets,
-      help: "data set",
-    };
-  }
-  Object.assign(options, EXTRAS);
-  const examples = p.family === "cifar"
-    ? `  deno task ${name} -g 1 -w 8 --split ${p.options.split.default} --prune True ` +
-      `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5`
-    : `  deno task ${name} --data /path/to/imagenet --split-dir /path/to/lists`;
-  return {
-    name,
-    description: `Runs the authors' ${p.authorsScript} pipeline: pretraining, then the ` +
-      "full-shot linear probe and the few-shot probe, each as its own process, one run folder " +
-      "per split named like the authors' pretrain_name; finished stages are skipped on a " +
-      "rerun (pretraining resumes from its last checkpoint). Ends with the analysis table. " +
-      "True/False values are strings, as in the original. The authors' snake_case flags " +
-      "also take our kebab-case spelling (--batch_size or --batch-size). Relative paths are " +
-      "relative to the folder you type the command in. " +
-      `No effect here: ${p.noEffect.map((n) => "--" + n).join(", ")}.`,
-    options,
-    epilog: `Examples:\n${examples}`,
-  };
-}
 
 /** Parses an authors'-style boolean ("True"/"False"; also true/false/1/0). */
 export function authorsBool(name: string, v: unknown): boolean {
@@ -434,58 +331,6 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     dryRun,
     notes,
   };
-}
-
-/** Options whose values are paths (made absolute in the replayable record). */
-const PATH_OPTIONS = new Set(["data", "split-dir", "out", "pretrained-root"]);
-
-/**
- * The arguments as a pipeline.json records them for `--config`: as typed, but with the path
- * options made absolute (a replay may be typed in another folder) and --dry-run dropped.
- */
-export function replayableArgs(args: readonly string[], cwd: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(args[i]);
-    if (m?.[1] === "dry-run") continue;
-    if (!m || !PATH_OPTIONS.has(m[1])) {
-      out.push(args[i]);
-      continue;
-    }
-    const value = m[2] ?? args[++i];
-    out.push(`--${m[1]}`);
-    if (value !== undefined) out.push(abs(cwd, value));
-  }
-  return out;
-}
-
-/** A pipeline.json as far as a replay reads it. */
-interface PipelineRecord {
-  script?: string;
-  replay_args?: string[];
-}
-
-/**
- * `--config FILE` (a run folder's pipeline.json): the recorded arguments, then `rest` (which
- * override them). Throws a one-line UserError for a record of another script.
- */
-export function replayedArgs(name: ScriptName, file: string, rest: string[]): string[] {
-  let rec: PipelineRecord;
-  try {
-    rec = JSON.parse(Deno.readTextFileSync(file));
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message;
-    throw new UserError(`--config ${file}: ${why}; pass a run folder's pipeline.json`);
-  }
-  if (!Array.isArray(rec.replay_args)) {
-    throw new UserError(`--config ${file}: no replay_args (not a pipeline.json of this version)`);
-  }
-  if (rec.script !== name) {
-    throw new UserError(
-      `--config ${file}: recorded by deno task ${rec.script}; replay it with that task`,
-    );
-  }
-  return [...rec.replay_args, ...rest];
 }
 
 /** Parses a script's command line into a PipelineConfig (prints help and exits on --help). */

@@ -17,6 +17,8 @@ export async function runTask(
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["task", ...config, name, ...args],
     cwd: o.cwd ?? ROOT,
+    // deno task keeps an INIT_CWD it inherits (e.g. from `deno task test`), so say it here.
+    ...(o.cwd === undefined ? {} : { env: { INIT_CWD: o.cwd } }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
