@@ -39,7 +39,16 @@ const LIMIT_KEYS = [
   "maxUniformBufferBindingSize",
 ] as const;
 
-async function acquire(quiet: boolean): Promise<GpuContext> {
+/**
+ * Mesa's Vulkan drivers refuse to start without XDG_RUNTIME_DIR; a shell without a login
+ * session (cron, Slurm, a container) has none. Only then is it set, to /tmp, for this process.
+ */
+function ensureRuntimeDir(): void {
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+}
+
+async function pickAdapter(): Promise<GPUAdapter> {
+  ensureRuntimeDir();
   if (typeof navigator === "undefined" || !navigator.gpu) {
     throw new UserError(
       "WebGPU is not available in this runtime; run with Deno 2.x (./run sets it up)",
@@ -50,17 +59,29 @@ async function acquire(quiet: boolean): Promise<GpuContext> {
     {},
     { forceFallbackAdapter: true },
   ];
-  let adapter: GPUAdapter | null = null;
   for (const opts of tries) {
-    adapter = await navigator.gpu.requestAdapter(opts);
-    if (adapter) break;
+    const adapter = await navigator.gpu.requestAdapter(opts);
+    if (adapter) return adapter;
   }
-  if (!adapter) {
-    throw new UserError(
-      "no WebGPU adapter found; on a CPU-only Debian machine install lavapipe " +
-        "(apt-get install mesa-vulkan-drivers), on a GPU server install the Vulkan driver",
-    );
-  }
+  throw new UserError(
+    "no WebGPU adapter found; on a CPU-only Debian machine install lavapipe " +
+      "(apt-get install mesa-vulkan-drivers), on a GPU server install the Vulkan driver",
+  );
+}
+
+/** The adapter line every run prints and records: name, fallback flag, binding limit. */
+function describeAdapter(adapter: GPUAdapter): { description: string; isSoftware: boolean } {
+  const info = adapter.info;
+  const name = info.description || `${info.vendor} ${info.device}`.trim() || "unknown adapter";
+  const isSoftware = info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(name);
+  const binding = adapter.limits.maxStorageBufferBindingSize;
+  const description = `webgpu: ${name}${info.isFallbackAdapter ? " [fallback adapter]" : ""}` +
+    ` · max binding ${(binding / 2 ** 20).toFixed(0)} MiB`;
+  return { description, isSoftware };
+}
+
+async function acquire(quiet: boolean): Promise<GpuContext> {
+  const adapter = await pickAdapter();
   const requiredLimits: Record<string, number> = {};
   for (const k of LIMIT_KEYS) {
     const v = (adapter.limits as unknown as Record<string, number>)[k];
@@ -77,13 +98,19 @@ async function acquire(quiet: boolean): Promise<GpuContext> {
     const err = (ev as GPUUncapturedErrorEvent).error;
     console.error(`error: WebGPU: ${err.message}`);
   });
-  const info = adapter.info;
-  const name = info.description || `${info.vendor} ${info.device}`.trim() || "unknown adapter";
-  const isSoftware = info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(name);
-  const description = `webgpu: ${name}${info.isFallbackAdapter ? " [fallback adapter]" : ""}` +
-    ` · max binding ${(requiredLimits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`;
+  const { description, isSoftware } = describeAdapter(adapter);
   if (!quiet) console.error(description);
   return { adapter, device, description, isSoftware };
+}
+
+/**
+ * The adapter line of the adapter getGpu would use, without creating a device (for records
+ * written by processes that run no GPU work themselves, e.g. a pipeline's driver). Returns
+ * the line of the current context when one exists.
+ */
+export async function adapterLine(): Promise<string> {
+  if (current) return (await current).description;
+  return describeAdapter(await pickAdapter()).description;
 }
 
 /**

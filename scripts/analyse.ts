@@ -1,6 +1,6 @@
 /**
  * `deno task analyse [--stage linear|fewshot|both] [--out DIR] RUN_DIR...`: the paper's
- * long-tail table (spec §8) and plots from the probes' results files.
+ * long-tail table (docs/method.md §8) and plots from the probes' results files.
  * @module
  */
 import { type CommandSpec, parseCommand, runMain } from "../src/cli.ts";

@@ -5,7 +5,7 @@
  */
 import { PNG } from "pngjs";
 import { Buffer } from "node:buffer";
-import { num, parseCommand, runMain } from "../src/cli.ts";
+import { num, parentMustExist, parseCommand, runMain, userPath } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { initEngine } from "../core/engine.ts";
@@ -45,7 +45,7 @@ const spec = {
       type: "string" as const,
       default: "cifar",
       choices: RECIPE_NAMES,
-      help: "augmentation recipe (spec §2 / §7)",
+      help: "augmentation recipe (docs/method.md §2 / §7)",
     },
     size: { type: "string" as const, help: "output side (default 32; 224 for imagenet)" },
     scale: { type: "string" as const, help: "upscaling factor of the tiles (default: ≥128 px)" },
@@ -122,14 +122,20 @@ runMain(async () => {
   const size = p.size === undefined ? undefined : num(p, "size", { int: true, min: 1 });
   const r = recipe(name, size);
   const [oh, ow] = r.size;
-  const out = p.out as string;
+  const out = userPath(p.out as string);
   if (!out.toLowerCase().endsWith(".png")) throw new UserError(`--out ${out}: must end in .png`);
+  parentMustExist(out, "--out");
 
   let src: { image: (i: number) => RawImage; n: number; what: string };
   if (p.input) {
-    src = { ...(await readInput(p.input as string)), what: p.input as string };
+    const input = userPath(p.input as string);
+    src = { ...(await readInput(input)), what: input };
   } else {
-    const set = loadDataset(p.dataset as DatasetName, "train", p.data as string | undefined);
+    const set = loadDataset(
+      p.dataset as DatasetName,
+      "train",
+      userPath(p.data as string | undefined),
+    );
     src = {
       n: set.n,
       what: set.source ?? (p.dataset as string),

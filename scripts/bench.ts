@@ -4,7 +4,7 @@
  * our rate, TF.js's rate (GFLOP/s, or GB/s for memory-bound kernels) and the ratio.
  * Cases come from src/bench/cases.ts (each family's kernels/<family>/bench.ts).
  */
-import { parseCommand, type Parsed, runMain } from "../src/cli.ts";
+import { parentMustExist, parseCommand, type Parsed, runMain, userPath } from "../src/cli.ts";
 import { formatStepTable, stepBench } from "../src/bench/step_bench.ts";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
@@ -41,7 +41,7 @@ const spec = {
     "wait;\nours and TF.js trials alternate, so background load affects both alike.",
 };
 
-async function stepMode(p: Parsed): Promise<void> {
+async function stepMode(p: Parsed, json: string | undefined): Promise<void> {
   const steps = Number(p.steps);
   if (!Number.isInteger(steps) || steps < 1) {
     throw new UserError(`--steps must be an integer ≥ 1, got "${p.steps}"`);
@@ -59,15 +59,17 @@ async function stepMode(p: Parsed): Promise<void> {
   if (!rows.length) throw new UserError(`no step case matches "${filter}"`);
   if (note) console.error(`note: ${note}`);
   console.log(formatStepTable(rows));
-  if (p.json) {
-    await writeFileAtomic(p.json as string, JSON.stringify(rows, null, 2) + "\n");
-    console.error(`wrote ${p.json}`);
+  if (json) {
+    await writeFileAtomic(json, JSON.stringify(rows, null, 2) + "\n");
+    console.error(`wrote ${json}`);
   }
 }
 
 runMain(async () => {
   const p = parseCommand(spec);
-  if (p.step) return await stepMode(p);
+  const json = p.json === undefined ? undefined : userPath(p.json as string);
+  if (json !== undefined) parentMustExist(json, "--json");
+  if (p.step) return await stepMode(p, json);
   const filter = (p.filter as string | undefined) ?? "";
   const cases = benchCases.filter((c) => `${c.kernel} ${c.shape}`.includes(filter));
   if (!cases.length) {
@@ -111,8 +113,8 @@ runMain(async () => {
         `${l.images} images in ${l.seconds.toFixed(2)} s)`,
     );
   }
-  if (p.json) {
-    await writeFileAtomic(p.json as string, JSON.stringify(rows, null, 2) + "\n");
-    console.error(`wrote ${p.json}`);
+  if (json !== undefined) {
+    await writeFileAtomic(json, JSON.stringify(rows, null, 2) + "\n");
+    console.error(`wrote ${json}`);
   }
 });

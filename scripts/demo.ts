@@ -5,20 +5,28 @@
  * balancedness table (acc, Many/Medium/Few, std) side by side, with plots.
  *
  * Preset `cpu` (default) is sized for a 2-core machine without a GPU: a thin ResNet-18, a
- * stratified fraction of D_i, few epochs, probes on cached features. It says so in its
- * output: its numbers show the pipeline working, not the paper's accuracy. Preset `full` is
- * the paper recipe, for a GPU server.
+ * stratified fraction of D_i, few epochs (with the warm-up scaled to them), probes on cached
+ * features. It says so in its output: its numbers show the pipeline working, not the paper's
+ * accuracy. Preset `full` is the paper recipe, for a GPU server.
  *
  * Every stage is a subprocess of the same `deno task` scripts a user runs by hand, and every
  * stage resumes or is skipped on a rerun (delete the output folder to start over).
  * @module
  */
-import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
+import {
+  callerCwd,
+  type CommandSpec,
+  num,
+  optNum,
+  parseCommand,
+  runMain,
+  userPath,
+} from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { writeNpy } from "../src/io/npy.ts";
 import { analyse } from "../src/eval/analyse.ts";
 import { loadCheckpoint } from "../src/io/checkpoint.ts";
-import { loadDataset } from "../src/data/readers/load_dataset.ts";
+import { loadDataset, locateDataset } from "../src/data/readers/load_dataset.ts";
 import { readSplitIndices, resolveSplit } from "../src/data/split_read.ts";
 import {
   jobArgs,
@@ -28,10 +36,13 @@ import {
   SWEEP_OPTIONS,
 } from "../src/pipeline/slurm.ts";
 import { StageRunner } from "../src/pipeline/stage_runner.ts";
-import { shellQuote } from "../src/pipeline/plan.ts";
+import { shellQuote } from "../src/provenance.ts";
 import { PREEMPTED_EXIT } from "../src/train/stop.ts";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname);
+
+/** The CPU preset's time, measured as the README says (keep the two in step). */
+const DEMO_TIME = "about 6 minutes on a 2-core CPU once set up";
 
 interface Preset {
   what: string;
@@ -94,7 +105,10 @@ const spec: CommandSpec = {
     split: { type: "string", default: "1", help: "which of our 5 splits (1-5)" },
     epochs: { type: "string", help: "pretraining epochs [default: the preset's]" },
     width: { type: "string", help: "ResNet base width [default: the preset's]" },
-    fraction: { type: "string", help: "fraction of D_i per class to pretrain on" },
+    fraction: {
+      type: "string",
+      help: "fraction of D_i per class to pretrain on, in (0, 1] [default: the preset's]",
+    },
     seed: { type: "string", default: "1", help: "seed of every stage" },
     slurm: SWEEP_OPTIONS.slurm,
     "slurm-args": SWEEP_OPTIONS["slurm-args"],
@@ -106,13 +120,20 @@ const spec: CommandSpec = {
     "analysis-only": SWEEP_OPTIONS["analysis-only"],
     "dry-run": { type: "boolean", help: "with --slurm: print the job scripts, submit nothing" },
   },
-  epilog: "Example: deno task demo            (CPU preset, 7–10 minutes on a 2-core CPU)\n" +
+  epilog: `Example: deno task demo            (CPU preset, ${DEMO_TIME})\n` +
     "         deno task demo --preset full --out runs/demo-full\n" +
-    '         deno task demo --preset full --slurm --slurm-args "--gres=gpu:1 --time=72:00:00"',
+    '         deno task demo --preset full --slurm --slurm-args "--gres=gpu:1 --time=72:00:00"\n' +
+    "The warm-up is 10% of the pretraining epochs, at most the paper's 10 (of 2000): a " +
+    "10-epoch warm-up would keep a 3-epoch run below its peak learning rate.",
 };
 
 /** Runs the stages, passing them stop signals (made when the first stage starts). */
 let runner: StageRunner | null = null;
+
+/** The paper's warm-up (10 epochs of 2000) shrunk to 10% of a short run. */
+export function demoWarmup(epochs: number): number {
+  return Math.min(10, epochs / 10);
+}
 
 async function stage(label: string, args: string[]): Promise<void> {
   console.log(`\n== ${label}\n$ deno run -A ${args.join(" ")}`);
@@ -130,18 +151,10 @@ async function stage(label: string, args: string[]): Promise<void> {
 }
 
 /** A stratified prefix of D_i: per class the first ⌈f·n_c⌉ (≥2) in file order. */
-async function subsetSplit(
-  dataDir: string | undefined,
-  split: number,
-  fraction: number,
-  path: string,
-): Promise<void> {
+function subsetSplit(dataDir: string | undefined, split: number, fraction: number): number[] {
   const full = readSplitIndices(resolveSplit(`split${split}_D_i`, "fashion-mnist"));
-  if (fraction >= 1) {
-    await writeNpy(path, BigInt64Array.from(full, BigInt), [full.length]);
-    return;
-  }
-  const { labels } = await loadDataset("fashion-mnist", "train", dataDir);
+  if (fraction >= 1) return Array.from(full);
+  const { labels } = loadDataset("fashion-mnist", "train", dataDir);
   const byClass = new Map<number, number[]>();
   for (const i of full) {
     const c = labels[i];
@@ -152,13 +165,13 @@ async function subsetSplit(
   for (const idx of byClass.values()) {
     keep.push(...idx.slice(0, Math.max(2, Math.ceil(fraction * idx.length))));
   }
-  await writeNpy(path, BigInt64Array.from(keep, BigInt), [keep.length]);
   console.log(
     `pretraining subset: ${keep.length} of ${full.length} images of split ${split} D_i ` +
       `(per class: ${
         [...byClass.values()].map((v) => Math.max(2, Math.ceil(fraction * v.length))).join(", ")
       })`,
   );
+  return keep;
 }
 
 const METHODS = ["simclr", "sdclr"] as const;
@@ -167,15 +180,15 @@ runMain(async () => {
   const args = joinSlurmArgs(Deno.args);
   const p = parseCommand(spec, args);
   const preset = { ...PRESETS[p.preset as string] };
-  if (p.epochs) preset.epochs = num(p, "epochs", { int: true, min: 1 });
-  if (p.width) preset.width = num(p, "width", { int: true, min: 1 });
-  if (p.fraction) preset.fraction = num(p, "fraction", { min: 0 });
-  const split = num(p, "split", { int: true, min: 1 });
-  if (split > 5) throw new UserError(`--split must be 1..5, got ${split}`);
+  preset.epochs = optNum(p, "epochs", { int: true, min: 1 }) ?? preset.epochs;
+  preset.width = optNum(p, "width", { int: true, min: 1 }) ?? preset.width;
+  preset.fraction = optNum(p, "fraction", { above: 0, max: 1 }) ?? preset.fraction;
+  const split = num(p, "split", { int: true, min: 1, max: 5 });
   const seed = String(num(p, "seed", { int: true, min: 0 }));
-  const cwd = Deno.env.get("INIT_CWD") ?? Deno.cwd();
-  const out = (p.out as string).startsWith("/") ? p.out as string : `${cwd}/${p.out}`;
-  const data = p.data as string | undefined;
+  const cwd = callerCwd();
+  const out = userPath(p.out as string, cwd);
+  const data = userPath(p.data as string | undefined);
+  const warmup = demoWarmup(preset.epochs);
   if (p.slurm) {
     if (p["slurm-task"] !== undefined || p["analysis-only"]) {
       throw new UserError("--slurm-task and --analysis-only are what --slurm's jobs run; not both");
@@ -205,14 +218,24 @@ runMain(async () => {
   }
   if (p["analysis-only"]) methods = [];
   const t0 = performance.now();
+  // The data (and the split) are read before the output folder is made.
+  locateDataset("fashion-mnist", data);
   console.log(`SDCLR demo — ${preset.what}`);
+  console.log(
+    `schedule: ${preset.epochs} epochs, lr ${preset.lr} after a linear warm-up of ${warmup} ` +
+      `epoch${warmup === 1 ? "" : "s"} (10% of the run, at most the paper's 10 of 2000), ` +
+      "then cosine",
+  );
+  const keep = methods.length ? subsetSplit(data, split, preset.fraction) : [];
   await Deno.mkdir(out, { recursive: true });
-  const subset = `${out}/pretrain_split${split}_D_i_subset.npy`;
-  if (methods.length) await subsetSplit(data, split, preset.fraction, subset);
   const dataArgs = data ? ["--data", data] : [];
   for (const method of methods) {
     const run = `${out}/${method}`;
     const ckpt = `${run}/pretrain/checkpoint_last.pt`;
+    // Each run folder holds its pretraining subset, so it can be moved or copied whole.
+    const subset = `${run}/pretrain_split${split}_D_i_subset.npy`;
+    await Deno.mkdir(run, { recursive: true });
+    await writeNpy(subset, BigInt64Array.from(keep, BigInt), [keep.length]);
     const pre = [
       "scripts/pretrain.ts",
       "--dataset",
@@ -234,10 +257,11 @@ runMain(async () => {
       String(preset.lr),
       "--temperature",
       "0.2",
-      "--prune-percent",
-      "0.9",
+      ...(method === "sdclr" ? ["--prune-percent", "0.9"] : []),
       "--image-size",
       String(preset.imageSize),
+      "--warmup-epochs",
+      String(warmup),
       "--seed",
       seed,
       "--out",

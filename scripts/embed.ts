@@ -2,7 +2,15 @@
  * `deno task embed`: features of images under a frozen checkpoint (eval-mode BN).
  * @module
  */
-import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
+import {
+  type CommandSpec,
+  num,
+  optNum,
+  parentMustExist,
+  parseCommand,
+  runMain,
+  userPath,
+} from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { initEngine } from "../core/engine.ts";
 import { readNpy, writeNpy } from "../src/io/npy.ts";
@@ -47,20 +55,31 @@ async function main() {
   for (const k of ["checkpoint", "input", "out"]) {
     if (typeof p[k] !== "string") throw new UserError(`--${k} is required (see --help)`);
   }
-  const ckPath = p.checkpoint as string;
+  // Relative to where the command was typed; every input checked before the GPU starts.
+  const ckPath = userPath(p.checkpoint as string);
+  const input = userPath(p.input as string);
+  const outPath = userPath(p.out as string);
+  if (!outPath.endsWith(".npy")) throw new UserError(`--out ${outPath}: must end in .npy`);
+  parentMustExist(outPath, "--out");
+  const batch = num(p, "batch-size", { int: true, min: 1 });
+  const pp = optNum(p, "prune-percent", { min: 0, below: 1 }) ?? null;
+  if (pp !== null && p.branch !== "pruned") {
+    throw new UserError("--prune-percent applies to --branch pruned only");
+  }
   const say = (s: string) => p.quiet || console.log(s);
+  const images = inputImages(await readNpy(input), input);
+  try {
+    Deno.statSync(ckPath);
+  } catch {
+    throw new UserError(`--checkpoint ${ckPath}: no such file`);
+  }
   await initEngine({ quiet: Boolean(p.quiet) });
-  const images = inputImages(await readNpy(p.input as string), p.input as string);
   const loaded = await loadForInference(ckPath);
   try {
     say(`${ckPath}: ${describeArch(loaded.model.config)}`);
     if (loaded.ignored.length) say(`ignored keys: ${loaded.ignored.join(", ")}`);
     const branch = p.branch as "dense" | "pruned";
-    if (branch === "pruned") {
-      const pp = p["prune-percent"] === undefined ? null : num(p, "prune-percent", { min: 0 });
-      if (pp !== null && pp >= 1) throw new UserError(`--prune-percent must be below 1, got ${pp}`);
-      say(await preparePruned(loaded, pp, ckPath));
-    }
+    if (branch === "pruned") say(await preparePruned(loaded, pp, ckPath));
     const output = p.output as "backbone" | "head";
     if (output === "head" && loaded.model.arch.head.length === 0) {
       throw new UserError(`${ckPath} has no projection head; use --output backbone`);
@@ -68,11 +87,11 @@ async function main() {
     const r = await embed(loaded.model, images, {
       branch,
       output,
-      batch: num(p, "batch-size", { int: true, min: 1 }),
+      batch,
     });
     const n = images.shape[0];
-    await writeNpy(p.out as string, r.data, [n, r.dim]);
-    say(`wrote ${p.out}: [${n}, ${r.dim}] float32`);
+    await writeNpy(outPath, r.data, [n, r.dim]);
+    say(`wrote ${outPath}: [${n}, ${r.dim}] float32`);
   } finally {
     loaded.model.dispose();
   }

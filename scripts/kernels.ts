@@ -3,7 +3,9 @@
  *   list        every kernel: name, family, WGSL file, what it computes
  *   check       runs each against its CPU f64 reference at several shapes; prints a table;
  *               exits 1 if any row fails
- *   dump NAME   prints the final WGSL after preprocessing (default variant, for this device)
+ *   dump NAME   prints the final WGSL after preprocessing (default variant, for this
+ *               device); --defines also prints the preprocessor defines it was built with
+ *               (after the WGSL: they can be long)
  */
 import { parseCommand, runMain } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
@@ -23,8 +25,12 @@ const spec = {
       type: "boolean" as const,
       help: "check: small shapes only (what deno task test runs), skipping the big-tile variants",
     },
+    defines: {
+      type: "boolean" as const,
+      help: "dump: also print the preprocessor defines, after the WGSL",
+    },
   },
-  epilog: "Commands:\n  list (default)\n  check [--filter TEXT] [--quick]\n  dump NAME",
+  epilog: "Commands:\n  list (default)\n  check [--filter TEXT] [--quick]\n  dump NAME [--defines]",
 };
 
 function fileOf(k: KernelInfo): URL {
@@ -54,12 +60,17 @@ runMain(async () => {
     }
     // Planned variants (conv2d's tiles) depend on the device profile.
     await initEngine({ quiet: true });
-    console.log(
-      `// ${k.name}: ${k.description}\n// ${rel(fileOf(k))} entry ${k.entry ?? "main"}` +
-        (k.defines ? ` defines ${JSON.stringify(k.defines)}` : ""),
-    );
+    console.log(`// ${k.name}: ${k.description}\n// ${rel(fileOf(k))} entry ${k.entry ?? "main"}`);
     const d = k.defines ?? {};
     console.log(k.spec ? kernelSource(k.spec, d) : preprocessWgsl(fileOf(k), d));
+    const n = Object.keys(d).length;
+    if (n > 0) {
+      console.log(
+        p.defines
+          ? `// defines: ${JSON.stringify(k.defines)}`
+          : `// built with ${n} preprocessor defines (--defines prints them)`,
+      );
+    }
   } else if (cmd === "check") {
     await initEngine();
     let failed = 0;

@@ -2,15 +2,31 @@
  * `deno task pretrain`: SimCLR or SDCLR pretraining on the GPU engine.
  * @module
  */
-import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
+import {
+  callerCwd,
+  type CommandSpec,
+  num,
+  optNum,
+  parseCommand,
+  runMain,
+  takeConfigFlag,
+  userPath,
+} from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
-import { initEngine } from "../core/engine.ts";
 import type { ArchConfig, Depth } from "../src/nn/arch.ts";
 import { pretrain, type PretrainConfig, type RunOptions } from "../src/train/pretrain.ts";
 import { KnnMonitor } from "../src/eval/knn_monitor.ts";
-import type { DatasetName } from "../src/data/readers/load_dataset.ts";
+import {
+  DATASET_NAMES,
+  type DatasetName,
+  LIST_DATASETS,
+} from "../src/data/readers/load_dataset.ts";
 import { SPLIT_SOURCES, type SplitSource } from "../src/data/authors_splits.ts";
 import { PREEMPTED_EXIT, StopRequest } from "../src/train/stop.ts";
+import { isSplitPath } from "../src/data/split_read.ts";
+import { configArgs, readStoredConfig } from "../src/train/run_config.ts";
+
+const PRETRAIN_DATASETS: readonly string[] = [...DATASET_NAMES, ...Object.keys(LIST_DATASETS)];
 
 const spec: CommandSpec = {
   name: "pretrain",
@@ -74,7 +90,7 @@ const spec: CommandSpec = {
       type: "string",
       default: "simclr",
       choices: ["simclr", "none"],
-      help: "views: the spec's SimCLR augmentation, or the images as they are",
+      help: "views: the SimCLR augmentation of docs/method.md §2, or the images as they are",
     },
     "save-every": {
       type: "string",
@@ -97,16 +113,42 @@ const spec: CommandSpec = {
       help: "k-NN accuracy of the dense backbone every N epochs into knn.csv (needs --dataset)",
     },
     "knn-max-train": { type: "string", help: "k-NN: use at most this many train-list images" },
+    config: {
+      type: "string",
+      help: "replay a run from its saved config.json (into a new --out); flags given beside " +
+        "it override the saved ones",
+    },
     quiet: { type: "boolean", help: "no console output (the log files are still written)" },
   },
-  epilog: "Example: deno task pretrain --data imgs.npy --model res18 --width 16 --epochs 5 " +
+  epilog: "Relative paths are relative to the folder you type the command in.\n" +
+    "Examples:\n  deno task pretrain --data imgs.npy --model res18 --width 16 --epochs 5 " +
     "--batch-size 64 --out runs/try\n" +
+    "  deno task pretrain --config runs/try/config.json --epochs 10 --out runs/try10\n" +
     `SIGTERM, SIGUSR1 or Ctrl-C: the run finishes its current step, saves checkpoint_last.pt ` +
     `at that step and exits with status ${PREEMPTED_EXIT}; --resume continues it exactly.`,
 };
 
+/** `--config FILE`: its saved flags first, then the ones typed beside it (which override). */
+async function withConfig(args: string[]) {
+  const { file, rest } = takeConfigFlag(args);
+  if (file === undefined) return { args, replay: undefined };
+  if (rest.includes("--resume")) {
+    throw new UserError(
+      "--config replays a run into a new folder; to continue a run use --resume --out RUN_FOLDER",
+    );
+  }
+  const saved = await readStoredConfig(file);
+  return {
+    args: [...configArgs(saved), ...rest],
+    replay: { path: file, splitSha256: saved.splitFile?.sha256 },
+  };
+}
+
 async function main() {
-  const p = parseCommand(spec);
+  const typed = [...Deno.args];
+  const { args, replay } = await withConfig(typed);
+  const p = parseCommand(spec, args);
+  const given = new Set(p.given);
   // Listen first: a stop signal during start-up (loading data, compiling kernels) then stops
   // the run after its first step instead of killing it.
   const stop = StopRequest.listen({
@@ -117,13 +159,24 @@ async function main() {
   const dualBn = typeof p["dual-bn"] === "boolean" ? p["dual-bn"] : method === "sdclr";
   const headLayers = p["head-layers"] === undefined
     ? (dualBn ? 3 : 2)
-    : num(p, "head-layers", { int: true });
-  if (headLayers !== 2 && headLayers !== 3) throw new UserError("--head-layers must be 2 or 3");
-  const prune = num(p, "prune-percent");
-  if (prune < 0 || prune >= 1) {
-    throw new UserError(`--prune-percent must be in [0, 1), got ${prune}`);
+    : num(p, "head-layers", { int: true, min: 2, max: 3 }) as 2 | 3;
+  const prune = num(p, "prune-percent", { min: 0, below: 1 });
+  const imageSize = optNum(p, "image-size", { int: true, min: 8 }) ?? 0;
+  if (method === "simclr" && !replay) {
+    // SimCLR has no pruned branch: these settings would be recorded but change nothing.
+    const idle = ["prune-percent", "dual-bn"].filter((k) => given.has(k) && p[k] !== false);
+    if (idle.length) {
+      console.error(
+        `note: ${idle.map((k) => `--${k}`).join(", ")} ha${
+          idle.length > 1 ? "ve" : "s"
+        } no effect with --method simclr (no pruned branch)`,
+      );
+    }
   }
-  const imageSize = p["image-size"] === undefined ? 0 : num(p, "image-size", { int: true, min: 8 });
+  if (given.has("knn-max-train") && !given.has("knn-every")) {
+    throw new UserError("--knn-max-train needs --knn-every N (the k-NN monitor is off without it)");
+  }
+  if (p.resume && p.out === undefined) throw new UserError("--resume needs --out RUN_FOLDER");
   const arch: ArchConfig = {
     depth: Number(String(p.model).slice(3)) as Depth,
     width: num(p, "width", { int: true, min: 1 }),
@@ -132,17 +185,21 @@ async function main() {
     headLayers,
     projDim: 128,
   };
+  const data = userPath(p.data as string | undefined);
+  const split = p.split as string | undefined;
+  const epochs = num(p, "epochs", { int: true, min: 1 });
   const cfg: PretrainConfig = {
     method,
     arch,
     dataset: (p.dataset as string | undefined) ?? null,
-    data: (p.data as string | undefined) ?? null,
-    split: (p.split as string | undefined) ?? null,
+    data: data ?? null,
+    // A split name (split1_D_i) stays a name; a path is relative to where the user typed.
+    split: split === undefined ? null : isSplitPath(split) ? userPath(split) : split,
     splitSource: p["split-source"] as SplitSource | undefined,
-    epochs: num(p, "epochs", { int: true, min: 1 }),
+    epochs,
     batchSize: num(p, "batch-size", { int: true, min: 2 }),
     lr: num(p, "lr", { min: 0 }),
-    temperature: num(p, "temperature"),
+    temperature: num(p, "temperature", { above: 0 }),
     prunePercent: prune,
     seed: num(p, "seed", { int: true, min: 0 }),
     augment: p.augment as "simclr" | "none",
@@ -153,24 +210,40 @@ async function main() {
     minLr: 1e-6,
     momentum: 0.9,
     weightDecay: 1e-4,
-    init: (p.init as string | undefined) ?? null,
+    init: userPath(p.init as string | undefined) ?? null,
     dropLast: p["drop-last"] === true,
+    knnEvery: optNum(p, "knn-every", { int: true, min: 1 }) ?? null,
+    knnMaxTrain: optNum(p, "knn-max-train", { int: true, min: 1 }) ?? null,
   };
-  if (!(cfg.temperature > 0)) throw new UserError("--temperature must be > 0");
-  const out = (p.out as string | undefined) ??
-    `runs/${method}-${p.model}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`;
-  if (p.resume && p.out === undefined) throw new UserError("--resume needs --out RUN_FOLDER");
-  await initEngine({ quiet: Boolean(p.quiet) });
+  if (cfg.dataset === null && data === undefined) {
+    throw new UserError(
+      "no training data: give --dataset NAME [--data DIR] or --data IMAGES.npy " +
+        "(see: deno task pretrain --help)",
+    );
+  }
+  if (cfg.dataset !== null && !PRETRAIN_DATASETS.includes(cfg.dataset)) {
+    throw new UserError(
+      `--dataset must be one of ${PRETRAIN_DATASETS.join(", ")}, got "${cfg.dataset}"`,
+    );
+  }
+  if (cfg.init !== null) mustExist(cfg.init, "--init", "a .pt checkpoint");
+  const out = userPath(
+    (p.out as string | undefined) ??
+      `runs/${method}-${p.model}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`,
+  );
   let onEpochEnd: RunOptions["onEpochEnd"];
-  if (p["knn-every"] !== undefined) {
-    if (!cfg.dataset) throw new UserError("--knn-every needs --dataset (its train/val lists)");
+  const knnEvery = cfg.knnEvery;
+  if (knnEvery != null) {
+    if (!cfg.dataset || cfg.dataset in LIST_DATASETS) {
+      throw new UserError(
+        "--knn-every needs --dataset fashion-mnist, cifar10 or cifar100 (its train/val lists)",
+      );
+    }
     const monitor = KnnMonitor.fromDataset({
       dataset: cfg.dataset as DatasetName,
       data: cfg.data && !cfg.data.endsWith(".npy") ? cfg.data : undefined,
-      every: num(p, "knn-every", { int: true, min: 1 }),
-      maxTrain: p["knn-max-train"] === undefined
-        ? undefined
-        : num(p, "knn-max-train", { int: true, min: 1 }),
+      every: knnEvery,
+      maxTrain: cfg.knnMaxTrain ?? undefined,
       seed: cfg.seed,
       splitSource: cfg.splitSource,
     });
@@ -183,11 +256,13 @@ async function main() {
   const r = await pretrain(cfg, {
     out,
     resume: Boolean(p.resume),
-    maxSteps: p["max-steps"] === undefined ? null : num(p, "max-steps", { int: true, min: 1 }),
+    maxSteps: optNum(p, "max-steps", { int: true, min: 1 }) ?? null,
     quiet: Boolean(p.quiet),
     autoStem: p.stem === undefined && imageSize === 0,
     onEpochEnd,
     stop,
+    invocation: { task: "pretrain", args: typed, cwd: callerCwd() },
+    replayOf: replay,
   });
   stop.dispose();
   if (!p.quiet) console.log(`run folder: ${r.dir}`);
@@ -198,6 +273,13 @@ async function main() {
     );
     Deno.exit(PREEMPTED_EXIT);
   }
+}
+
+function mustExist(path: string, flag: string, what: string): void {
+  try {
+    if (Deno.statSync(path).isFile) return;
+  } catch { /* reported below */ }
+  throw new UserError(`${flag} ${path}: no such file (expected ${what})`);
 }
 
 if (import.meta.main) await runMain(main);

@@ -4,7 +4,7 @@
  * `.npy` files plus manifest.json, and prints the class histogram of split 1's D_i.
  * @module
  */
-import { type CommandSpec, num, parseCommand, runMain } from "../src/cli.ts";
+import { type CommandSpec, num, parseCommand, runMain, userPath } from "../src/cli.ts";
 import { DATASET_NAMES, type DatasetName, loadDataset } from "../src/data/readers/load_dataset.ts";
 import { DEFAULT_SPLIT_SEED, SPLIT_PROFILES } from "../src/data/split_profiles.ts";
 import { SHIPPED_SPLITS_DIR } from "../src/data/split_read.ts";
@@ -14,7 +14,7 @@ import { histogram, perClass, writeSplits } from "../src/data/split_write.ts";
 const spec: CommandSpec = {
   name: "splits",
   description:
-    "Generate long-tail splits (spec §1) from a dataset's training labels: a train/val partition, " +
+    "Generate long-tail splits (docs/method.md §1) from a dataset's training labels: a train/val partition, " +
     "then 5 splits of nested index sets D_i (long tail, imbalance 100), D_b (balanced, same size) " +
     "and S_b (1% per class few-shot). CIFAR needs the real data (--data) for its labels.",
   options: {
@@ -38,8 +38,8 @@ await runMain(async () => {
   const p = parseCommand(spec);
   const dataset = p.dataset as DatasetName;
   const seed = num(p, "seed", { int: true, min: 0 });
-  const out = (p.out as string | undefined) ?? `${SHIPPED_SPLITS_DIR}/${dataset}`;
-  const train = loadDataset(dataset, "train", p.data as string | undefined);
+  const out = userPath(p.out as string | undefined) ?? `${SHIPPED_SPLITS_DIR}/${dataset}`;
+  const train = loadDataset(dataset, "train", userPath(p.data as string | undefined));
   const profile = SPLIT_PROFILES[dataset];
   const gen = generateSplits(train.labels, profile, seed);
   const manifest = await writeSplits(gen, train.labels, out, train.source);

@@ -2,14 +2,15 @@
  * Benchmarks of the loss family: NT-Xent forward + backward (both views) at batch 512, d = 128
  * (as GFLOP/s of its GEMMs: S = U·Uᵀ and four half-size products in the backward), and
  * cross-entropy forward + backward for the linear-evaluation head (as GB/s). TF.js: the same
- * losses composed from tf ops, differentiated with tf.grads.
+ * losses composed from tf ops, forward and backward. The backward is written out as tf ops
+ * (the analytic gradient tf.grads would build), as the batch norm bench does, because
+ * tf.grads cannot run on tfjs-core alone: its bundles register no gradients and its
+ * register_all_gradients module uses extensionless ESM imports that Deno cannot resolve (only
+ * the umbrella @tensorflow/tfjs package registers them, and the suite does not depend on it).
  * @module
  */
 import type { BenchCase } from "../../core/kernel.ts";
 import type * as TF from "@tensorflow/tfjs-core";
-// tfjs-core registers no gradients (its ESM gradient files are not loadable here); the union
-// package's bundle registers them into the same tfjs-core instance, which tf.grads needs.
-import "@tensorflow/tfjs";
 import { Tensor } from "../../core/tensor.ts";
 import { randn, seededRandom } from "../../core/testing.ts";
 import { crossEntropy, crossEntropyBackward } from "./cross_entropy.ts";
@@ -37,6 +38,37 @@ function gradRun(step: () => Tensor[]) {
   return () => step().forEach((t) => t.dispose());
 }
 
+/** The positives as one-hot rows and the −1e9 diagonal that excludes self-similarity. */
+export function tfNtXentConstants(tf: TfModule, b: number): { onehot: TF.Tensor; diag: TF.Tensor } {
+  const r = 2 * b;
+  return tf.tidy(() => ({
+    onehot: tf.oneHot(tf.concat([tf.range(b, r, 1, "int32"), tf.range(0, b, 1, "int32")]), r),
+    diag: tf.mul(tf.eye(r), -1e9),
+  }));
+}
+
+/**
+ * NT-Xent of (z1, z2) in TF.js ops and its gradients for both views, [loss, dz1, dz2], with
+ * dL = 1: G = (softmax(S) − onehot)/2B, dU = (G + Gᵀ)·U / t, dZ = (dU − U·rowsum(U ⊙ dU)) / ‖z‖.
+ */
+export function tfNtXent(
+  tf: TfModule,
+  z1: TF.Tensor,
+  z2: TF.Tensor,
+  t: number,
+  c: { onehot: TF.Tensor; diag: TF.Tensor },
+): TF.Tensor[] {
+  const z = tf.concat([z1, z2]);
+  const norms = tf.maximum(tf.norm(z, 2, 1, true), 1e-12);
+  const u = tf.div(z, norms);
+  const s = tf.add(tf.div(tf.matMul(u, u, false, true), t), c.diag);
+  const loss = tf.neg(tf.mean(tf.sum(tf.mul(c.onehot, tf.logSoftmax(s)), 1)));
+  const g = tf.div(tf.sub(tf.softmax(s), c.onehot), z.shape[0]);
+  const du = tf.div(tf.matMul(tf.add(g, tf.transpose(g)), u), t);
+  const dz = tf.div(tf.sub(du, tf.mul(u, tf.sum(tf.mul(u, du), 1, true))), norms);
+  return [loss, ...tf.split(dz, 2)];
+}
+
 function ntXentCase(b: number, d: number, t: number): BenchCase {
   const r = 2 * b;
   return {
@@ -59,18 +91,8 @@ function ntXentCase(b: number, d: number, t: number): BenchCase {
     },
     tfjs(tf) {
       const z1 = tf.randomNormal([b, d]), z2 = tf.randomNormal([b, d]);
-      const pos = tf.concat([tf.range(b, r, 1, "int32"), tf.range(0, b, 1, "int32")]);
-      const onehot = tf.oneHot(pos, r);
-      // A large negative on the diagonal excludes each row's self-similarity.
-      const diag = tf.mul(tf.eye(r), -1e9);
-      const loss = (a: TF.Tensor, c: TF.Tensor) => {
-        const z = tf.concat([a, c]);
-        const u = tf.div(z, tf.maximum(tf.norm(z, 2, 1, true), 1e-12));
-        const s = tf.add(tf.div(tf.matMul(u, u, false, true), t), diag);
-        return tf.losses.softmaxCrossEntropy(onehot, s) as TF.Scalar;
-      };
-      const g = tf.grads(loss);
-      return tfCase([z1, z2, pos, onehot, diag], () => g([z1, z2]), tf);
+      const c = tfNtXentConstants(tf, b);
+      return tfCase([z1, z2, c.onehot, c.diag], () => tfNtXent(tf, z1, z2, t, c), tf);
     },
   };
 }
@@ -96,8 +118,12 @@ function crossEntropyCase(n: number, c: number): BenchCase {
     tfjs(tf) {
       const x = tf.randomNormal([n, c]);
       const y = tf.oneHot(tf.randomUniform([n], 0, c, "int32") as TF.Tensor1D, c);
-      const g = tf.grad((v: TF.Tensor) => tf.losses.softmaxCrossEntropy(y, v) as TF.Scalar);
-      return tfCase([x, y], () => [g(x)], tf);
+      // Loss = mean of −Σ y·log softmax(x); its gradient (softmax(x) − y) / N.
+      const step = () => [
+        tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(x)), 1))),
+        tf.div(tf.sub(tf.softmax(x), y), n),
+      ];
+      return tfCase([x, y], step, tf);
     },
   };
 }

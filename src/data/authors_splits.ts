@@ -124,6 +124,12 @@ export async function splitProvenance(path: string): Promise<SplitProvenance> {
   return p;
 }
 
+/** The shipped copy (splits/authors/…gz) of the authors' file with this SHA-256, if any. */
+export function shippedAuthorsFile(sha256: string): string | null {
+  const f = authorsManifest().files.find((x) => x.sha256 === sha256);
+  return f ? `${AUTHORS_SPLITS_DIR}/${f.stored}` : null;
+}
+
 /** One line for logs: "split1_D_i.npy.gz: the authors' file (…), sha256 cad73093…". */
 export function describeProvenance(p: SplitProvenance): string {
   const what = p.source === "authors"

@@ -252,8 +252,8 @@ export interface SimpleLoaderOptions {
 }
 
 /**
- * Pretraining loader: the spec's recipe (cifar, or imagenet when size > 64), two views, the
- * last partial batch kept.
+ * Pretraining loader: the recipe of docs/method.md §2 (cifar, or imagenet when size > 64),
+ * two views, the last partial batch kept.
  */
 export function pretrainLoader(source: ImageSource, o: SimpleLoaderOptions): Loader {
   const size = o.size ?? 32;

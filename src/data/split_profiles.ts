@@ -1,5 +1,5 @@
 /**
- * What the long-tail splits of each dataset look like (spec §1), read off the authors'
+ * What the long-tail splits of each dataset look like (docs/method.md §1), read off the authors'
  * released CIFAR files:
  * - CIFAR-10: val list 500 per class; the remaining 4,500 per class are both the pool the
  *   long-tail sets are drawn from and the linear-evaluation train list (45,000).

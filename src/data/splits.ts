@@ -1,5 +1,5 @@
 /**
- * The seeded long-tail split generator (spec §1). From the labels of a training set it builds
+ * The seeded long-tail split generator (docs/method.md §1). From the labels of a training set it builds
  * one train/val partition and `splits` long-tail splits, each with three nested index sets
  * into the original training set:
  * - train/val: per class, one shuffle of the class's indices (stream 0); the first

@@ -1,6 +1,6 @@
 /**
  * `deno task analyse`: reads the probes' results files, computes the paper's metrics per run
- * (spec §8), aggregates them per method (mean ± population std over runs), and writes a
+ * (docs/method.md §8), aggregates them per method (mean ± population std over runs), and writes a
  * table (printed, CSV, Markdown) and two SVG plots per stage.
  * @module
  */
@@ -16,7 +16,8 @@ import {
   type RunMetrics,
   runMetrics,
 } from "./metrics.ts";
-import { groupBarsSpec, perClassData, perClassSpec, renderSvg } from "./plots.ts";
+import { groupBarsSpec, perClassSpec, renderSvg } from "./plots.ts";
+import { curveCharts, gatherCurves } from "./curves.ts";
 import type { Grouping, Results, Stage } from "./results.ts";
 import { STAGES } from "./results.ts";
 
@@ -82,7 +83,7 @@ export function summarise(
     if (Math.abs(results.test_acc - perClassMean) > ACC_MISMATCH_WARN) {
       warnings.push(
         `${path}: test_acc ${results.test_acc} differs from the mean per-class accuracy ` +
-          `${perClassMean.toFixed(2)}; the table uses the per-class mean (spec §8)`,
+          `${perClassMean.toFixed(2)}; the table uses the per-class mean (docs/method.md §8)`,
       );
     }
     const list = byKey.get(key) ?? [];
@@ -152,8 +153,10 @@ export interface AnalyseReport {
 
 /**
  * Runs the whole analysis: discovery, metrics, `analysis.csv`, `analysis_runs.csv`,
- * `analysis.md`, and per stage `per_class_<stage>.svg` and `groups_<stage>.svg`, all written
- * atomically into `out`. With stage "both", a stage without any results is skipped.
+ * `analysis.md`, per stage `per_class_<stage>.svg` and `groups_<stage>.svg`, and the training
+ * curves found beside the runs (`curves_pretrain_loss.svg`, `curves_knn.svg`,
+ * `curves_<stage>_val.svg`; curves.ts), all written atomically into `out`. With stage "both",
+ * a stage without any results is skipped.
  */
 export async function analyse(opts: AnalyseOptions): Promise<AnalyseReport> {
   const cwd = opts.cwd ?? Deno.cwd();
@@ -165,13 +168,6 @@ export async function analyse(opts: AnalyseOptions): Promise<AnalyseReport> {
     warnings.push(...s.warnings);
     if (s.analysis.methods.length === 0) continue;
     stages.push(s.analysis);
-    const omitted = perClassData(s.analysis).omitted;
-    if (omitted > 0) {
-      warnings.push(
-        `${stage}: ${omitted} (run, class) pairs have no D_i images and are left out of the ` +
-          `log-scale per-class plot (they still count in the table)`,
-      );
-    }
   }
   const out = resolve(cwd, opts.out);
   await Deno.mkdir(out, { recursive: true });
@@ -181,13 +177,15 @@ export async function analyse(opts: AnalyseOptions): Promise<AnalyseReport> {
     await writeFileAtomic(p, data);
     files.push(p);
   };
+  const curves = curveCharts(gatherCurves(stages));
   await write("analysis.csv", formatCsv(stages));
   await write("analysis_runs.csv", formatRunsCsv(stages));
-  await write("analysis.md", formatMarkdown(stages));
+  await write("analysis.md", formatMarkdown(stages, curves.map((c) => c.name)));
   for (const s of stages) {
     await write(`per_class_${s.stage}.svg`, await renderSvg(perClassSpec(s)));
     await write(`groups_${s.stage}.svg`, await renderSvg(groupBarsSpec(s)));
   }
+  for (const c of curves) await write(c.name, await renderSvg(c.spec));
   const table = stages.map(formatTable).join("\n\n");
   return { stages, table, files, warnings };
 }

@@ -1,21 +1,43 @@
 /**
- * Text renderings of an analysis: the console table, `analysis.csv` (aggregates, full
- * precision), `analysis_runs.csv` (one row per run) and `analysis.md`.
+ * Text renderings of an analysis: the console table, `analysis.csv` (aggregates),
+ * `analysis_runs.csv` (one row per run) and `analysis.md`. Accuracies are percentages; `std`
+ * and `variance` keep the authors' definitions and names and are fractions (see UNITS_NOTE).
  * @module
  */
 import type { StageAnalysis } from "./analyse.ts";
 import { GROUP_NAMES, type MeanStd, METRIC_KEYS } from "./metrics.ts";
 import type { Results } from "./results.ts";
 
-/** Column headers of the table, after "method" and "runs". */
+/** Column headers of the table, after "method" and "runs", with their units. */
 export const TABLE_HEADERS = [
-  "acc",
-  "Many/Major",
-  "Medium/Moderate",
-  "Few/Minor",
-  "std",
-  "variance",
+  "acc %",
+  "Many/Major %",
+  "Medium/Moderate %",
+  "Few/Minor %",
+  "std (fraction)",
+  "variance (fraction)",
 ] as const;
+
+/** What the two balancedness columns are (printed under every table). */
+export const UNITS_NOTE = "std: group balancedness, the population std of the " +
+  "(Many, Medium, Few) accuracies as fractions (the authors' np.std([many, medium, few] / 100)); " +
+  "lower is more balanced. variance: the authors' name for the population std of the " +
+  "per-class accuracies as fractions (a standard deviation, not a variance).";
+
+/** Decimals kept in the CSV files: accuracies in % to 0.001, fractions to 1e-5. */
+export const CSV_DECIMALS = { percent: 3, fraction: 5 } as const;
+
+/** Whether a metric is a fraction (std, variance) rather than a percentage. */
+function isFraction(k: string): boolean {
+  return k === "std" || k === "variance";
+}
+
+/** A number rounded for the CSV files (NaN stays NaN: an empty cell). */
+export function csvRound(v: number, fraction: boolean): number {
+  if (!Number.isFinite(v)) return v;
+  const d = fraction ? CSV_DECIMALS.fraction : CSV_DECIMALS.percent;
+  return Number(v.toFixed(d));
+}
 
 /**
  * "78.18 ± 4.18" for accuracies (percent), "0.0312 ± 0.0045" for std / variance; "n/a" where
@@ -60,7 +82,7 @@ export function formatTable(s: StageAnalysis): string {
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
       .trimEnd();
   return [stageCaption(s), line(header), widths.map((w) => "-".repeat(w)).join("  ")]
-    .concat(body.map(line)).join("\n");
+    .concat(body.map(line), [UNITS_NOTE]).join("\n");
 }
 
 function csvCell(v: string | number): string {
@@ -75,7 +97,8 @@ function csv(lines: (string | number)[][]): string {
 
 /**
  * `analysis.csv`: one row per stage and method with every metric's mean and population std
- * at full f64 precision (metric names as in RunMetrics: acc, many, medium, few, std, variance).
+ * (metric names as in RunMetrics: acc, many, medium, few in %; std, variance as fractions),
+ * rounded as CSV_DECIMALS says.
  */
 export function formatCsv(stages: readonly StageAnalysis[]): string {
   const header: string[] = ["stage", "method", "dataset", "grouping", "classes", "runs"];
@@ -91,7 +114,12 @@ export function formatCsv(stages: readonly StageAnalysis[]): string {
         m.classes,
         m.aggregate.runs,
       ];
-      for (const k of METRIC_KEYS) row.push(m.aggregate[k].mean, m.aggregate[k].std);
+      for (const k of METRIC_KEYS) {
+        row.push(
+          csvRound(m.aggregate[k].mean, isFraction(k)),
+          csvRound(m.aggregate[k].std, isFraction(k)),
+        );
+      }
       lines.push(row);
     }
   }
@@ -121,8 +149,8 @@ export function formatRunsCsv(stages: readonly StageAnalysis[]): string {
           m.key,
           r.results.dataset,
           r.results.split,
-          ...METRIC_KEYS.map((k) => r.metrics[k]),
-          r.results.test_acc,
+          ...METRIC_KEYS.map((k) => csvRound(r.metrics[k], isFraction(k))),
+          csvRound(r.results.test_acc, false),
           r.results.best_epoch,
           r.results.protocol,
           splitOf(r.results).source,
@@ -145,9 +173,15 @@ function mdCell(s: string): string {
   return s.replace(/\|/g, "\\|");
 }
 
-/** `analysis.md`: per stage a caption, the Markdown table and links to the two plots. */
-export function formatMarkdown(stages: readonly StageAnalysis[]): string {
-  const out = ["# SDCLR analysis", ""];
+/**
+ * `analysis.md`: per stage a caption, the Markdown table and links to its two plots; then the
+ * training-curve plots (`curves`: file names).
+ */
+export function formatMarkdown(
+  stages: readonly StageAnalysis[],
+  curves: readonly string[] = [],
+): string {
+  const out = ["# SDCLR analysis", "", UNITS_NOTE, ""];
   for (const s of stages) {
     const header = ["method", "runs", ...TABLE_HEADERS];
     out.push(`## ${s.stage}`, "", stageCaption(s) + ".", "");
@@ -163,11 +197,15 @@ export function formatMarkdown(stages: readonly StageAnalysis[]): string {
     }
     out.push(
       "",
-      `![per-class accuracy against D_i count](per_class_${s.stage}.svg)`,
+      `![per-class accuracy by D_i count](per_class_${s.stage}.svg)`,
       "",
       `![group accuracies](groups_${s.stage}.svg)`,
       "",
     );
+  }
+  if (curves.length) {
+    out.push("## training curves", "");
+    for (const c of curves) out.push(`![${c.replace(/\.svg$/, "")}](${c})`, "");
   }
   return out.join("\n");
 }

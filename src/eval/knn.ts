@@ -1,6 +1,6 @@
 /**
  * Weighted k-NN accuracy on frozen features: the cheap monitor of contrastive pretraining
- * (spec §9). The choice follows the instance-discrimination monitors (Wu et al. 2018,
+ * (docs/method.md §9). The choice follows the instance-discrimination monitors (Wu et al. 2018,
  * "InstDisc", and the k-NN monitor common in SimCLR/MoCo code): features are L2-normalised,
  * similarity is the cosine (a dot product), the k = 200 most similar training rows vote for
  * their class with weight exp(sim / 0.1), votes are summed per class and the largest total

@@ -1,5 +1,5 @@
 /**
- * The linear probe (spec §7): a new Linear(dim, classes) on frozen features, weights
+ * The linear probe (docs/method.md §7): a new Linear(dim, classes) on frozen features, weights
  * N(0, 0.01²) and bias 0, trained with SGD (momentum 0.9, no weight decay) and a step
  * schedule (× 0.1 at each milestone epoch); after every epoch the validation accuracy is
  * measured and the best epoch's weights are kept. The features come from a `TrainBatches`
@@ -48,7 +48,7 @@ export interface ProbeHyper {
   seed: number;
 }
 
-/** The paper's full-shot probe (spec §7). */
+/** The paper's full-shot probe (docs/method.md §7). */
 export const FULL_SHOT: Omit<ProbeHyper, "seed"> = {
   epochs: 30,
   lr: 30,
@@ -57,7 +57,7 @@ export const FULL_SHOT: Omit<ProbeHyper, "seed"> = {
   momentum: 0.9,
 };
 
-/** The paper's few-shot probe (spec §7): the same on S_b, longer. */
+/** The paper's few-shot probe (docs/method.md §7): the same on S_b, longer. */
 export const FEW_SHOT: Omit<ProbeHyper, "seed"> = {
   epochs: 100,
   lr: 30,

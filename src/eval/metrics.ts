@@ -1,5 +1,5 @@
 /**
- * The paper's long-tail metrics (spec §8), as pure f64 functions: Many/Medium/Few groups from
+ * The paper's long-tail metrics (docs/method.md §8), as pure f64 functions: Many/Medium/Few groups from
  * the per-class D_i counts, per-run accuracy / group means / balancedness, and mean ±
  * population std over runs. CIFAR's Major/Moderate/Minor are the same three groups as
  * ImageNet's Many/Medium/Few, so one set of names serves both.
@@ -7,9 +7,9 @@
  */
 import type { Grouping } from "./results.ts";
 
-/** ImageNet thresholds (spec §1): Many has more than this many D_i images. */
+/** ImageNet thresholds (docs/method.md §1): Many has more than this many D_i images. */
 export const IMAGENET_MANY_ABOVE = 100;
-/** ImageNet thresholds (spec §1): Few has fewer than this many D_i images. */
+/** ImageNet thresholds (docs/method.md §1): Few has fewer than this many D_i images. */
 export const IMAGENET_FEW_BELOW = 20;
 
 /** Group of a class: 0 = Many/Major (head), 1 = Medium/Moderate, 2 = Few/Minor (tail). */
@@ -32,7 +32,7 @@ export function rankByCount(counts: readonly number[]): number[] {
 }
 
 /**
- * Group of every class (spec §8). `cifar-thirds`: the C//3 lowest-ranked classes are
+ * Group of every class (docs/method.md §8). `cifar-thirds`: the C//3 lowest-ranked classes are
  * Minor, the next C//3 Moderate, the rest Major (CIFAR-10: 3/3/4; CIFAR-100: 33/33/34).
  * `imagenet-thresholds`: Many > 100 images, Medium 20..100 inclusive, Few < 20.
  */
@@ -142,7 +142,7 @@ export function meanStd(xs: readonly number[]): MeanStd {
 /** Every RunMetrics field as mean ± population std over runs, plus the number of runs. */
 export type AggregateMetrics = { [K in keyof RunMetrics]: MeanStd } & { runs: number };
 
-/** Aggregates per-run metrics (spec §8: "mean ± population std of each"). */
+/** Aggregates per-run metrics (docs/method.md §8: "mean ± population std of each"). */
 export function aggregateMetrics(runs: readonly RunMetrics[]): AggregateMetrics {
   if (runs.length === 0) throw new Error("aggregateMetrics needs at least one run");
   const out = { runs: runs.length } as AggregateMetrics;

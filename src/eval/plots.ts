@@ -7,7 +7,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import type { StageAnalysis } from "./analyse.ts";
-import { GROUP_NAMES, mean, rankByCount } from "./metrics.ts";
+import { assignGroups, GROUP_NAMES, mean, rankByCount } from "./metrics.ts";
 
 /**
  * A vega loader that refuses every request and remembers it in `requested`: our specs inline
@@ -59,90 +59,196 @@ export interface PerClassPoint {
   cls: number;
   count: number;
   acc: number;
+  /** Position on the x axis: 0 for the class with the most D_i images of its run. */
+  pos: number;
 }
 
 /** One vertex of a method's mean line in plot (a): means over runs at one count rank. */
 export interface PerClassMean {
   method: string;
-  rank: number;
+  pos: number;
   count: number;
   acc: number;
 }
 
-/**
- * Rows of plot (a): every run's classes, and the per-rank mean line of each method.
- * `omitted` counts (run, class) pairs without D_i images, which a log axis cannot show.
- */
-export function perClassData(
-  s: StageAnalysis,
-): { points: PerClassPoint[]; means: PerClassMean[]; omitted: number } {
-  const points: PerClassPoint[] = [];
-  const means: PerClassMean[] = [];
-  let omitted = 0;
-  for (const m of s.methods) {
-    const ranked = m.runs.map((r) => rankByCount(r.results.train_counts));
-    for (const r of m.runs) {
-      r.results.train_counts.forEach((count, cls) => {
-        if (count <= 0) omitted++;
-        else {
-          points.push({
-            method: m.key,
-            split: r.results.split,
-            cls,
-            count,
-            acc: r.results.per_class_acc[cls],
-          });
-        }
-      });
-    }
-    // Splits assign ranks to different classes, so runs are aligned by count rank.
-    for (let rank = 0; rank < m.classes; rank++) {
-      const counts = m.runs.map((r, i) => r.results.train_counts[ranked[i][rank]]);
-      const accs = m.runs.map((r, i) => r.results.per_class_acc[ranked[i][rank]]);
-      const count = mean(counts);
-      if (count > 0) means.push({ method: m.key, rank, count, acc: mean(accs) });
-    }
-  }
-  return { points, means, omitted };
+/** What plot (a) draws: points, mean lines, axis labels and the group spans. */
+export interface PerClassData {
+  points: PerClassPoint[];
+  means: PerClassMean[];
+  /** Label of each x position, head first: the class name (with its D_i count) when every
+   * run ranks the classes alike, else the rank with the mean count. */
+  labels: string[];
+  /** The Many/Medium/Few spans over x positions (inclusive), head first. */
+  groups: { name: string; from: number; to: number }[];
 }
 
 /**
- * Plot (a): per-class test accuracy against the class's D_i count (log x). One colour per
- * method; faint points are single (run, class) pairs, the line joins the mean over runs at
- * each count rank (x = mean count at that rank).
+ * Rows of plot (a). Classes are placed by their D_i count rank, most images first, so every
+ * run's head, middle and tail line up and the group boundaries are vertical lines; when all
+ * runs rank the classes alike (one split) the axis names the classes.
+ */
+export function perClassData(s: StageAnalysis): PerClassData {
+  const points: PerClassPoint[] = [];
+  const means: PerClassMean[] = [];
+  const first = s.methods[0].runs[0].results;
+  const C = first.classes;
+  // Position p holds the class of count rank C-1-p (rankByCount is ascending).
+  const order = (counts: readonly number[]) => rankByCount(counts).reverse();
+  const orders: number[][] = [];
+  for (const m of s.methods) {
+    for (const r of m.runs) {
+      const ord = order(r.results.train_counts);
+      orders.push(ord);
+      ord.forEach((cls, pos) => {
+        const count = r.results.train_counts[cls];
+        points.push({
+          method: m.key,
+          split: r.results.split,
+          cls,
+          count,
+          acc: r.results.per_class_acc[cls],
+          pos,
+        });
+      });
+    }
+    for (let pos = 0; pos < C; pos++) {
+      const at = m.runs.map((r) => {
+        const cls = order(r.results.train_counts)[pos];
+        return { count: r.results.train_counts[cls], acc: r.results.per_class_acc[cls] };
+      });
+      means.push({
+        method: m.key,
+        pos,
+        count: mean(at.map((a) => a.count)),
+        acc: mean(at.map((a) => a.acc)),
+      });
+    }
+  }
+  const same = orders.every((o) => o.every((c, i) => c === orders[0][i]));
+  const names = first.class_names;
+  const meanCount = (pos: number) =>
+    Math.round(mean(means.filter((x) => x.pos === pos).map((x) => x.count)));
+  const labels = Array.from({ length: C }, (_, pos) => {
+    if (!same) return `#${pos + 1} (≈${meanCount(pos)})`;
+    const cls = orders[0][pos];
+    return `${names?.[cls] ?? `class ${cls}`} (${first.train_counts[cls]})`;
+  });
+  const groupOf = assignGroups(first.train_counts, first.grouping);
+  const labelsOfGroups = groupLabels(s);
+  const groups: PerClassData["groups"] = [];
+  order(first.train_counts).forEach((cls, pos) => {
+    const name = labelsOfGroups[groupOf[cls]];
+    const last = groups[groups.length - 1];
+    if (last && last.name === name) last.to = pos;
+    else groups.push({ name, from: pos, to: pos });
+  });
+  return { points, means, labels, groups };
+}
+
+/** A y range fitted to accuracies: 5 points of margin, rounded to tens, inside [0, 100]. */
+export function fittedAccDomain(values: readonly number[]): [number, number] {
+  const ok = values.filter(Number.isFinite);
+  if (!ok.length) return [0, 100];
+  const lo = Math.max(0, Math.floor((Math.min(...ok) - 5) / 10) * 10);
+  const hi = Math.min(100, Math.ceil((Math.max(...ok) + 5) / 10) * 10);
+  return hi > lo ? [lo, hi] : [0, 100];
+}
+
+// Every layer of plot (a) repeats the axis titles: vega-lite merges the layers' axes and
+// would join differing (or drop missing) titles.
+const X_TITLE = "class (its images in D_i), most images first";
+const Y_TITLE = "per-class test accuracy (%)";
+
+/**
+ * Plot (a): per-class test accuracy, classes ordered by their D_i count (most images left),
+ * one colour per method; points are (run, class) pairs, the line joins the mean over runs at
+ * each rank. Shaded spans and dashed rules mark the Many/Medium/Few groups; the x axis names
+ * the classes with their D_i counts; the y axis is fitted to the accuracies.
  */
 export function perClassSpec(s: StageAnalysis): vl.TopLevelSpec {
-  const { points, means } = perClassData(s);
+  const d = perClassData(s);
   const methods = s.methods.map((m) => m.key);
+  const C = d.labels.length;
+  const domain = fittedAccDomain(d.points.map((p) => p.acc));
+  const labelExpr = `${JSON.stringify(d.labels)}[datum.value] || ''`;
   const x = {
-    field: "count",
+    field: "pos",
     type: "quantitative" as const,
-    scale: { type: "log" as const },
-    title: "images of the class in D_i (log scale)",
+    scale: { domain: [-0.5, C - 0.5], nice: false, zero: false },
+    axis: {
+      values: Array.from({ length: C }, (_, i) => i),
+      labelExpr,
+      labelAngle: C > 12 ? -90 : -40,
+      labelFontSize: C > 30 ? 7 : 10,
+      labelOverlap: false,
+      grid: false,
+      title: X_TITLE,
+    },
   };
   const y = {
     field: "acc",
     type: "quantitative" as const,
-    scale: { domain: [0, 100] },
-    title: "per-class test accuracy (%)",
+    scale: { domain, nice: false, zero: false },
+    title: Y_TITLE,
   };
   const color = { field: "method", type: "nominal" as const, scale: { domain: methods } };
+  const spans = d.groups.map((g, i) => ({
+    name: g.name,
+    from: g.from - 0.5,
+    to: g.to + 0.5,
+    mid: (g.from + g.to) / 2,
+    shade: i % 2,
+  }));
+  const top = domain[1];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: `${s.stage} probe: per-class accuracy vs training count`,
-    width: 480,
+    title: `${s.stage} probe: per-class accuracy by D_i size`,
+    width: Math.max(480, 14 * C),
     height: 300,
     background: "white",
     layer: [
       {
-        data: { values: points },
-        mark: { type: "point", filled: true, opacity: 0.35, size: 25 },
+        data: { values: spans },
+        mark: { type: "rect", opacity: 0.07, color: "black" },
+        encoding: {
+          x: { field: "from", type: "quantitative", scale: x.scale, title: X_TITLE },
+          x2: { field: "to" },
+          opacity: {
+            field: "shade",
+            type: "quantitative",
+            legend: null,
+            scale: { range: [0, 0.07] },
+          },
+        },
+      },
+      {
+        data: { values: spans.slice(1) },
+        mark: { type: "rule", strokeDash: [4, 3], color: "#555" },
+        encoding: { x: { field: "from", type: "quantitative", scale: x.scale, title: X_TITLE } },
+      },
+      {
+        data: { values: spans },
+        mark: { type: "text", baseline: "top", dy: 4, fontWeight: "bold", color: "#333" },
+        encoding: {
+          x: { field: "mid", type: "quantitative", scale: x.scale, title: X_TITLE },
+          y: { datum: top, type: "quantitative", scale: y.scale, title: Y_TITLE },
+          text: { field: "name" },
+        },
+      },
+      {
+        data: { values: d.points },
+        mark: { type: "point", filled: true, opacity: 0.6, size: 40 },
         encoding: { x, y, color },
       },
       {
-        data: { values: means },
+        data: { values: d.means },
         mark: { type: "line", strokeWidth: 2 },
-        encoding: { x, y, color, order: { field: "rank", type: "quantitative" } },
+        encoding: {
+          x: { field: "pos", type: "quantitative", scale: x.scale, title: X_TITLE },
+          y,
+          color,
+          order: { field: "pos", type: "quantitative" },
+        },
       },
     ],
   };

@@ -1,17 +1,23 @@
 /**
  * Command lines of `deno task linear` and `deno task fewshot`: one option set, two sets of
- * defaults (spec §7). Values a pretraining run folder already knows (dataset, data folder,
+ * defaults (docs/method.md §7). Values a pretraining run folder already knows (dataset, data folder,
  * pretraining split, method) default to its `config.json` next to the checkpoint.
  * @module
  */
 import { basename, dirname, isAbsolute, resolve } from "node:path";
-import { type CommandSpec, num, parseCommand, type Parsed } from "../cli.ts";
+import { type CommandSpec, num, parseCommand, type Parsed, takeConfigFlag } from "../cli.ts";
 import { UserError } from "../../core/errors.ts";
 import type { Stage } from "./results.ts";
 import { FEW_SHOT, FULL_SHOT, type ProbeHyper } from "./linear_probe.ts";
 import { fewShotSplitFor, PROBE_DATASETS } from "./probe_inputs.ts";
 import { LIST_DATASETS } from "../data/readers/load_dataset.ts";
-import { SPLIT_SOURCES, type SplitProvenance, type SplitSource } from "../data/authors_splits.ts";
+import {
+  shippedAuthorsFile,
+  SPLIT_SOURCES,
+  type SplitProvenance,
+  type SplitSource,
+} from "../data/authors_splits.ts";
+import { loadedPath } from "../provenance.ts";
 import { isSplitPath } from "../data/split_read.ts";
 import type { ProbeStageOptions } from "./probe_stage.ts";
 
@@ -19,8 +25,8 @@ import type { ProbeStageOptions } from "./probe_stage.ts";
 export function probeSpec(stage: Stage): CommandSpec {
   const d = stage === "linear" ? FULL_SHOT : FEW_SHOT;
   const what = stage === "linear"
-    ? "Full-shot linear probe (spec §7): trains on the train list"
-    : "Few-shot linear probe (spec §7): trains on the split's balanced 1% subset S_b";
+    ? "Full-shot linear probe (docs/method.md §7): trains on the train list"
+    : "Few-shot linear probe (docs/method.md §7): trains on the split's balanced 1% subset S_b";
   return {
     name: stage === "linear" ? "linear" : "fewshot",
     description: `${what} with the backbone frozen (dense BN set, inference mode) and the ` +
@@ -86,6 +92,11 @@ export function probeSpec(stage: Stage): CommandSpec {
         help: "ImageNet lists: input side (224 in the paper) [default: the pretraining run's]",
       },
       force: { type: "boolean", help: "rerun even if complete results exist" },
+      config: {
+        type: "string",
+        help: "replay a probe from its results.json (same checkpoint, splits, settings); flags " +
+          "given beside it override (e.g. --lr, --out)",
+      },
       quiet: { type: "boolean", help: "no console output (log.txt is still written)" },
     },
     epilog: `Example:\n  deno task ${stage === "linear" ? "linear" : "fewshot"} --checkpoint ` +
@@ -105,10 +116,35 @@ interface RunConfig {
 }
 
 function readRunConfig(checkpoint: string): RunConfig {
+  const dir = dirname(checkpoint);
+  let cfg: RunConfig;
   try {
-    return JSON.parse(Deno.readTextFileSync(`${dirname(checkpoint)}/config.json`)) as RunConfig;
+    cfg = JSON.parse(Deno.readTextFileSync(`${dir}/config.json`)) as RunConfig;
   } catch {
     return {};
+  }
+  // Paths inside the run folder are stored relative to config.json's folder.
+  const at = (p: string | null | undefined) => (p ? loadedPath(p, dir) : p);
+  return {
+    ...cfg,
+    data: at(cfg.data),
+    split: cfg.split && isSplitPath(cfg.split) ? at(cfg.split) : cfg.split,
+    splitFile: cfg.splitFile ? { ...cfg.splitFile, path: locateSplit(cfg.splitFile, dir) } : null,
+  };
+}
+
+/**
+ * The pretraining split file a run recorded: its path (relative to the run's folder when it
+ * was inside it), or, when the repository has moved since, the shipped authors' file with the
+ * same SHA-256.
+ */
+function locateSplit(f: SplitProvenance, dir: string): string {
+  const path = loadedPath(f.path, dir);
+  try {
+    Deno.statSync(path);
+    return path;
+  } catch {
+    return shippedAuthorsFile(f.sha256) ?? path;
   }
 }
 
@@ -143,6 +179,13 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
   const split = (v: string | undefined) => v === undefined || !isSplitPath(v) ? v : path(v);
   const checkpoint = path(p.checkpoint as string | undefined);
   if (!checkpoint) throw new UserError("--checkpoint is required (the pretrained .pt file)");
+  try {
+    Deno.statSync(checkpoint);
+  } catch {
+    throw new UserError(
+      `--checkpoint ${checkpoint}: file not found; pretrain first or fix the path`,
+    );
+  }
   const cfg = readRunConfig(checkpoint);
   const dataset = (p.dataset as string | undefined) ?? cfg.dataset ?? undefined;
   if (!dataset) {
@@ -176,6 +219,12 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
   const ckDir = dirname(checkpoint);
   const out = path(p.out as string | undefined) ??
     (basename(ckDir) === "pretrain" ? dirname(ckDir) : ckDir);
+  if (p["test-only"] === true && p.force === true) {
+    throw new UserError(
+      "--test-only and --force contradict: --test-only reuses the saved classifier, --force " +
+        "trains a new one; give one of them",
+    );
+  }
   const hyper: ProbeHyper = {
     epochs: num(p, "epochs", { int: true, min: 1 }),
     lr: num(p, "lr", { min: 0 }),
@@ -208,7 +257,82 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
   };
 }
 
-/** Parses a probe script's command line. */
+/** What a results.json holds beyond the Results fields, for a replay. */
+type StoredResults = {
+  stage?: string;
+  checkpoint?: string;
+  dataset?: string;
+  data?: string | null;
+  method?: string;
+  label?: string;
+  seed?: number;
+  protocol?: string;
+  max_train?: number | null;
+  image_size?: number | null;
+  hyper?: Partial<ProbeHyper>;
+  split_files?: Record<string, string>;
+  splits?: { files?: Record<string, SplitProvenance> };
+};
+
+/**
+ * The flags that replay a probe from its results.json in folder `dir`: the same checkpoint,
+ * data, split files, hyper-parameters, seed and protocol.
+ */
+export function resultsArgs(stage: Stage, r: StoredResults, file: string): string[] {
+  if (r.stage !== stage) {
+    throw new UserError(
+      `--config ${file}: a ${r.stage ?? "non-probe"} record; replay it with ` +
+        `deno task ${r.stage === "fewshot" ? "fewshot" : "linear"} --config`,
+    );
+  }
+  const dir = dirname(file);
+  const out: string[] = [];
+  const opt = (flag: string, v: unknown) => {
+    if (v !== null && v !== undefined && v !== "") out.push(flag, String(v));
+  };
+  const splitPath = (role: string) => {
+    const f = r.splits?.files?.[role];
+    if (f) return locateSplit(f, dir);
+    const p = r.split_files?.[role];
+    return p === undefined ? undefined : loadedPath(p, dir);
+  };
+  opt("--checkpoint", r.checkpoint && loadedPath(r.checkpoint, dir));
+  opt("--dataset", r.dataset);
+  opt("--data", r.data);
+  opt("--train-split", splitPath("train"));
+  opt("--val-split", splitPath("val"));
+  if (r.dataset && r.dataset in LIST_DATASETS) opt("--test-split", splitPath("test"));
+  opt("--pretrain-split", splitPath("pretrain"));
+  opt("--method", r.method);
+  opt("--label", r.label);
+  const h = r.hyper ?? {};
+  opt("--epochs", h.epochs);
+  opt("--lr", h.lr);
+  if (h.milestones) out.push("--milestones", h.milestones.join(","));
+  opt("--batch-size", h.batchSize);
+  opt("--seed", r.seed);
+  if (r.protocol === "cached-features") out.push("--cached-features");
+  opt("--max-train", r.max_train);
+  opt("--image-size", r.image_size);
+  return out;
+}
+
+/**
+ * Parses a probe script's command line; `--config RESULTS.json` first replays the flags of
+ * that probe (those typed beside it override).
+ */
 export function parseProbeArgs(stage: Stage, args: string[], cwd: string): ProbeStageOptions {
-  return probeOptions(stage, parseCommand(probeSpec(stage), args), cwd);
+  const { file, rest } = takeConfigFlag(args, cwd);
+  let all = rest;
+  if (file !== undefined) {
+    let saved: StoredResults;
+    try {
+      saved = JSON.parse(Deno.readTextFileSync(file));
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message;
+      throw new UserError(`--config ${file}: ${why}; pass a probe's results.json`);
+    }
+    all = [...resultsArgs(stage, saved, file), ...rest];
+  }
+  return probeOptions(stage, parseCommand(probeSpec(stage), all), cwd);
 }

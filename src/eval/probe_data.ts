@@ -83,8 +83,8 @@ export function restrictImages(images: ProbeImages, keep: ArrayLike<number>): Pr
 }
 
 /**
- * Training recipe of the probe: spec §7's RandomCrop(size, padding 4) + flip for CIFAR-size
- * images; for ImageNet (not specified by the spec) RandomResizedCrop(224) + flip, the usual
+ * Training recipe of the probe: docs/method.md §7's RandomCrop(size, padding 4) + flip for CIFAR-size
+ * images; for ImageNet (not specified by docs/method.md) RandomResizedCrop(224) + flip, the usual
  * linear-evaluation recipe, with no colour changes.
  */
 export function trainRecipe(images: ProbeImages): AugmentRecipe {

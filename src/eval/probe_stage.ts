@@ -7,7 +7,9 @@
  * {weight, bias}) and `train_state.json` (what --test-only needs to rebuild the results).
  * @module
  */
-import { splitRecord } from "../data/authors_splits.ts";
+import { type SplitRecord, splitRecord } from "../data/authors_splits.ts";
+import { getGpu } from "../../core/device.ts";
+import { provenance, storedPath } from "../provenance.ts";
 import { UserError } from "../../core/errors.ts";
 import { writeFileAtomic } from "../../core/fs.ts";
 import { OrderedDict, type PyKey } from "../io/torch_types.ts";
@@ -57,6 +59,10 @@ export interface ProbeStageOptions extends ProbeInputSpec {
   cachedFeatures: boolean;
   force: boolean;
   quiet?: boolean;
+  /** The command that started this stage (recorded in results.json). */
+  invocation?: { task: string; args: string[]; cwd: string };
+  /** The WebGPU adapter line of the run (set by runProbeStage). */
+  adapter?: string;
 }
 
 /** What a stage run did. */
@@ -165,9 +171,10 @@ export async function runProbeStage(o: ProbeStageOptions): Promise<ProbeStageRes
   }
   const inputs = loadProbeInputs(o);
   await initEngine({ quiet: o.quiet });
+  const adapter = (await getGpu()).description;
   const loaded = await loadForInference(o.checkpoint);
   try {
-    return await runProbeWith(o, inputs, backboneExtractor(loaded.model));
+    return await runProbeWith({ ...o, adapter }, inputs, backboneExtractor(loaded.model));
   } finally {
     loaded.model.dispose();
   }
@@ -274,6 +281,16 @@ export async function runProbeWith(
         (empty.length > 10 ? ` … (${empty.length} classes)` : "");
       await log.line(`warning: classes without test images (accuracy 0 reported): ${shown}`);
     }
+    // Paths inside the run folder are stored relative to the stage folder (src/provenance.ts).
+    const rel = (p: string) => storedPath(p, dir, o.out);
+    const files = Object.fromEntries(Object.entries(inputs.files).map(([k, v]) => [k, rel(v)]));
+    const record = await splitRecord(inputs.files);
+    const splits: SplitRecord = {
+      ...record,
+      files: Object.fromEntries(
+        Object.entries(record.files).map(([k, f]) => [k, { ...f, path: rel(f.path) }]),
+      ),
+    };
     const results: Results & Record<string, unknown> = {
       schema: RESULTS_SCHEMA,
       stage: o.stage,
@@ -290,15 +307,24 @@ export async function runProbeWith(
       test_acc: acc.overall,
       per_class_acc: acc.perClass,
       epochs: state.epochs,
-      checkpoint: o.checkpoint,
+      checkpoint: rel(o.checkpoint),
       protocol: state.protocol,
       created: new Date().toISOString(),
       hyper: state.hyper,
       seed: o.seed,
       max_train: state.max_train,
       images: { train: state.train_images, val: inputs.val.n, test: inputs.test.n },
-      split_files: inputs.files,
-      splits: await splitRecord(inputs.files),
+      data: o.data ?? null,
+      image_size: o.imageSize ?? null,
+      split_files: files,
+      splits,
+      provenance: await provenance({
+        task: o.invocation?.task ?? o.stage,
+        args: o.invocation?.args ?? [],
+        cwd: o.invocation?.cwd ?? Deno.cwd(),
+        seed: o.seed,
+        adapter: o.adapter ?? "none (features from the caller)",
+      }),
     };
     await writeResults(path, results);
     await log.line(

@@ -1,7 +1,7 @@
 /**
  * The results file that every linear / few-shot probe writes into its run folder
  * (`<run>/linear/results.json`, `<run>/fewshot/results.json`). It holds everything the
- * analysis needs (spec §7, §8), so `deno task analyse` never has to parse logs.
+ * analysis needs (docs/method.md §7, §8), so `deno task analyse` never has to parse logs.
  * @module
  */
 import { dirname } from "node:path";
@@ -18,7 +18,7 @@ export type Stage = "linear" | "fewshot";
 export const STAGES: readonly Stage[] = ["linear", "fewshot"];
 
 /**
- * How classes are split into Many/Medium/Few groups (spec §8): thirds by D_i count rank
+ * How classes are split into Many/Medium/Few groups (docs/method.md §8): thirds by D_i count rank
  * (CIFAR, Fashion-MNIST) or the ImageNet count thresholds.
  */
 export type Grouping = "cifar-thirds" | "imagenet-thresholds";
@@ -28,7 +28,7 @@ export const GROUPINGS: readonly Grouping[] = ["cifar-thirds", "imagenet-thresho
 
 /**
  * How the probe was trained: `paper` = augmented images through the frozen backbone every
- * epoch (spec §7); `cached-features` = features extracted once without augmentation.
+ * epoch (docs/method.md §7); `cached-features` = features extracted once without augmentation.
  */
 export type Protocol = "paper" | "cached-features";
 

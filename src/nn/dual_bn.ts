@@ -1,5 +1,5 @@
 /**
- * Dual batch norm (spec §5): one BN layer holding one or two independent parameter sets
+ * Dual batch norm (docs/method.md §5): one BN layer holding one or two independent parameter sets
  * (affine parameters AND running statistics). The dense branch uses set 0 (`bn_list.0`), the
  * pruned branch set 1 (`bn_list.1`); a single-BN layer serves both branches with its one set.
  * @module

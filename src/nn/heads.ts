@@ -1,5 +1,5 @@
 /**
- * Projection heads (spec §3), as the authors' code builds them under `fc.`:
+ * Projection heads (docs/method.md §3), as the authors' code builds them under `fc.`:
  * SimCLR, 2 layers: fc1 (Linear with bias) → bn1 → ReLU → fc2 (no bias) → bn2;
  * SDCLR, 3 layers: fc1 (bias) → bn1 → ReLU → fc2 (no bias) → bn2 → ReLU → fc3 (no bias) → bn3,
  * every BN dual in the SDCLR model. Hidden width = backbone feature size, output projDim.

@@ -1,5 +1,5 @@
 /**
- * SDCLR's pruning of a live model (spec §5): once per epoch the conv weights are read back,
+ * SDCLR's pruning of a live model (docs/method.md §5): once per epoch the conv weights are read back,
  * the global magnitude masks are computed on the CPU (prune_cpu.ts) and uploaded; the dense
  * weights themselves never change. Masks are keyed by conv module name in files (as the
  * authors' `save_mask` does: "conv1", "layer1.0.conv1", …) and by weight key on the model.

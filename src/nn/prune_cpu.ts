@@ -1,5 +1,5 @@
 /**
- * Global magnitude pruning exactly as the authors' Mask.magnitudePruning does it (spec §5),
+ * Global magnitude pruning exactly as the authors' Mask.magnitudePruning does it (docs/method.md §5),
  * on read-back weights: all conv |w| form one vector of N values; with k = min(ceil(p·N), N−1)
  * the threshold θ is the k-th smallest |w| (0-based, i.e. sorted[k]); a weight is kept when
  * |w| ≥ θ, so ties at θ stay. Selection instead of a full sort: O(N) per epoch.

@@ -4,9 +4,10 @@
  * linear probe → few-shot probe, each a separate `deno task` process (a crash stays in its
  * stage; every stage resumes or skips on a rerun), one run folder per split named like the
  * authors' `pretrain_name`, and at the end the analysis table of this configuration.
- * Each run folder gets `pipeline.json` (the configuration and split files it was made with;
- * a rerun with different split files is refused) and `commands.log` (every stage command, as
- * the authors' bash_log.txt).
+ * Each run folder gets `pipeline.json` (the configuration, split files and provenance it was
+ * made with, and the arguments `--config` replays; a rerun with different split files is
+ * refused) and `commands.log` (every pipeline and stage command, as the authors' bash_log.txt).
+ * Nothing is created before every flag, split file and the data folder check out.
  * @module
  */
 import { UserError } from "../../core/errors.ts";
@@ -15,20 +16,17 @@ import { loadCheckpoint } from "../io/checkpoint.ts";
 import { analyse } from "../eval/analyse.ts";
 import { readResults, resultsPath, type Stage } from "../eval/results.ts";
 import type { PipelineConfig, SplitJob } from "./options.ts";
+import { replayableArgs } from "./replay.ts";
 import { ensureGeneratedSplits } from "./auto_splits.ts";
 import { describeProvenance, splitProvenance, splitRecord } from "../data/authors_splits.ts";
-import { fileExists, planJob, pretrainDir, runDirOf, shellQuote, type StagePlan } from "./plan.ts";
+import { fileExists, planJob, pretrainDir, runDirOf, type StagePlan } from "./plan.ts";
 import { analysisDir, parseSweep, type Sweep, type SweepJob, sweepSpec } from "./sweep.ts";
 import { submitSweep } from "./slurm.ts";
 import { type StageEnd, StageRunner } from "./stage_runner.ts";
 import { PREEMPTED_EXIT } from "../train/stop.ts";
 import type { ScriptName } from "./profiles.ts";
-
-/** The repository root (where deno.json lives); stage processes run there. */
-export const REPO_ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(
-  /\/$/,
-  "",
-);
+import { type Provenance, provenance, REPO_ROOT, shellQuote } from "../provenance.ts";
+import { type DatasetName, locateDataset } from "../data/readers/load_dataset.ts";
 
 /** State of a run's pretraining. */
 export type PretrainState = "none" | "partial" | "done";
@@ -76,9 +74,23 @@ const OUTCOME: Record<StageEnd, "ran" | "failed" | "stopped"> = {
   stopped: "stopped",
 };
 
+/** How this invocation was typed, for pipeline.json and commands.log. */
+export interface Invocation {
+  args: string[];
+  cwd: string;
+  provenance: Provenance;
+}
+
 /** Writes pipeline.json, or checks that an existing one used the same split files. */
-async function claimRunDir(plan: StagePlan, c: PipelineConfig): Promise<void> {
+async function claimRunDir(plan: StagePlan, c: PipelineConfig, inv: Invocation): Promise<void> {
   await Deno.mkdir(plan.runDir, { recursive: true });
+  const p = inv.provenance;
+  await Deno.writeTextFile(
+    `${plan.runDir}/commands.log`,
+    `${p.created} # ${p.command} (in ${p.cwd}; commit ${p.git.commit.slice(0, 12)}` +
+      `${p.git.dirty === true ? ", uncommitted changes" : ""})\n`,
+    { append: true },
+  );
   const path = `${plan.runDir}/pipeline.json`;
   let prev: { files?: Record<string, string> } | null = null;
   try {
@@ -104,8 +116,13 @@ async function claimRunDir(plan: StagePlan, c: PipelineConfig): Promise<void> {
     method: c.method,
     label: c.label,
     split: plan.job.split,
+    seed: c.seed,
+    probe_seed: c.probeSeed,
     files: plan.files,
     splits: await splitRecord({ ...plan.files }),
+    provenance: inv.provenance,
+    // What `--config <this file>` replays (path options absolute).
+    replay_args: replayableArgs(inv.args, inv.cwd),
     created: new Date().toISOString(),
   };
   await writeFileAtomic(path, JSON.stringify(record, null, 2) + "\n");
@@ -125,12 +142,13 @@ async function runJob(
   runner: StageRunner,
   plan: StagePlan,
   c: PipelineConfig,
+  inv: Invocation,
 ): Promise<JobOutcome> {
   const out: JobOutcome = {
     runDir: plan.runDir,
     stages: { pretrain: "off", linear: "off", fewshot: "off" },
   };
-  await claimRunDir(plan, c);
+  await claimRunDir(plan, c, inv);
   let pretrained = true;
   if (c.stages.pretrain) {
     const state = await pretrainState(plan.runDir, c);
@@ -193,18 +211,56 @@ export async function configRunDirs(
   return dirs.sort();
 }
 
+/**
+ * Problems with the data folder that would make a stage fail (none when only probing
+ * downloaded checkpoints needs no data either way): checked before anything is created.
+ */
+export function dataProblem(c: PipelineConfig): string | null {
+  if (!c.stages.pretrain && !c.stages.linear && !c.stages.fewshot) return null;
+  if (c.profile.family === "cifar") {
+    try {
+      locateDataset(c.dataset as DatasetName, c.data);
+    } catch (e) {
+      if (e instanceof UserError) return e.message;
+      throw e;
+    }
+    return null;
+  }
+  if (c.data === undefined) return null; // reported by the options already
+  try {
+    if (Deno.statSync(c.data).isDirectory) return null;
+  } catch { /* reported below */ }
+  return `--data ${c.data}: no such folder (the ImageNet root the list paths start from)`;
+}
+
 /** Prints the stage commands of the selected tasks (--dry-run without --slurm). */
-function printPlans(sweep: Sweep, tasks: SweepJob[]): void {
+function dryRun(sweep: Sweep, tasks: SweepJob[]): number {
+  const problem = dataProblem(sweep.configs[0]);
+  if (problem) console.error(`warning: ${problem} (dry run: the commands are shown anyway)`);
+  const many = sweep.configs.length > 1;
   for (const { c, job } of tasks) {
-    const p = planJob(c, job);
-    console.log(`# ${p.job.split} ${c.method} → ${p.runDir}`);
+    const what = many ? `${job.split} ${c.method}` : job.split;
+    let p: StagePlan;
+    try {
+      p = planJob(c, job);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      console.log(`# ${what} → ${runDirOf(c, job)}`);
+      console.error(`warning: ${e.message} (dry run: no stage commands for this split)`);
+      continue;
+    }
+    console.log(`# ${what} → ${p.runDir}`);
     if (c.stages.pretrain) {
       console.log(display(p.pretrain) + " [--resume when a checkpoint exists]");
     }
     if (c.stages.linear) console.log(display(p.linear));
     if (c.stages.fewshot) console.log(display(p.fewshot));
   }
-  if (sweep.slurmTask === null && tasks.length) console.log(`# then the analysis`);
+  if (sweep.slurmTask === null && tasks.length) {
+    const what = many ? "split and method" : "split of this configuration";
+    console.log(`# then the analysis of every ${what} → ${analysisDir(sweep)}/`);
+  }
+  return 0;
 }
 
 /** The analysis of every run folder of the sweep's configurations that has probe results. */
@@ -284,23 +340,28 @@ export async function runPipeline(name: ScriptName, args: string[], cwd: string)
     : sweep.slurmTask === null
     ? sweep.tasks
     : [sweep.tasks[sweep.slurmTask]];
-  if (sweep.dryRun) {
-    printPlans(sweep, tasks);
-    return 0;
-  }
+  if (sweep.dryRun) return dryRun(sweep, tasks);
   if (tasks.length) {
+    const problem = dataProblem(c);
+    if (problem) throw new UserError(problem);
     const generated = await ensureGeneratedSplits(c);
     if (generated) console.error(`note: ${generated}`);
   }
+  // Every task's split files resolve before the first run folder is made.
+  const plans = tasks.map(({ c, job }) => ({ c, p: planJob(c, job) }));
+  const inv: Invocation = {
+    args,
+    cwd,
+    provenance: await provenance({ task: name, args, cwd, seed: c.seed }),
+  };
   const runner = new StageRunner();
   const outcomes: JobOutcome[] = [];
   try {
-    for (const { c, job } of tasks) {
+    for (const { c, p } of plans) {
       if (runner.stop.requested) break;
-      const p = planJob(c, job);
       console.log(`\n=== ${name} ${p.job.split} (${c.label}) → ${p.runDir}`);
       console.log(`splits: ${describeProvenance(await splitProvenance(p.files.pretrain))}`);
-      outcomes.push(await runJob(runner, p, c));
+      outcomes.push(await runJob(runner, p, c, inv));
     }
   } finally {
     runner.dispose();

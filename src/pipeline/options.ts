@@ -5,11 +5,12 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { type CommandSpec, type OptionSpec, parseCommand, type Parsed } from "../cli.ts";
+import { parseCommand, type Parsed, parseNumber, takeConfigFlag } from "../cli.ts";
+import { EXTRAS_FOR_CIFAR, pipelineSpec } from "./pipeline_spec.ts";
+import { replayedArgs } from "./replay.ts";
 import { UserError } from "../../core/errors.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
-import { SPLIT_SOURCES, type SplitSource } from "../data/authors_splits.ts";
-import { SWEEP_OPTIONS } from "./slurm.ts";
+import type { SplitSource } from "../data/authors_splits.ts";
 
 /** One split of a row: its number (null for ImageNet's single list) and names. */
 export interface SplitJob {
@@ -76,113 +77,12 @@ export interface PipelineConfig {
 /** Backbones pretraining offers. */
 export const MODELS: readonly string[] = ["res10", "res18", "res34", "res50"];
 
-const EXTRAS_FOR_CIFAR: Record<string, OptionSpec> = {
-  splits: {
-    type: "string",
-    help: "run a row of splits: 1-5, 1,3 or 2 (replaces the number in --split)",
-  },
-  data: { type: "string", help: "data folder (default: the data set's usual folder)" },
-  "split-source": {
-    type: "string",
-    default: "authors",
-    choices: SPLIT_SOURCES,
-    help: "authors: the paper's split files as the authors released them (shipped in " +
-      "splits/authors/); generated: ours (deno task splits, made from --data's labels on first use)",
-  },
-  seed: { type: "string", default: "10", help: "pretraining seed (fixed to 10 by the authors)" },
-};
-
-const EXTRAS: Record<string, OptionSpec> = {
-  out: { type: "string", default: "runs", help: "output root: <out>/<dataset>/<run name>/" },
-  "split-dir": {
-    type: "string",
-    help: "folder with the authors' split files (cifar10_imbSub_with_subsets/, cifar10/, " +
-      "imagenet-100/ … as released) or our generated layout (<dataset>/…); default: ours in splits/",
-  },
-  "pretrained-root": {
-    type: "string",
-    help: "probe downloaded pretrained models: the authors' unzipped checkpoints folder " +
-      "(<root>/<run name>/model_<epochs>.pt); implies no pretraining",
-  },
-  model: {
-    type: "string",
-    help: "backbone: res10, res18, res34, res50 (default: res18 for CIFAR, res50 for ImageNet)",
-  },
-  width: { type: "string", help: "base width of the backbone (64 in the paper; small runs)" },
-  "max-steps": { type: "string", help: "stop pretraining after N optimizer steps (small runs)" },
-  "drop-last": {
-    type: "boolean",
-    help: "pretraining drops each epoch's last partial batch (the authors' loader keeps it)",
-  },
-  "max-train": { type: "string", help: "probes train on at most N images (CPU smoke runs)" },
-  "image-size": {
-    type: "string",
-    help: "ImageNet scripts: input side of pretraining and probes (224 in the paper; small runs)",
-  },
-  "cached-features": {
-    type: "boolean",
-    help: "probes train on features computed once without augmentation: fast, NOT the paper's " +
-      "protocol (recorded in results.json)",
-  },
-  "dry-run": {
-    type: "boolean",
-    help: "print the stage commands (with --slurm: the job scripts and sbatch commands) and exit",
-  },
-};
-
-/** The full command spec (authors' options + ours) of a script. */
-export function pipelineSpec(name: ScriptName): CommandSpec {
-  const p = PROFILES[name];
-  const options: Record<string, OptionSpec> = { ...p.options };
-  if (p.family === "cifar") {
-    Object.assign(options, EXTRAS_FOR_CIFAR);
-    options.dataset = {
-      type: "string",
-      default: p.datasets[0],
-      choices: p.datasets,
-      help: "data set",
-    };
-  }
-  Object.assign(options, EXTRAS, SWEEP_OPTIONS);
-  const examples = p.family === "cifar"
-    ? `  deno task ${name} -g 1 -w 8 --split ${p.options.split.default} --prune True ` +
-      `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5\n` +
-      `  deno task ${name} --splits 1-5 --methods simclr,sdclr --prune_percent 0.9 ` +
-      `--prune_dual_bn True --slurm --slurm-args "--partition=gpu --gres=gpu:1 --time=48:00:00"`
-    : `  deno task ${name} --data /path/to/imagenet --split-dir /path/to/lists`;
-  return {
-    name,
-    description: `Runs the authors' ${p.authorsScript} pipeline: pretraining, then the ` +
-      "full-shot linear probe and the few-shot probe, each as its own process, one run folder " +
-      "per split named like the authors' pretrain_name; finished stages are skipped on a " +
-      "rerun (pretraining resumes from its last checkpoint). Ends with the analysis table. " +
-      "True/False values are strings, as in the original. " +
-      `No effect here: ${p.noEffect.map((n) => "--" + n).join(", ")}.`,
-    options,
-    epilog: `Examples:\n${examples}`,
-  };
-}
-
 /** Parses an authors'-style boolean ("True"/"False"; also true/false/1/0). */
 export function authorsBool(name: string, v: unknown): boolean {
   const s = String(v);
   if (/^(true|1)$/i.test(s)) return true;
   if (/^(false|0)$/i.test(s)) return false;
   throw new UserError(`--${name} expects True or False, got "${s}"`);
-}
-
-function number(name: string, v: unknown, o: { int?: boolean; min?: number; below?: number }) {
-  const x = typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-  if (!Number.isFinite(x) || (o.int && !Number.isInteger(x))) {
-    throw new UserError(`--${name} expects ${o.int ? "an integer" : "a number"}, got "${v}"`);
-  }
-  if (o.min !== undefined && x < o.min) {
-    throw new UserError(`--${name} must be ≥ ${o.min}, got ${x}`);
-  }
-  if (o.below !== undefined && x >= o.below) {
-    throw new UserError(`--${name} must be below ${o.below}, got ${x}`);
-  }
-  return x;
 }
 
 /** Parses `--splits`: "1-5", "1,3", "2" or a mix ("1-2,5"); sorted, without repeats. */
@@ -195,12 +95,21 @@ export function parseSplitList(s: string): number[] {
     if (a < 1 || b < a) {
       throw new UserError(`--splits "${s}": ranges must be 1-based and ascending`);
     }
+    if (b > SPLIT_COUNT) throw new UserError(onlyFiveSplits(`--splits ${s}`));
     for (let k = a; k <= b; k++) out.add(k);
   }
   return [...out].sort((x, y) => x - y);
 }
 
 const CIFAR_SPLIT = /^(cifar100_)?split(\d+)_(D_i|D_b)$/;
+
+/** Splits per data set: the authors released five, and our generator makes five. */
+export const SPLIT_COUNT = 5;
+
+function onlyFiveSplits(what: string): string {
+  return `${what}: only splits 1–${SPLIT_COUNT} exist (the authors released five per data ` +
+    "set and deno task splits generates five); use numbers from 1 to 5";
+}
 
 function cifarJobs(
   p: ScriptProfile,
@@ -218,6 +127,9 @@ function cifarJobs(
   // runs with the authors' spelling.
   const prefix = p.name === "cifar100-lt" ? "cifar100_" : "";
   const ks = splits === undefined ? [Number(m[2])] : parseSplitList(splits);
+  if (splits === undefined && (ks[0] < 1 || ks[0] > SPLIT_COUNT)) {
+    throw new UserError(onlyFiveSplits(`--split ${split}`));
+  }
   return ks.map((k) => [k, `${prefix}split${k}_${m[3]}`]);
 }
 
@@ -238,8 +150,20 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
       notes.push(`--${k} ${v[k]}: ${p.options[k].help}`);
     }
   }
+  const given = new Set(v.given ?? []);
   const prune = authorsBool("prune", s("prune") ?? "False");
   const dualBn = authorsBool("prune_dual_bn", s("prune_dual_bn") ?? "False");
+  if (dualBn && !prune) {
+    throw new UserError(
+      "--prune_dual_bn True needs --prune True: without pruning the run is SimCLR, which has " +
+        "no pruned branch to give its own BN set; add --prune True or drop --prune_dual_bn",
+    );
+  }
+  if (!prune) {
+    for (const k of ["prune_percent", "random_prune_percent"]) {
+      if (given.has(k)) notes.push(`--${k}: no effect without --prune True (this runs SimCLR)`);
+    }
+  }
   const random = s("random_prune_percent") ?? "0";
   if (Number(random) !== 0) {
     throw new UserError(
@@ -251,28 +175,28 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
   const lrRaw = p.lrOption ? s(p.lrOption)! : "0.5";
   const tempRaw = p.tempOption ? s(p.tempOption)! : "0.2";
   const seedRaw = s("seed") ?? "";
-  const epochs = number("epochs", epochsRaw, { int: true, min: 1 });
-  const batchSize = number(p.batchOption, batchRaw, { int: true, min: 2 });
-  const lr = number(p.lrOption ?? "lr", lrRaw, { min: 0 });
-  const temperature = number(p.tempOption ?? "temp", tempRaw, { min: 1e-6 });
+  const epochs = parseNumber("epochs", epochsRaw, { int: true, min: 1 });
+  const batchSize = parseNumber(p.batchOption, batchRaw, { int: true, min: 2 });
+  const lr = parseNumber(p.lrOption ?? "lr", lrRaw, { min: 0 });
+  const temperature = parseNumber(p.tempOption ?? "temp", tempRaw, { above: 0 });
   const prunePercentRaw = s("prune_percent") ?? "0.7";
-  const prunePercent = number("prune_percent", prunePercentRaw, { min: 0, below: 1 });
+  const prunePercent = parseNumber("prune_percent", prunePercentRaw, { min: 0, below: 1 });
   // The authors' ImageNet-LT script passes no seed (their training script's default is 1).
-  const seed = seedRaw === "" ? 1 : number("seed", seedRaw, { int: true, min: 0 });
+  const seed = seedRaw === "" ? 1 : parseNumber("seed", seedRaw, { int: true, min: 0 });
   const probeSeed = s("linear_eval_seed") !== undefined
-    ? number("linear_eval_seed", s("linear_eval_seed"), { int: true, min: 0 })
+    ? parseNumber("linear_eval_seed", s("linear_eval_seed"), { int: true, min: 0 })
     : seed;
   const width = s("width") !== undefined
-    ? number("width", s("width"), { int: true, min: 1 })
+    ? parseNumber("width", s("width"), { int: true, min: 1 })
     : undefined;
   const maxSteps = s("max-steps") !== undefined
-    ? number("max-steps", s("max-steps"), { int: true, min: 1 })
+    ? parseNumber("max-steps", s("max-steps"), { int: true, min: 1 })
     : undefined;
   const maxTrain = s("max-train") !== undefined
-    ? number("max-train", s("max-train"), { int: true, min: 1 })
+    ? parseNumber("max-train", s("max-train"), { int: true, min: 1 })
     : undefined;
   const imageSize = s("image-size") !== undefined
-    ? number("image-size", s("image-size"), { int: true, min: 16 })
+    ? parseNumber("image-size", s("image-size"), { int: true, min: 16 })
     : undefined;
   if (imageSize !== undefined && p.family !== "imagenet") {
     throw new UserError(`--image-size: ${name} trains on the images at their own size`);
@@ -299,6 +223,12 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     stages = { pretrain: !flag("only_finetuning"), linear: probes, fewshot: probes, testOnly };
   }
 
+  if (s("pretrained-root") !== undefined && !stages.linear && !stages.fewshot) {
+    throw new UserError(
+      "--pretrained-root probes downloaded checkpoints, but --only_pretraining True turns the " +
+        "probes off: nothing would run; drop one of them",
+    );
+  }
   if (s("pretrained-root") !== undefined && stages.pretrain) {
     stages = { ...stages, pretrain: false };
     notes.push("--pretrained-root: probing the given checkpoints, no pretraining");
@@ -365,10 +295,11 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
 
   const dataset = s("dataset") ?? p.datasets[0];
   const data = s("data");
+  const dryRun = v["dry-run"] === true;
   if (p.family === "imagenet" && (data === undefined || data === "placeholder")) {
-    if (stages.pretrain || stages.linear || stages.fewshot) {
-      throw new UserError(`--data is required: the ImageNet root folder (holding train/ and val/)`);
-    }
+    const msg = "--data is required: the ImageNet root folder (holding train/ and val/)";
+    if (dryRun) notes.push(`${msg} (dry run: shown without it)`);
+    else throw new UserError(msg);
   }
   if (v["split-dir"] === undefined && p.family === "imagenet") {
     notes.push("no --split-dir: looking for the ImageNet lists in the repository's splits/");
@@ -402,12 +333,14 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     maxTrain,
     imageSize,
     cachedFeatures,
-    dryRun: v["dry-run"] === true,
+    dryRun,
     notes,
   };
 }
 
 /** Parses a script's command line into a PipelineConfig (prints help and exits on --help). */
 export function parsePipelineArgs(name: ScriptName, args: string[], cwd: string): PipelineConfig {
-  return buildConfig(name, parseCommand(pipelineSpec(name), args), cwd);
+  const { file, rest } = takeConfigFlag(args, cwd);
+  const all = file === undefined ? rest : replayedArgs(name, file, rest);
+  return buildConfig(name, parseCommand(pipelineSpec(name), all), cwd);
 }

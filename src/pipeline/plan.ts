@@ -265,8 +265,3 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
     checkpoints,
   };
 }
-
-/** Shell-quotes one argument for display. */
-export function shellQuote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
-}

@@ -62,8 +62,9 @@ export interface ScriptProfile {
 
 const NO_EFFECT_HELP = {
   port: "accepted for compatibility; no effect (one process, no torch.distributed rendezvous)",
-  workers:
-    "accepted for compatibility; no effect (images are decoded and augmented in-process, on the GPU)",
+  workers: "accepted for compatibility; no effect (no loader processes: images are read and " +
+    "decoded in-process on the CPU, ImageNet JPEGs with jpeg-js, one batch ahead, and augmented " +
+    "on the GPU)",
   gpus: "accepted for compatibility; no effect (the suite drives one WebGPU device)",
 };
 
@@ -94,7 +95,7 @@ const pruneOptions = (percent: string): Record<string, OptionSpec> => ({
   prune_percent: {
     type: "string",
     default: percent,
-    help: "fraction of conv weights pruned in the SDCLR branch (spec §5)",
+    help: "fraction of conv weights pruned in the SDCLR branch (docs/method.md §5)",
   },
   prune_dual_bn: bool("False", "SDCLR: separate BN sets for the dense and pruned branches"),
 });

@@ -17,7 +17,7 @@ import { UserError } from "../../core/errors.ts";
 import { writeFileAtomic } from "../../core/fs.ts";
 import type { OptionSpec } from "../cli.ts";
 import { PREEMPTED_EXIT } from "../train/stop.ts";
-import { shellQuote } from "./plan.ts";
+import { shellQuote } from "../provenance.ts";
 
 /** The sweep options every pipeline (and the demo) takes. */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {

@@ -6,9 +6,12 @@
  * @module
  */
 import { UserError } from "../../core/errors.ts";
-import { parseCommand, type Parsed } from "../cli.ts";
-import { buildConfig, type PipelineConfig, pipelineSpec, type SplitJob } from "./options.ts";
-import { runDirOf, shellQuote } from "./plan.ts";
+import { parseCommand, type Parsed, takeConfigFlag } from "../cli.ts";
+import { replayedArgs } from "./replay.ts";
+import { buildConfig, type PipelineConfig, type SplitJob } from "./options.ts";
+import { pipelineSpec } from "./pipeline_spec.ts";
+import { runDirOf } from "./plan.ts";
+import { shellQuote } from "../provenance.ts";
 import type { ScriptName } from "./profiles.ts";
 import { jobArgs, joinSlurmArgs, shellWords, type SweepSpec } from "./slurm.ts";
 
@@ -85,7 +88,9 @@ export function sweepOf(name: ScriptName, v: Parsed, cwd: string): Sweep {
 
 /** Parses a script's command line into a Sweep. */
 export function parseSweep(name: ScriptName, args: string[], cwd: string): Sweep {
-  return sweepOf(name, parseCommand(pipelineSpec(name), joinSlurmArgs(args)), cwd);
+  const { file, rest } = takeConfigFlag(joinSlurmArgs(args), cwd);
+  const all = file === undefined ? rest : replayedArgs(name, file, rest);
+  return sweepOf(name, parseCommand(pipelineSpec(name), all), cwd);
 }
 
 /** Folder of the sweep's analysis: the configuration's label, or the labels joined by "+". */

@@ -60,7 +60,7 @@ export interface TrainImages {
   splitFile?: string;
 }
 
-/** Default view side for file lists (the spec's ImageNet RandomResizedCrop(224)). */
+/** Default view side for file lists (the ImageNet RandomResizedCrop(224)). */
 export const LIST_VIEW_SIZE = 224;
 
 /**
@@ -145,7 +145,7 @@ export interface ViewOptions {
 }
 
 /**
- * The two views of every batch, from the suite's loader: `simclr` is the spec's §2 recipe
+ * The two views of every batch, from the suite's loader: `simclr` is the recipe of docs/method.md §2
  * (CIFAR or ImageNet flavour by output size); `none` the deterministic test transform (the
  * images as they are, resized only when their size differs), so both views are equal. Batch
  * order and every view's draws are keyed by (seed, epoch[, image, view]), so batch b of

@@ -9,6 +9,8 @@
  * @module
  */
 import { UserError } from "../../core/errors.ts";
+import { initEngine } from "../../core/engine.ts";
+import { getGpu } from "../../core/device.ts";
 import {
   describeProvenance,
   type SplitProvenance,
@@ -29,7 +31,9 @@ import { ResNet } from "../nn/resnet.ts";
 import { hostToTorch, torchToHost } from "../nn/state_dict.ts";
 import { type AugmentMode, LIST_VIEW_SIZE, loadTrainImages, ViewSource } from "./data.ts";
 import { makeSgd, type TrainOptimizer } from "./optim_ops.ts";
-import { progressLine, RunFiles } from "./run_files.ts";
+import { formatDuration, progressLine, RunFiles } from "./run_files.ts";
+import { fromStored, toStored } from "./run_config.ts";
+import { provenance, provenanceLine } from "../provenance.ts";
 import { seedWords } from "../../core/prng.ts";
 import { lrAt } from "./schedule.ts";
 import { LossLog, type Method, trainStep } from "./steps.ts";
@@ -66,6 +70,10 @@ export interface PretrainConfig {
   splitSource?: SplitSource;
   /** The split file used and where it came from (sha256, authors' or generated). */
   splitFile?: SplitProvenance | null;
+  /** k-NN monitor: every this many epochs into knn.csv (null: off). */
+  knnEvery?: number | null;
+  /** k-NN monitor: at most this many train-list images (null: all). */
+  knnMaxTrain?: number | null;
 }
 
 /** Per-invocation options that are not part of the run's definition. */
@@ -87,6 +95,12 @@ export interface RunOptions {
    * checkpoint_last.pt at the step it finished and returns with `stoppedBy` set.
    */
   stop?: { readonly signal: Deno.Signal | null };
+  /** The command that started this invocation (recorded in config.json and train.log). */
+  invocation?: { task: string; args: string[]; cwd: string };
+  /** `--config FILE`: the saved config this run replays and its split file's SHA-256. */
+  replayOf?: { path: string; splitSha256?: string };
+  /** Console lines when not on a terminal: every this many seconds (default 60). */
+  progressEverySec?: number;
 }
 
 /** What a finished invocation reports. */
@@ -105,7 +119,10 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
       // Killed before its first epoch ended: the run exists (config.json) but has nothing to
       // resume from, so it starts again from step 0 with the settings it was started with.
       if (await files.has("config.json")) {
-        const saved = JSON.parse(await Deno.readTextFile(files.path("config.json")));
+        const saved = fromStored(
+          JSON.parse(await Deno.readTextFile(files.path("config.json"))),
+          files.dir,
+        );
         await files.truncateMetrics(0);
         await files.log(
           `--resume: ${files.dir} has no checkpoint yet (stopped before its first epoch ` +
@@ -119,7 +136,7 @@ async function startState(cfg: PretrainConfig, files: RunFiles, resume: boolean)
       );
     }
     const ck = await loadCheckpoint(files.path("checkpoint_last.pt"));
-    return { ck, cfg: savedConfig(ck.config as PretrainConfig) };
+    return { ck, cfg: savedConfig(fromStored(ck.config as PretrainConfig, files.dir)) };
   }
   if (await files.has("checkpoint_last.pt")) {
     throw new UserError(
@@ -165,17 +182,19 @@ function hostFor(
 export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<PretrainResult> {
   const files = new RunFiles(o.out, o.quiet);
   const start = await startState(cliCfg, files, o.resume);
-  await files.create();
   const ck = start.ck;
   let cfg = start.cfg;
+  // Everything the run reads is checked before its folder is made: a mistyped flag or a
+  // missing file leaves nothing behind.
   const data = await loadTrainImages({
     dataset: cfg.dataset ?? undefined,
     data: cfg.data ?? undefined,
     split: cfg.split ?? undefined,
     splitSource: cfg.splitSource,
   }, cfg.imageSize);
+  const initSd = !ck && cfg.init ? await loadStateDict(cfg.init) : null;
   if (!ck && cfg.imageSize === 0) {
-    // File lists have no single size: their views take the spec's ImageNet size.
+    // File lists have no single size: their views take the ImageNet size.
     const imageSize = data.height ?? LIST_VIEW_SIZE;
     const stem = o.autoStem ? (imageSize > 64 ? "imagenet" : "cifar") : cfg.arch.stem;
     cfg = { ...cfg, imageSize, arch: { ...cfg.arch, stem } };
@@ -190,7 +209,17 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   });
   const ipe = views.itersPerEpoch;
   const total = cfg.epochs * ipe;
-  const initSd = !ck && cfg.init ? await loadStateDict(cfg.init) : null;
+  await initEngine({ quiet: o.quiet });
+  await files.create();
+  const prov = await provenance({
+    task: o.invocation?.task ?? "pretrain",
+    args: o.invocation?.args ?? [],
+    cwd: o.invocation?.cwd ?? Deno.cwd(),
+    seed: cfg.seed,
+    adapter: (await getGpu()).description,
+  });
+  await files.log(`command: ${prov.command} (in ${prov.cwd})`, { fileOnly: true });
+  await files.log(provenanceLine(prov), { fileOnly: true });
   const model = new ResNet(cfg.arch, hostFor(cfg, ck, initSd));
   const opt: TrainOptimizer = makeSgd(model.namedParameters(), cfg.momentum, cfg.weightDecay);
   let step = 0;
@@ -206,8 +235,26 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     await files.log(`resumed at step ${step} (epoch ${Math.floor(step / ipe) + 1})`);
   } else {
     cfg = { ...cfg, splitFile: data.splitFile ? await splitProvenance(data.splitFile) : null };
-    await files.writeConfig(cfg);
+    await files.writeConfig({ ...toStored(cfg, files.dir), provenance: prov });
     if (cfg.splitFile) await files.log(`split ${describeProvenance(cfg.splitFile)}`);
+    if (o.replayOf) {
+      await files.log(`replaying ${o.replayOf.path}`);
+      const want = o.replayOf.splitSha256;
+      if (want && cfg.splitFile && want !== cfg.splitFile.sha256) {
+        await files.log(
+          `warning: the split file differs from the replayed run's (sha256 ` +
+            `${cfg.splitFile.sha256.slice(0, 12)}… here, ${want.slice(0, 12)}… there)`,
+        );
+      }
+    }
+    if (cfg.warmupEpochs >= cfg.epochs) {
+      await files.log(
+        `note: the warm-up (${cfg.warmupEpochs} epochs) covers the whole run of ${cfg.epochs}: ` +
+          `the learning rate only reaches ${
+            lrAt(total - 1, { ...cfg, itersPerEpoch: ipe }).toPrecision(3)
+          } instead of its peak ${cfg.lr}; shorten it with --warmup-epochs`,
+      );
+    }
     await files.log(
       `${cfg.method} pretraining: ${describeArch(cfg.arch)}; ${data.n} images from ` +
         `${data.origin}${
@@ -222,10 +269,18 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   const lossLog = new LossLog(logEvery);
   const losses: number[] = [];
   let sparsity = model.masks ? await currentSparsity(model) : 0;
+  // θ of the current masks (unknown after a resume until the next epoch prunes again).
+  let threshold = NaN;
   const t0 = performance.now();
   let lastSaved = ck ? step : -1;
   let windowStart = performance.now();
   let windowSteps = 0;
+  // Throughput for the log lines: since the last progress line, and over the current epoch.
+  const progressEveryMs = 1000 * (o.progressEverySec ?? 60);
+  let progressStart = performance.now();
+  let progressSteps = 0;
+  let epochStart = performance.now();
+  let epochSteps = 0;
   const save = async (name: string) => {
     const host = await model.toHost();
     await saveCheckpoint(files.path(name), {
@@ -235,7 +290,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       epoch: Math.floor(step / ipe),
       step,
       rng: [...seedWords(cfg.seed), step],
-      config: { ...cfg, elapsed: elapsed + (performance.now() - t0) / 1000 },
+      config: { ...toStored(cfg, files.dir), elapsed: elapsed + (performance.now() - t0) / 1000 },
     });
   };
   const flushLog = async () => {
@@ -245,9 +300,20 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     const mean = got.reduce((a, b) => a + b, 0) / got.length;
     const time = elapsed + (performance.now() - t0) / 1000;
     const epoch = Math.floor((step - 1) / ipe) + 1;
-    await files.metric({ epoch, step, loss: mean, lr: lrAt(step - 1, sched), sparsity, time });
-    const secPerStep = (performance.now() - windowStart) / 1000 / Math.max(windowSteps, 1);
-    files.progress(progressLine({
+    const now = performance.now();
+    const secPerStep = (now - windowStart) / 1000 / Math.max(windowSteps, 1);
+    await files.metric({
+      epoch,
+      step,
+      loss: mean,
+      lr: lrAt(step - 1, sched),
+      tau: cfg.temperature,
+      sparsity,
+      prune_threshold: threshold,
+      img_per_s: cfg.batchSize / secPerStep,
+      time,
+    });
+    const line = {
       epoch,
       epochs: cfg.epochs,
       iter: step - (epoch - 1) * ipe,
@@ -255,9 +321,23 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       loss: mean,
       imgPerSec: cfg.batchSize / secPerStep,
       etaSec: (stopAt - step) * secPerStep,
-    }));
-    windowStart = performance.now();
+    };
+    files.progress(progressLine(line));
+    progressSteps += windowSteps;
+    windowStart = now;
     windowSteps = 0;
+    // For people not watching a terminal (train.log, Slurm output): the same numbers as the
+    // bar, averaged since the previous such line, every progressEverySec seconds.
+    if (now - progressStart >= progressEveryMs && step < stopAt && step % ipe !== 0) {
+      const sps = (now - progressStart) / 1000 / progressSteps;
+      await files.record(
+        progressLine({ ...line, imgPerSec: cfg.batchSize / sps, etaSec: (stopAt - step) * sps }, {
+          bar: false,
+        }),
+      );
+      progressStart = now;
+      progressSteps = 0;
+    }
   };
   const stopSignal = () => o.stop?.signal ?? null;
   let stoppedBy: Deno.Signal | null = null;
@@ -268,6 +348,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       if (cfg.method === "sdclr" && (b === 0 || !model.masks)) {
         const r = await pruneModel(model, cfg.prunePercent);
         sparsity = r.sparsity;
+        threshold = r.threshold;
         await files.log(
           `epoch ${epoch + 1}: pruned ${r.total - r.masks.reduce((a, m) => a + count(m), 0)} of ` +
             `${r.total} conv weights (θ = ${r.threshold.toExponential(4)}, sparsity ${
@@ -284,13 +365,21 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       x2.dispose();
       step++;
       windowSteps++;
+      epochSteps++;
       const epochEnd = step % ipe === 0;
       const flush = lossLog.pending >= logEvery || epochEnd || step === stopAt || stopSignal();
       if (flush) await flushLog();
       if (epochEnd) {
         const done = step / ipe;
         const avg = lastEpochMean(losses, ipe);
-        await files.log(`epoch ${done}/${cfg.epochs} done: mean loss ${avg.toFixed(4)}`);
+        const now = performance.now();
+        const sps = (now - epochStart) / 1000 / Math.max(epochSteps, 1);
+        await files.log(
+          `epoch ${done}/${cfg.epochs} done: mean loss ${avg.toFixed(4)}, ` +
+            `${(cfg.batchSize / sps).toFixed(1)} img/s, ETA ${
+              formatDuration((stopAt - step) * sps)
+            }`,
+        );
         if (done % cfg.saveEvery === 0 || done === cfg.epochs) {
           await save(`checkpoint_epoch${done}.pt`);
         }
@@ -298,6 +387,8 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
         lastSaved = step;
         const note = await o.onEpochEnd?.(model, done, step, o.out);
         if (note) await files.log(note);
+        epochStart = progressStart = performance.now();
+        epochSteps = progressSteps = 0;
       }
     }
     // A signal during the last awaits: its step's loss still goes to metrics.csv.

@@ -1,13 +1,23 @@
 /**
- * A pretraining run folder: `config.json`, `train.log` (timestamped lines), `metrics.csv`
- * (epoch, step, loss, lr, sparsity, time) and the checkpoints; plus the one-line progress
- * display (loss, img/s, ETA) on stderr.
+ * A pretraining run folder: `config.json`, `train.log` (timestamped lines, with img/s and ETA
+ * lines for whoever reads the log instead of a terminal), `metrics.csv` (see METRIC_COLUMNS)
+ * and the checkpoints; plus the one-line progress display (loss, img/s, ETA) on stderr.
  * @module
  */
 import { writeFileAtomic } from "../../core/fs.ts";
 
 /** Columns of metrics.csv. */
-export const METRIC_COLUMNS = ["epoch", "step", "loss", "lr", "sparsity", "time"] as const;
+export const METRIC_COLUMNS = [
+  "epoch",
+  "step",
+  "loss",
+  "lr",
+  "tau",
+  "sparsity",
+  "prune_threshold",
+  "img_per_s",
+  "time",
+] as const;
 
 /** One metrics row. */
 export interface MetricRow {
@@ -18,8 +28,14 @@ export interface MetricRow {
   /** Mean logged loss since the previous row. */
   loss: number;
   lr: number;
+  /** NT-Xent temperature τ of the step. */
+  tau: number;
   /** Fraction of conv weights masked in the pruned branch (0 for SimCLR). */
   sparsity: number;
+  /** |w| threshold θ of the current masks (NaN, an empty cell, where there is none). */
+  prune_threshold: number;
+  /** Training throughput since the previous row, images per second. */
+  img_per_s: number;
   /** Seconds of training so far (across resumes). */
   time: number;
 }
@@ -54,24 +70,47 @@ export class RunFiles {
     await writeFileAtomic(this.path("config.json"), JSON.stringify(config, null, 2) + "\n");
   }
 
-  /** Appends a timestamped line to train.log (and prints it unless quiet). */
-  async log(msg: string): Promise<void> {
+  /** Appends a timestamped line to train.log (and prints it unless quiet or `fileOnly`). */
+  async log(msg: string, o: { fileOnly?: boolean } = {}): Promise<void> {
     this.clearProgress();
-    if (!this.quiet) console.log(msg);
+    if (!this.quiet && !o.fileOnly) console.log(msg);
     await Deno.writeTextFile(this.path("train.log"), `${new Date().toISOString()} ${msg}\n`, {
       append: true,
     });
   }
 
-  /** Appends a row to metrics.csv (header first when the file is new). */
-  async metric(row: MetricRow): Promise<void> {
-    const p = this.path("metrics.csv");
-    const line = METRIC_COLUMNS.map((c) => formatNum(row[c])).join(",") + "\n";
-    const fresh = !(await this.has("metrics.csv"));
-    await Deno.writeTextFile(p, (fresh ? METRIC_COLUMNS.join(",") + "\n" : "") + line, {
+  /**
+   * Writes a progress line into train.log, and to stdout when stderr is not a terminal (a
+   * Slurm or nohup log), where the in-place progress bar is not shown.
+   */
+  async record(msg: string): Promise<void> {
+    if (!this.quiet && !Deno.stderr.isTerminal()) console.log(msg);
+    await Deno.writeTextFile(this.path("train.log"), `${new Date().toISOString()} ${msg}\n`, {
       append: true,
     });
   }
+
+  /**
+   * Appends a row to metrics.csv (header first when the file is new). A file from an older
+   * version with other columns is moved aside to metrics.old.csv, not mixed with new rows.
+   */
+  async metric(row: MetricRow): Promise<void> {
+    const p = this.path("metrics.csv");
+    const header = METRIC_COLUMNS.join(",");
+    const line = METRIC_COLUMNS.map((c) => formatNum(row[c])).join(",") + "\n";
+    let fresh = !(await this.has("metrics.csv"));
+    if (!fresh && this.#checkedHeader !== p) {
+      const first = (await Deno.readTextFile(p)).split("\n", 1)[0];
+      if (first !== header) {
+        await Deno.rename(p, this.path("metrics.old.csv"));
+        fresh = true;
+      }
+    }
+    this.#checkedHeader = p;
+    await Deno.writeTextFile(p, (fresh ? header + "\n" : "") + line, { append: true });
+  }
+
+  #checkedHeader: string | null = null;
 
   /**
    * Drops metrics rows past `step` (written by an interrupted run after its last
@@ -105,6 +144,7 @@ export class RunFiles {
 }
 
 function formatNum(v: number): string {
+  if (!Number.isFinite(v)) return "";
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) < 1e-3 ? v.toExponential(6) : v.toPrecision(7);
 }
@@ -120,7 +160,7 @@ export function formatDuration(sec: number): string {
   return `${s}s`;
 }
 
-/** The progress line: a bar over the epoch, loss, throughput and ETA. */
+/** The progress line: a bar over the epoch (not in log files), loss, throughput and ETA. */
 export function progressLine(p: {
   epoch: number;
   epochs: number;
@@ -129,10 +169,10 @@ export function progressLine(p: {
   loss: number;
   imgPerSec: number;
   etaSec: number;
-}): string {
+}, o: { bar?: boolean } = {}): string {
   const w = 20;
   const done = Math.round((p.iter / Math.max(p.iters, 1)) * w);
-  const bar = "█".repeat(done) + "·".repeat(w - done);
+  const bar = o.bar === false ? "iteration" : "█".repeat(done) + "·".repeat(w - done);
   return `epoch ${p.epoch}/${p.epochs} ${bar} ${p.iter}/${p.iters} loss ${p.loss.toFixed(4)} ` +
     `${p.imgPerSec.toFixed(1)} img/s ETA ${formatDuration(p.etaSec)}`;
 }

@@ -1,5 +1,5 @@
 /**
- * One optimisation step of each method, exactly as spec §5 orders it.
+ * One optimisation step of each method, exactly as docs/method.md §5 orders it.
  *
  * SDCLR on views x1, x2:
  *   1. no grad: f2 = pruned(x2) (train-mode BN: updates the pruned set's running statistics);

@@ -63,6 +63,24 @@ async function writeRuns(root: string): Promise<void> {
       makeRun("sdclr", k, sdclrAcc(k)),
     );
   }
+  // Pretraining logs beside two runs: an old metrics.csv (fewer columns) and a new one with
+  // the k-NN monitor's knn.csv; the other runs have none (their curves are simply absent).
+  const pre = (m: string) => join(root, `runs/${m}/split1/pretrain`);
+  await Deno.mkdir(pre("simclr"), { recursive: true });
+  await Deno.mkdir(pre("sdclr"), { recursive: true });
+  await Deno.writeTextFile(
+    join(pre("simclr"), "metrics.csv"),
+    "epoch,step,loss,lr,sparsity,time\n1,5,6.1,0.1,0,1\n1,10,5.9,0.2,0,2\n2,20,5.5,0.3,0,4\n",
+  );
+  await Deno.writeTextFile(
+    join(pre("sdclr"), "metrics.csv"),
+    "epoch,step,loss,lr,tau,sparsity,prune_threshold,img_per_s,time\n" +
+      "1,10,6.0,0.2,0.2,0.9,0.01,100,2\n2,20,5.4,0.3,0.2,0.9,0.01,110,4\n",
+  );
+  await Deno.writeTextFile(
+    join(pre("sdclr"), "knn.csv"),
+    "epoch,step,knn_acc,seconds\n1,10,31.5,2.0\n2,20,40.25,2.0\n",
+  );
   // A few-shot result that a linear analysis must ignore.
   await writeResults(
     resultsPath(join(root, "runs/simclr/split1"), "fewshot"),
@@ -181,14 +199,18 @@ Deno.test("analyse: 2 methods × 3 runs end to end", async () => {
     assert.deepEqual(lines[1].split(/\s{2,}/), [
       "method",
       "runs",
-      "acc",
-      "Many/Major",
-      "Medium/Moderate",
-      "Few/Minor",
-      "std",
-      "variance",
+      "acc %",
+      "Many/Major %",
+      "Medium/Moderate %",
+      "Few/Minor %",
+      "std (fraction)",
+      "variance (fraction)",
     ]);
-    assert.deepEqual(lines.slice(3).map((l) => l.trim().split(/\s{2,}/)), EXPECTED_ROWS);
+    assert.deepEqual(lines.slice(3, -1).map((l) => l.trim().split(/\s{2,}/)), EXPECTED_ROWS);
+    assert.match(
+      lines.at(-1)!,
+      /^std: group balancedness.*np\.std\(\[many, medium, few\] \/ 100\)/,
+    );
 
     const csv = (await Deno.readTextFile(join(out, "analysis.csv"))).trim().split("\n");
     assert.equal(csv.length, 3);
@@ -197,19 +219,26 @@ Deno.test("analyse: 2 methods × 3 runs end to end", async () => {
     assert.equal(sdclr.method, "sdclr");
     assert.equal(sdclr.runs, "3");
     assert.ok(Math.abs(Number(sdclr.acc_mean) - 80.4) < 1e-9);
-    assert.ok(Math.abs(Number(sdclr.few_std) - 2 * Math.sqrt(2 / 3)) < 1e-9);
-    assert.ok(Math.abs(Number(sdclr.std_mean) - 0.05461714) < 1e-7);
+    // Rounded: accuracies in % to 3 decimals, the std / variance fractions to 5.
+    assert.equal(sdclr.few_std, "1.633");
+    assert.equal(sdclr.std_mean, "0.05462");
     const runsCsv = (await Deno.readTextFile(join(out, "analysis_runs.csv"))).trim().split("\n");
     assert.equal(runsCsv.length, 7, "one row per run, fewshot excluded");
 
     const md = await Deno.readTextFile(join(out, "analysis.md"));
-    assert.ok(md.includes("| method | runs | acc | Many/Major |"), md);
+    assert.ok(md.includes("| method | runs | acc % | Many/Major % |"), md);
     assert.ok(md.includes(`| ${EXPECTED_ROWS[1].join(" | ")} |`), md);
     assert.ok(md.includes("](per_class_linear.svg)"));
 
     const perClass = await Deno.readTextFile(join(out, "per_class_linear.svg"));
     assert.equal(countMarks(perClass, "mark-symbol", "path"), 2 * 3 * 10, "points");
     assert.equal(countMarks(perClass, "mark-line", "path"), 2, "one mean line per method");
+    // Group spans (3 shaded rects, 2 boundary rules) and their names; splits rank the classes
+    // differently, so the axis shows ranks with the mean D_i count.
+    assert.equal(countMarks(perClass, "mark-rect", "path"), 3, "group spans");
+    assert.equal(countMarks(perClass, "mark-rule", "line"), 2, "group boundaries");
+    for (const g of ["Major", "Moderate", "Minor"]) assert.ok(perClass.includes(`>${g}<`), g);
+    assert.ok(perClass.includes("#1 (≈4500)") && perClass.includes("#10 (≈45)"), "rank labels");
     const groups = await Deno.readTextFile(join(out, "groups_linear.svg"));
     assert.equal(countMarks(groups, "mark-rect", "path"), 2 * 3, "bars");
     assert.equal(countMarks(groups, "mark-rule", "line"), 2 * 3, "error bars");
@@ -222,8 +251,17 @@ Deno.test("analyse: 2 methods × 3 runs end to end", async () => {
         "analysis.md",
         "per_class_linear.svg",
         "groups_linear.svg",
+        "curves_pretrain_loss.svg",
+        "curves_knn.svg",
+        "curves_linear_val.svg",
       ],
     );
+    // Curves: one line per run that has the log (2 pretraining losses, 1 k-NN, 6 probes).
+    const curve = (name: string) => Deno.readTextFileSync(join(out, name));
+    assert.equal(countMarks(curve("curves_pretrain_loss.svg"), "mark-line", "path"), 2);
+    assert.equal(countMarks(curve("curves_knn.svg"), "mark-line", "path"), 1);
+    assert.equal(countMarks(curve("curves_linear_val.svg"), "mark-line", "path"), 6);
+    assert.ok(md.includes("](curves_pretrain_loss.svg)") && md.includes("](curves_knn.svg)"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

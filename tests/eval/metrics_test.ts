@@ -119,7 +119,7 @@ function referenceMetrics(acc: number[], counts: number[]) {
   };
 }
 
-Deno.test("runMetrics matches a straightforward implementation of spec §8", () => {
+Deno.test("runMetrics matches a straightforward implementation of docs/method.md §8", () => {
   let seed = 12345;
   const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (const c of [10, 100, 11, 3]) {

@@ -1,4 +1,4 @@
-"""Goldens for kernels/loss: NT-Xent (spec §4) in the symmetric SimCLR form and both SDCLR
+"""Goldens for kernels/loss: NT-Xent (docs/method.md §4) in the symmetric SimCLR form and both SDCLR
 one-sided forms (the other view detached), and softmax cross-entropy, forward and backward.
 
 NT-Xent is written as SimCLR's reference does it: F.normalize, similarity / t with the

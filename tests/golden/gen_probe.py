@@ -1,4 +1,4 @@
-"""Goldens for src/eval/linear_probe.ts: the probe's training trajectory (spec §7).
+"""Goldens for src/eval/linear_probe.ts: the probe's training trajectory (docs/method.md §7).
 
 A bias-having linear classifier on fixed features trained with cross-entropy and SGD
 (momentum 0.9, weight decay 0, lr 30 with ×0.1 at the milestones, MultiStepLR stepped per

@@ -1,6 +1,6 @@
 """Goldens for src/nn + src/train: SDCLR and SimCLR training steps, pruning, embeddings.
 
-An independent PyTorch implementation of the spec (sdclr-spec.md §3, §5, §6) with the authors'
+An independent PyTorch implementation of the method (docs/method.md §3, §5, §6) with the authors'
 state_dict key layout: a dual-BN ResNet-10 (width 8) with the 3-layer dual-BN head (SDCLR) and
 a single-BN ResNet-10 with the 2-layer head (SimCLR), 8×8 inputs, batch 24. From a fixed
 float32 init (saved as .pt for the TypeScript test to import) and fixed views it runs 3

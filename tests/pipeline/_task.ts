@@ -1,6 +1,7 @@
 /**
- * Runs `deno task NAME ARGS…` from the repository root as a user would, for the pipeline
- * end-to-end tests; returns the exit code and stdout + stderr.
+ * Runs `deno task NAME ARGS…` as a user would, for the end-to-end tests; returns the exit code
+ * and stdout + stderr. By default from the repository root; with `cwd`, from that folder
+ * through `deno task --config <repo>/deno.json` (so relative paths are the caller's).
  * @module
  */
 
@@ -10,12 +11,14 @@ const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 export async function runTask(
   name: string,
   args: string[],
-  env: Record<string, string> = {},
+  o: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number; out: string }> {
+  const config = o.cwd === undefined ? [] : ["--config", `${ROOT}deno.json`];
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["task", name, ...args],
-    cwd: ROOT,
-    env,
+    args: ["task", ...config, name, ...args],
+    cwd: o.cwd ?? ROOT,
+    // deno task keeps an INIT_CWD it inherits (e.g. from `deno task test`), so say it here.
+    env: { ...(o.cwd === undefined ? {} : { INIT_CWD: o.cwd }), ...o.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

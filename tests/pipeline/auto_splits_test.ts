@@ -23,7 +23,7 @@ Deno.test("cifar10-lt --split-source generated makes our splits on first use", a
     assert.equal(manifest.dataset, "cifar10");
     assert.equal(manifest.seed, 1);
     assert.equal(manifest.labels.source, "fake labels");
-    // The sizes of the authors' CIFAR-10 files (spec §1).
+    // The sizes of the authors' CIFAR-10 files (docs/method.md §1).
     const names = (await Array.fromAsync(Deno.readDir(`${root}/cifar10`))).map((e) => e.name);
     const size = (kind: string) => {
       const f = names.find((n) => n.endsWith(`split1_${kind}.npy`))!;

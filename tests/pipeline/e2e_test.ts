@@ -38,7 +38,8 @@ Deno.test({
         assert.deepEqual(r.train_counts, d.diCounts);
         assert.equal(r.per_class_acc.length, 10);
         assert.equal(r.epochs.length, stage === "linear" ? 30 : 100);
-        assert.equal(r.checkpoint, `${run}/pretrain/checkpoint_last.pt`);
+        // Inside the run folder: stored relative to the stage folder, so the run can move.
+        assert.equal(r.checkpoint, "../pretrain/checkpoint_last.pt");
         // 100 test images, 10 per class: overall = mean of per-class accuracies.
         const mean = r.per_class_acc.reduce((a, b) => a + b, 0) / 10;
         assert.ok(Math.abs(mean - r.test_acc) < 1e-9, `${mean} vs ${r.test_acc}`);
@@ -46,9 +47,27 @@ Deno.test({
         assert.equal(csv.length, 1 + r.epochs.length);
         await Deno.stat(`${run}/${stage}/best_classifier.pt`);
       }
-      const commands = (await Deno.readTextFile(`${run}/commands.log`)).trim().split("\n");
+      const log = async () => (await Deno.readTextFile(`${run}/commands.log`)).trim().split("\n");
+      const stageLines = async () => (await log()).filter((l) => !l.includes(" # "));
+      const commands = await stageLines();
       assert.equal(commands.length, 3);
       assert.match(commands[0], /deno task pretrain .*--dual-bn/);
+      // The pipeline's own command heads the log, with its commit.
+      assert.match(
+        (await log())[0],
+        / # deno task cifar10-lt --split split1_D_i .* \(in .*; commit /,
+      );
+      // pipeline.json: provenance, seeds, and the arguments --config replays (paths absolute).
+      const rec = JSON.parse(await Deno.readTextFile(`${run}/pipeline.json`));
+      assert.match(rec.provenance.command, /^deno task cifar10-lt --split split1_D_i /);
+      assert.equal(rec.provenance.deno, Deno.version.deno);
+      assert.match(rec.provenance.adapter, /^webgpu: /);
+      assert.equal(rec.seed, 10);
+      assert.equal(rec.splits.source, "file");
+      assert.deepEqual(rec.replay_args, args);
+      const results = JSON.parse(await Deno.readTextFile(`${run}/linear/results.json`));
+      assert.match(results.provenance.command, /^deno task linear --checkpoint /);
+      assert.equal(results.provenance.seed, 10);
       assert.match(first.out, /NOT the paper's protocol/);
       assert.match(first.out, /sdclr-p0\.9-e1-b32-w4-steps2-cached/); // the analysis table
       // Rerun: every stage is found complete.
@@ -57,7 +76,11 @@ Deno.test({
       assert.match(second.out, /pretrain: complete .*skipped/);
       assert.match(second.out, /linear: .*complete; skipped/);
       assert.match(second.out, /fewshot: .*complete; skipped/);
-      assert.equal((await Deno.readTextFile(`${run}/commands.log`)).trim().split("\n").length, 3);
+      assert.equal((await stageLines()).length, 3);
+      // --config replays the recorded command (everything complete: all skipped again).
+      const replay = await task(["--config", `${run}/pipeline.json`]);
+      assert.equal(replay.code, 0, replay.out);
+      assert.match(replay.out, /fewshot: .*complete; skipped/);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

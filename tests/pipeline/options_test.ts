@@ -188,12 +188,48 @@ Deno.test("pipeline options: bad values are one-line user errors", () => {
   bad("cifar10-lt", ["--split", "split1_X"], /expected splitK_D_i/);
   bad("cifar10-lt", ["--nonsense", "1"], /nonsense/);
   bad("cifar10-lt", ["-e", "ten"], /--epochs expects an integer/);
-  bad("cifar10-lt", ["--prune_percent", "1.5"], /below 1/);
+  bad("cifar10-lt", ["--prune_percent", "1.5"], /--prune_percent must be in \[0, 1\), got 1\.5/);
+  bad("cifar10-lt", ["--prune-percent", "-0.5"], /--prune_percent must be in \[0, 1\), got -0\.5/);
+  bad("cifar10-lt", ["--splits", "7"], /--splits 7: only splits 1–5 exist/);
+  bad("cifar10-lt", ["--splits", "4-6", "--split-source", "generated"], /only splits 1–5 exist/);
+  bad("cifar10-lt", ["--prune_dual_bn", "True"], /--prune_dual_bn True needs --prune True/);
+  bad("cifar10-lt", ["--temp", "0"], /--temp must be > 0/);
+  bad("cifar10-lt", ["--seed", "-1"], /--seed must be ≥ 0, got -1/);
+  bad(
+    "imagenet100-lt",
+    ["--data", "/d", "--pretrained-root", "/x", "--only_pretraining", "True"],
+    /nothing would run/,
+  );
   bad("cifar10-lt", ["--splits", "3-1"], /ascending/);
   bad("cifar10-lt", ["--model", "vgg"], /--model must be one of/);
   bad("cifar100-lt", ["--random_prune_percent", "0.1"], /not implemented/);
   bad("imagenet100-lt", [], /--data is required/);
   bad("imagenet100-lt", ["--data", "/d", "--splits", "1-5"], /--splits/);
+});
+
+Deno.test("pipeline options: kebab-case aliases of the authors' flags; contradictions", () => {
+  const snake = parse("cifar10-lt", [
+    ...["--prune", "True", "--prune_percent", "0.9", "--prune_dual_bn", "True"],
+    ...["--batch_size", "256", "--few_shot_only", "True"],
+  ]);
+  const kebab = parse("cifar10-lt", [
+    ...["--prune", "True", "--prune-percent", "0.9", "--prune-dual-bn", "True"],
+    ...["--batch-size", "256", "--few-shot-only", "True"],
+  ]);
+  assert.deepEqual(kebab.jobs, snake.jobs);
+  assert.equal(kebab.label, snake.label);
+  assert.deepEqual(kebab.stages, snake.stages);
+  assert.equal(kebab.batchSize, 256);
+  const im = parse("imagenet100-lt", ["--data", "/d", "--pretrain-lr", "0.3", "--gpu-num", "2"]);
+  assert.equal(im.lr, 0.3);
+  assert.ok(im.notes.some((n) => n.startsWith("--GPU_NUM 2")));
+  // A prune fraction without --prune True: a one-line note, the run is SimCLR.
+  const idle = parse("cifar10-lt", ["--prune_percent", "0.9"]);
+  assert.equal(idle.method, "simclr");
+  assert.ok(idle.notes.some((n) => /--prune_percent: no effect without --prune True/.test(n)));
+  // Dry runs work without ImageNet's --data (a note instead of the error).
+  const dry = parse("imagenet100-lt", ["--dry-run"]);
+  assert.ok(dry.notes.some((n) => /--data is required/.test(n)));
 });
 
 Deno.test("parseSplitList", () => {
@@ -238,11 +274,13 @@ Deno.test("cifar100-lt: the authors' names, with or without the cifar100_ prefix
   const [q] = plan("cifar100-lt", ["--split", "split2_D_i", "--split-source", "generated"]);
   assert.match(arg(q.fewshot, "--train-split")!, /splits\/cifar100\/cifar100_lt_split2_S_b\.npy$/);
   assert.match(arg(q.linear, "--train-split")!, /splits\/cifar100\/cifar100_train_idx\.npy$/);
-  // The authors released splits 1–5 only.
-  assert.throws(
-    () => plan("cifar100-lt", ["--split", "split7_D_i"]),
-    (e) => e instanceof UserError && /released splits 1–5 only, not 7/.test(e.message),
-  );
+  // Splits 1–5 only, the authors' and ours.
+  for (const source of ["authors", "generated"]) {
+    assert.throws(
+      () => plan("cifar100-lt", ["--split", "split7_D_i", "--split-source", source]),
+      (e) => e instanceof UserError && /only splits 1–5 exist/.test(e.message),
+    );
+  }
 });
 
 Deno.test("--split-dir: the authors' released layout is found (and ours as a fallback)", () => {

@@ -58,7 +58,7 @@ Deno.test({
         ...["--slurm", "--slurm-args", "--cpus-per-task=1 --time=20"],
       ];
       const t0 = performance.now();
-      const sub = await runTask("cifar10-lt", args, env);
+      const sub = await runTask("cifar10-lt", args, { env });
       assert.equal(sub.code, 0, sub.out);
       const arrayId = /submitted job array (\d+): 4 tasks/.exec(sub.out)?.[1];
       const analysisId = /submitted analysis job (\d+), after every task of (\d+)/.exec(sub.out);

@@ -2,7 +2,7 @@
  * Test data: a tiny CIFAR-10 in the binary format (`cifar-10-batches-bin/`, five train
  * batches and a test batch) whose classes differ by colour, plus split files in the authors'
  * released layout (cifar10/trainIdxList.npy, valIdxList.npy,
- * cifar10_imbSub_with_subsets/splitK_{D_i,D_b,S_b}.npy) built the way spec §1 describes.
+ * cifar10_imbSub_with_subsets/splitK_{D_i,D_b,S_b}.npy) built the way docs/method.md §1 describes.
  */
 import { writeNpy } from "../../src/io/npy.ts";
 

@@ -61,16 +61,32 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
     assert.equal(cfg.arch.depth, 18);
     assert.equal(cfg.imageSize, 16);
     const lines = (await Deno.readTextFile(`${run}/metrics.csv`)).trim().split("\n");
-    assert.equal(lines[0], "epoch,step,loss,lr,sparsity,time");
+    assert.equal(
+      lines[0],
+      "epoch,step,loss,lr,tau,sparsity,prune_threshold,img_per_s,time",
+    );
     const rows = lines.slice(1).map((l) => l.split(",").map(Number));
+    assert.ok(rows.every((x) => x[4] === 0.2), "tau = the temperature");
+    assert.ok(rows.every((x) => x[6] > 0 && x[7] > 0), "θ and img/s logged");
+    // How the run was made: the command, the commit, Deno, the adapter, the seed.
+    const prov = cfg.provenance;
+    assert.match(prov.command, /^deno task pretrain --data .*x\.npy --method sdclr/);
+    assert.equal(prov.deno, Deno.version.deno);
+    assert.match(prov.adapter, /^webgpu: /);
+    assert.equal(prov.seed, 1);
+    assert.ok(/^[0-9a-f]{40}$/.test(prov.git.commit) || prov.git.commit === "unknown");
+    // The data file lies outside the run folder: stored absolute.
+    assert.equal(cfg.data, `${dir}/x.npy`);
     const mean = (e: number) => {
       const rs = rows.filter((x) => x[0] === e);
       return rs.reduce((a, x) => a + x[2], 0) / rs.length;
     };
     assert.ok(mean(5) < mean(1) - 0.3, `loss did not fall: epoch 1 ${mean(1)}, epoch 5 ${mean(5)}`);
-    assert.ok(rows.every((x) => Math.abs(x[4] - 0.9) < 0.01), "sparsity logged ≈ 0.9");
+    assert.ok(rows.every((x) => Math.abs(x[5] - 0.9) < 0.01), "sparsity logged ≈ 0.9");
     const log = await Deno.readTextFile(`${run}/train.log`);
-    assert.match(log, /epoch 5\/5 done/);
+    assert.match(log, /epoch 5\/5 done: mean loss [\d.]+, [\d.]+ img\/s, ETA 0s/);
+    assert.match(log, /epoch 1\/5 done: mean loss [\d.]+, [\d.]+ img\/s, ETA \d/);
+    assert.match(log, /command: deno task pretrain /);
     const ck = await loadCheckpoint(`${run}/checkpoint_last.pt`);
     assert.equal(ck.step, 5 * Math.floor(n / 64));
     assert.ok(ck.masks.has("layer4.1.conv2") && ck.momentum.has("fc.fc3.weight"));
