@@ -215,7 +215,8 @@ async function main() {
     knnEvery: optNum(p, "knn-every", { int: true, min: 1 }) ?? null,
     knnMaxTrain: optNum(p, "knn-max-train", { int: true, min: 1 }) ?? null,
   };
-  if (cfg.dataset === null && data === undefined) {
+  // A resumed run takes its data and settings from its own config.json.
+  if (!p.resume && cfg.dataset === null && data === undefined) {
     throw new UserError(
       "no training data: give --dataset NAME [--data DIR] or --data IMAGES.npy " +
         "(see: deno task pretrain --help)",

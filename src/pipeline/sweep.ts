@@ -55,9 +55,20 @@ function methodList(s: string): ("simclr" | "sdclr")[] {
 /** The sweep of parsed options (`cwd`: where relative paths resolve). */
 export function sweepOf(name: ScriptName, v: Parsed, cwd: string): Sweep {
   const methods = v.methods === undefined ? null : methodList(String(v.methods));
-  const configs = methods === null
-    ? [buildConfig(name, v, cwd)]
-    : methods.map((m) => buildConfig(name, { ...v, prune: m === "sdclr" ? "True" : "False" }, cwd));
+  const configs = methods === null ? [buildConfig(name, v, cwd)] : methods.map((m) =>
+    // --methods decides per run: SDCLR's --prune_* flags apply to its runs only.
+    buildConfig(
+      name,
+      m === "sdclr" ? { ...v, prune: "True" } : {
+        ...v,
+        prune: "False",
+        prune_dual_bn: undefined,
+        prune_percent: undefined,
+        given: (v.given ?? []).filter((k) => !k.startsWith("prune")),
+      },
+      cwd,
+    )
+  );
   const tasks = configs[0].jobs.flatMap((_, j) => configs.map((c) => ({ c, job: c.jobs[j] })));
   let slurmTask: number | null = null;
   if (v["slurm-task"] !== undefined) {
