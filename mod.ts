@@ -10,7 +10,7 @@
  */
 export * from "./src/cli.ts";
 export * from "./src/io/npy.ts";
-export { Engine, engine, initEngine, Params } from "./core/engine.ts";
+export { Engine, engine, initEngine } from "./core/engine.ts";
 export { getGpu, type GpuContext } from "./core/device.ts";
 export { BufferPool } from "./core/pool.ts";
 export { numel, Tensor, tidy, tidyAsync } from "./core/tensor.ts";

@@ -15,7 +15,7 @@
 import { assertDeviceAlive, getGpu, type GpuContext } from "./device.ts";
 import { type DeviceProfile, deviceProfile } from "./device_profile.ts";
 import { BufferPool, FLAT_TEXTURE_WIDTH, type FlatTexture, TexturePool } from "./pool.ts";
-import { type Defines, preprocessWgsl } from "./wgsl.ts";
+import type { Defines } from "./wgsl.ts";
 import { activeBindings, kernelSource, type KernelSpec, packParams } from "./kernel_spec.ts";
 import type { Profiler } from "./profiler.ts";
 
@@ -31,12 +31,10 @@ export interface Kernel {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   id: number;
-  /** The spec it was compiled from (kernels launched by name). */
-  spec?: KernelSpec;
+  /** The spec it was compiled from. */
+  spec: KernelSpec;
   /** Binding index of each binding name active in this variant. */
-  slots?: Map<string, number>;
-  /** The WGSL file (its folder under kernels/ is the family, for profiles). */
-  file: URL;
+  slots: Map<string, number>;
 }
 
 /** What one named launch of a spec variant passes (see Engine.run). */
@@ -55,39 +53,7 @@ function defineKey(defines: Defines): string {
   return Object.entries(defines).map(([k, v]) => `${k}=${v}`).join(",");
 }
 
-/** Packs kernel parameters (u32/i32/f32 scalars, in struct order) into uniform words. */
-export class Params {
-  #words: number[] = [];
-  #f = new Float32Array(1);
-  #u = new Uint32Array(this.#f.buffer);
-  /** Appends a u32. */
-  u32(...v: number[]): this {
-    for (const x of v) this.#words.push(x >>> 0);
-    return this;
-  }
-  /** Appends an i32. */
-  i32(...v: number[]): this {
-    for (const x of v) this.#words.push(x | 0);
-    return this;
-  }
-  /** Appends an f32. */
-  f32(...v: number[]): this {
-    for (const x of v) {
-      this.#f[0] = x;
-      this.#words.push(this.#u[0]);
-    }
-    return this;
-  }
-  /** The words, padded to a multiple of 4 (16 bytes) as uniform buffers require. */
-  words(): Uint32Array {
-    const n = Math.max(4, Math.ceil(this.#words.length / 4) * 4);
-    const out = new Uint32Array(n);
-    out.set(this.#words);
-    return out;
-  }
-}
-
-/** What `dispatch` binds after the params: storage buffers, or views of storage textures. */
+/** What a launch binds: storage buffers, or views of storage textures. */
 export type Binding = GPUBuffer | GPUTextureView;
 
 let nextId = 1;
@@ -107,7 +73,6 @@ export class Engine {
   /** Pool of flat rgba32float textures (`acquireTexture`, `copyToTexture`). */
   readonly textures: TexturePool;
   #kernels = new Map<string, Kernel>();
-  #generated = new Map<string, Kernel>();
   #uniforms = new Map<string, GPUBuffer>();
   #bindGroups = new Map<string, GPUBindGroup>();
   #encoder: GPUCommandEncoder | null = null;
@@ -140,45 +105,6 @@ export class Engine {
       this.flush();
       this.#forgetBuffer(t.view);
     };
-  }
-
-  /** Compiles (once per file + defines) and returns a kernel. */
-  kernel(file: URL, defines: Defines = {}, entry = "main"): Kernel {
-    const defs = Object.entries(defines).map(([k, v]) => `${k}=${v}`).join(",");
-    const key = `${file.href}#${entry}[${defs}]`;
-    let k = this.#kernels.get(key);
-    if (!k) {
-      const code = preprocessWgsl(file, defines);
-      const module = this.device.createShaderModule({ code, label: key });
-      const pipeline = this.device.createComputePipeline({
-        layout: "auto",
-        compute: { module, entryPoint: entry },
-        label: key,
-      });
-      const base = file.pathname.split("/").pop()!.replace(/\.wgsl$/, "");
-      k = {
-        name: `${base}${entry === "main" ? "" : "." + entry}${defs ? `[${defs}]` : ""}`,
-        code,
-        pipeline,
-        layout: pipeline.getBindGroupLayout(0),
-        id: nextId++,
-        file,
-      };
-      this.#kernels.set(key, k);
-    }
-    return k;
-  }
-
-  /**
-   * `kernel()` for generated code: `key` (e.g. a plan config as JSON) names the variant, so
-   * defines that are expensive to build (conv2d's run to ~2,000 lines of WGSL) are built only
-   * on the first call, not on every dispatch (~1.6 ms of CPU each for the big conv tiles).
-   */
-  generatedKernel(file: URL, key: string, defines: () => Defines, entry = "main"): Kernel {
-    const k = `${file.href}#${entry}{${key}}`;
-    let kernel = this.#generated.get(k);
-    if (!kernel) this.#generated.set(k, kernel = this.kernel(file, defines(), entry));
-    return kernel;
   }
 
   /**
@@ -219,7 +145,6 @@ export class Engine {
       id: nextId++,
       spec,
       slots,
-      file: spec.file,
     };
     this.#kernels.set(key, k);
     return k;
@@ -230,7 +155,6 @@ export class Engine {
    * its bindings by name (an unknown name, or one not active in this variant, is an error).
    */
   run(k: Kernel, l: Launch): void {
-    if (!k.spec || !k.slots) throw new Error(`${k.name}: not compiled from a kernel spec`);
     const entries: [number, Binding][] = [];
     if (Object.keys(k.spec.params).length) {
       entries.push([0, this.#uniform(packParams(k.spec, l.params ?? {}))]);
@@ -307,21 +231,6 @@ export class Engine {
     for (const key of [...this.#bindGroups.keys()]) if (re.test(key)) this.#bindGroups.delete(key);
   }
 
-  /**
-   * Records one dispatch. Binding 0 of the kernel is its uniform `params` (omit with
-   * `params: null` for kernels without one); bindings 1.. are `buffers`, in order (storage
-   * buffers, or texture views such as `FlatTexture.view` for storage-texture bindings).
-   */
-  dispatch(
-    k: Kernel,
-    params: Params | null,
-    buffers: Binding[],
-    groups: [number, number?, number?],
-  ): void {
-    const all = params ? [this.#uniform(params.words()), ...buffers] : buffers;
-    this.#record(k, all.map((b, i) => [i, b]), groups);
-  }
-
   #record(
     k: Kernel,
     entries: [number, Binding][],
@@ -340,8 +249,8 @@ export class Engine {
       if (prof.full) this.flush();
       own = prof.add({
         kernel: k.name,
-        spec: k.spec?.name ?? k.name.replace(/[.[][\s\S]*$/, ""),
-        family: k.file.pathname.split("/").slice(-2, -1)[0],
+        spec: k.spec.name,
+        family: k.spec.file.pathname.split("/").slice(-2, -1)[0],
         phase: this.phase,
         params: l?.params ?? null,
         groups: [x, y, z],

@@ -35,9 +35,7 @@ export interface KernelInfo {
   /** One line saying what it computes. */
   description: string;
   /** The kernel spec (WGSL body + named params and bindings) and entry point. */
-  spec?: KernelSpec;
-  /** The .wgsl file, for kernels not yet described by a spec. */
-  wgsl?: URL;
+  spec: KernelSpec;
   entry?: string;
   /** Defines of the default variant (what `kernels dump NAME` prints). */
   defines?: Defines;

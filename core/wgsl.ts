@@ -47,8 +47,3 @@ export function preprocess(text: string, defines: Defines, where: string): strin
   const raw = Object.assign([...strings], { raw: strings }) as unknown as TemplateStringsArray;
   return wgsl(raw, ...values);
 }
-
-/** A WGSL file (with its includes), preprocessed with `defines`. */
-export function preprocessWgsl(file: URL, defines: Defines = {}): string {
-  return preprocess(wgslSource(file), defines, file.pathname);
-}

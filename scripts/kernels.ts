@@ -10,7 +10,6 @@
 import { parseCommand, runMain } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { initEngine } from "../core/engine.ts";
-import { preprocessWgsl } from "../core/wgsl.ts";
 import { kernelSource } from "../core/kernel_spec.ts";
 import type { KernelInfo } from "../core/kernel.ts";
 import { allKernels } from "../kernels/registry.ts";
@@ -34,7 +33,7 @@ const spec = {
 };
 
 function fileOf(k: KernelInfo): URL {
-  return k.spec?.file ?? k.wgsl!;
+  return k.spec.file;
 }
 
 function rel(u: URL): string {
@@ -62,7 +61,7 @@ runMain(async () => {
     await initEngine({ quiet: true });
     console.log(`// ${k.name}: ${k.description}\n// ${rel(fileOf(k))} entry ${k.entry ?? "main"}`);
     const d = k.defines ?? {};
-    console.log(k.spec ? kernelSource(k.spec, d) : preprocessWgsl(fileOf(k), d));
+    console.log(kernelSource(k.spec, d));
     const n = Object.keys(d).length;
     if (n > 0) {
       console.log(
