@@ -26,7 +26,8 @@ if [ ! -x "$deno_bin" ] || [ "$("$deno_bin" --version | head -1 | cut -d' ' -f2)
   (cd "$tools" && npm install --no-audit --no-fund --silent "deno@$DENO_VERSION" >&2)
 fi
 mkdir -p "$tools/bin"
-ln -sf "$deno_bin" "$tools/bin/deno"
+# Relative, so the clone (or a worktree sharing .tools) can move.
+ln -sfn ../node_modules/@deno/linux-x64-glibc/deno "$tools/bin/deno"
 
 need_pkgs=()
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || need_pkgs+=(mesa-vulkan-drivers)
