@@ -102,7 +102,7 @@ async function rows(pass: Pass, version: number, o: CheckOptions): Promise<Check
   for (const [i, row] of CHECK_SHAPES.entries()) {
     // Forced budgets are about compiling big tiles: skipped in quick mode and by version 1.
     if (row[8] && (o.quick || version === 1)) continue;
-    const budget = row[8] || (pass === "fwd" && version === 4 ? TEXTURE_BUDGET : undefined);
+    const budget = row[8] || (pass !== "wgrad" && version === 4 ? TEXTURE_BUDGET : undefined);
     const s = shapeOf(row);
     const { Ho, Wo } = outSize(s);
     const d = caseData(s, 100 + i);
@@ -116,7 +116,10 @@ async function rows(pass: Pass, version: number, o: CheckOptions): Promise<Check
       const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
       const mask = m ? Tensor.from(m, w.shape) : null;
       const opts = { stride: s.stride, padding: s.padding, mask, version, budget };
-      const split = pass === "wgrad" && version === 3 ? CHECK_SPLIT : undefined;
+      // Version 4 follows the plan unmasked (often direct) and is split when masked.
+      const split = pass === "wgrad" && (version === 3 || (version === 4 && masked))
+        ? CHECK_SPLIT
+        : undefined;
       const [got, ref] = pass === "fwd"
         ? [conv2dForward(x, w, opts), conv2dRef(s, d.x, d.w, m)]
         : pass === "dgrad"
@@ -162,14 +165,19 @@ function variant(
   }
   if (pass === "dgrad") {
     const g = version === 3 ? DUMP.s2() : DUMP.s1();
+    if (version === 4) {
+      const l = () => backwardInputPlans(g, { ...plan(TEXTURE_BUDGET), transposed: false })[0];
+      return direct(() => textureDefines(l().cfg));
+    }
     const l = () => backwardInputPlans(g, { ...plan(), transposed: version === 3 })[0];
     return direct(() => directDefines(l().cfg));
   }
   const split = version === 3 ? CHECK_SPLIT : 1;
+  const cfg = () => backwardWeightPlan(DUMP.s1(), { ...plan(), split }).cfg;
   return {
     spec: WGRAD,
     entry: "main",
-    defines: () => wgradDefines(backwardWeightPlan(DUMP.s1(), { ...plan(), split }).cfg),
+    defines: () => wgradDefines(version === 4 ? { ...cfg(), tex: true } : cfg()),
   };
 }
 

@@ -16,12 +16,19 @@ export interface WgradConfig {
   /** dy columns per reduction step (a multiple of 4). */
   BW: number;
   WGS: number;
+  /**
+   * Lanes along input channels (a power of two dividing WGS); the WGS / LC row groups of a
+   * workgroup reduce different dy rows into partial sums of their own.
+   */
+  LC: number;
   /** Input rows vec4-aligned (iw % 4 == 0 and S·BW % 4 == 0). */
   vecIn: boolean;
   /** dy rows vec4-aligned (ow % 4 == 0). */
   vecDy: boolean;
   /** Multiply the mask in the store (direct mode only: the reduction applies it otherwise). */
   maskInStore: boolean;
+  /** Read x and dy from textures (needs vecIn and vecDy; texture.ts makes the copies). */
+  tex?: boolean;
   /**
    * Direct mode: store the tile into dw (no split, and the tile grid covers O and C exactly).
    * Otherwise every tile is stored unguarded into a tile-padded scratch [splits, Op, Cp, KK]
@@ -32,6 +39,11 @@ export interface WgradConfig {
 
 const f = (v: number) => (v < 0 ? `(${v})` : `${v}`);
 
+/** A load of element `i` of binding `b`: buffer indexing, or the texture variant's helper. */
+function ld(cfg: WgradConfig, b: "xin" | "dy", i: string): string {
+  return cfg.tex ? `ld_${b}(${i})` : `${b}[${i}]`;
+}
+
 function dyLoads(cfg: WgradConfig): string[] {
   const out: string[] = [];
   for (let i = 0; i < cfg.TO; i++) {
@@ -39,7 +51,9 @@ function dyLoads(cfg: WgradConfig): string[] {
     if (cfg.vecDy) {
       for (let q = 0; q < cfg.BW / 4; q++) {
         out.push(
-          `let d${i}_${q} = select(vec4f(0.0), dy[db${i} / 4u + ${q}u], b0 + ${4 * q}u < ow);`,
+          `let d${i}_${q} = select(vec4f(0.0), ${ld(cfg, "dy", `db${i} / 4u + ${q}u`)}, b0 + ${
+            4 * q
+          }u < ow);`,
         );
       }
     } else {
@@ -93,7 +107,9 @@ function patchLoads(cfg: WgradConfig): string[] {
         const name = vec ? `v${j}_${kh}_${q}` : `s${j}_${kh}_${q}`;
         const zero = vec ? "vec4f(0.0)" : "0.0";
         out.push(
-          `let ${name} = select(${zero}, xin[pl${j} + ro${kh} + co${q}], rk${kh} && ck${q});`,
+          `let ${name} = select(${zero}, ${
+            ld(cfg, "xin", `pl${j} + ro${kh} + co${q}`)
+          }, rk${kh} && ck${q});`,
         );
       }
     }
@@ -162,11 +178,14 @@ export function wgradDefines(cfg: WgradConfig): Defines {
     }
   }
   return {
+    TEX: cfg.tex === true,
     XT: cfg.vecIn ? "vec4f" : "f32",
     DT: cfg.vecDy ? "vec4f" : "f32",
     MASKED: cfg.maskInStore,
     DIRECT: cfg.direct,
     WGS: cfg.WGS,
+    LC: cfg.LC,
+    LR: cfg.WGS / cfg.LC,
     TC: cfg.TC,
     TO: cfg.TO,
     BW: cfg.BW,

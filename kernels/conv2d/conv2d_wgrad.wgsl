@@ -14,6 +14,12 @@
 
 // Params and bindings come from the spec WGRAD in specs.ts: xin (f32 or vec4), dy (f32 or
 // vec4), dw (vec4: the tile or the scratch) and, in direct mode with MASKED, the mask wm.
+#if ${TEX}
+// Texture variant (vec4 rows of x and dy): both are flat rgba32float textures, 4096 texels per
+// row, copied in from their buffers by the launcher (texture.ts): cheaper loads on lavapipe.
+fn ld_xin(i: u32) -> vec4f { return textureLoad(xin, vec2u(i & 4095u, i >> 12u)); }
+fn ld_dy(i: u32) -> vec4f { return textureLoad(dy, vec2u(i & 4095u, i >> 12u)); }
+#endif
 
 @compute @workgroup_size(${WGS})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane: u32) {
@@ -27,9 +33,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   let hw = ih * iw;
   let hw4 = hw / 4u;
   let iw4 = iw / 4u;
-  let c0 = (wg.x * ${WGS}u + lane) * ${TC}u;
+  // LC lanes along input channels × LR row groups; partial sum z of the rows [r0, r1).
+  let c0 = (wg.x * ${LC}u + lane % ${LC}u) * ${TC}u;
   let o0 = wg.y * ${TO}u;
-  let z = wg.z;
+  let z = wg.z * ${LR}u + lane / ${LC}u;
   let r0 = z * p.rps;
   let r1 = min(r0 + p.rps, p.rows);
   ${DECLS}

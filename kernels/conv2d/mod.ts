@@ -116,8 +116,10 @@ export function conv2dBackwardWeight(
   const g = convGeom(x.shape, wShape, opts);
   const mask = checkMask(wShape, opts.mask);
   const split = opts.split;
-  if (split !== undefined && (opts.version ?? 3) !== 3) {
-    throw new Error(`conv2d weight gradient: split is an option of version 3, not ${opts.version}`);
+  if (split !== undefined && ![3, 4].includes(opts.version ?? 3)) {
+    throw new Error(
+      `conv2d weight gradient: split is an option of versions 3 and 4, not ${opts.version}`,
+    );
   }
   const gw = Tensor.empty(wShape);
   const c = { g, gy, x, gw, mask, split, plan: planOf(mask, opts) };

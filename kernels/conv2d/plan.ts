@@ -43,7 +43,7 @@ export interface WgradLaunch {
   cfg: WgradConfig;
   params: ParamValues<typeof WGRAD>;
   groups: [number, number, number];
-  /** Reduction splits (wg.z). */
+  /** Partial sums of the reduction: workgroup splits (wg.z) × row groups per workgroup. */
   split: number;
   /** Floats of the tile-padded scratch [split, opad, cpad, KK] (unused in direct mode). */
   scratch: number;
@@ -329,7 +329,7 @@ export function backwardInputPlans(
  * lavapipe's 2 threads need far fewer), keeping at least 8 rows per split. 1: no split.
  */
 export function wantedSplit(g: ConvGeom, o: PlanOptions): number {
-  return backwardWeightPlan(g, o).split;
+  return backwardWeightPlan(g, o).groups[2];
 }
 
 /**
@@ -349,12 +349,23 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
     else if (BW > 4) BW = 4;
     else break;
   }
-  const cGroups = Math.ceil(g.C / (TC * WGS)), oBlocks = Math.ceil(g.O / TO);
+  // Lanes of a workgroup take consecutive input-channel blocks; where C has fewer blocks than
+  // lanes (thin layers), the spare lanes take other dy rows instead (LR row groups of LC
+  // channel lanes) rather than repeating the last block: their partial sums are added by
+  // the reduction like the workgroup splits'.
+  const blocks = Math.ceil(g.C / TC);
+  let LC = 1;
+  while (LC < blocks && LC < WGS) LC *= 2;
+  if (WGS % LC !== 0) LC = WGS;
+  const LR = WGS / LC;
+  const cGroups = Math.ceil(g.C / (TC * LC)), oBlocks = Math.ceil(g.O / TO);
   const rows = g.N * g.Ho;
   const want = o.split ?? Math.min(Math.ceil(64 / (cGroups * oBlocks)), Math.floor(rows / 8));
-  const rps = Math.ceil(rows / Math.max(1, want));
-  const split = Math.ceil(rows / rps);
-  const direct = split === 1 && g.O % TO === 0 && g.C % (TC * WGS) === 0;
+  const wsplit = Math.max(1, Math.min(want, rows));
+  // Partial sums: LR row groups in each of the wsplit workgroups along z.
+  const rps = Math.ceil(rows / (wsplit * LR));
+  const split = wsplit * LR;
+  const direct = split === 1 && g.O % TO === 0 && g.C % (TC * LC) === 0;
   const cfg: WgradConfig = {
     KH: g.KH,
     KW: g.KW,
@@ -364,12 +375,13 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
     TC,
     BW,
     WGS,
+    LC,
     vecIn: g.W % 4 === 0 && (g.stride * BW) % 4 === 0,
     vecDy: g.Wo % 4 === 0,
     maskInStore: (o.masked ?? false) && direct,
     direct,
   };
-  const op = oBlocks * TO, cp = cGroups * WGS * TC;
+  const op = oBlocks * TO, cp = cGroups * LC * TC;
   const params = {
     rows,
     rps,
@@ -385,7 +397,7 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
   return {
     cfg,
     params,
-    groups: [cGroups, oBlocks, split],
+    groups: [cGroups, oBlocks, wsplit],
     split,
     scratch: split * op * cp * KK,
     opad: op,

@@ -81,7 +81,10 @@ export const DIRECT = defineKernel({
   },
 });
 
-/** The register-tiled weight gradient (conv2d_wgrad.wgsl; blocks from codegen_wgrad.ts). */
+/**
+ * The register-tiled weight gradient (conv2d_wgrad.wgsl; blocks from codegen_wgrad.ts). With
+ * TEX (vec4 rows of x and dy), x and dy are read from textures.
+ */
 export const WGRAD = defineKernel({
   name: "conv2d_wgrad",
   file: new URL("./conv2d_wgrad.wgsl", import.meta.url),
@@ -98,8 +101,8 @@ export const WGRAD = defineKernel({
     cp: "u32", // input channels of the padded scratch (tile multiple)
   },
   bindings: {
-    xin: { access: "read", type: "${XT}" },
-    dy: { access: "read", type: "${DT}" },
+    xin: texOr("${XT}"),
+    dy: texOr("${DT}"),
     dw: { access: "read_write", type: "vec4f" },
     wm: { access: "read", type: "vec4f", when: "MASKED" },
   },

@@ -16,9 +16,12 @@ import { type DirectConfig, directDefines, type Load } from "./codegen_direct.ts
 import type { ConvGeom, DirectLaunch } from "./plan.ts";
 import { DIRECT } from "./specs.ts";
 
-/** Whether a planned forward launch can read textures: vec4 input rows and weight blocks. */
+/**
+ * Whether a planned direct launch (forward or input gradient) can read textures: vec4 input
+ * rows and weight blocks, and at least one tap (a tap-less parity class reads nothing).
+ */
 export function textureCapable(cfg: DirectConfig): boolean {
-  return cfg.pass === "fwd" && cfg.vecIn && cfg.vecW;
+  return cfg.vecIn && cfg.vecW && cfg.taps.length > 0;
 }
 
 /** Whether `floats` f32 values fit a flat texture on this device. */

@@ -36,22 +36,34 @@ export function runDirect(
  */
 export function runWgrad(
   l: WgradLaunch,
-  t: { gy: Tensor; x: Tensor; gw: Tensor; mask: Tensor | null },
+  t: { gy: Tensor; x: Tensor; gw: Tensor; mask: Tensor | null; textures?: boolean },
 ): void {
   const e = engine();
-  const k = e.compileKeyed(WGRAD, JSON.stringify(l.cfg), () => wgradDefines(l.cfg));
+  const cfg = t.textures ? { ...l.cfg, tex: true } : l.cfg;
+  const k = e.compileKeyed(WGRAD, JSON.stringify(cfg), () => wgradDefines(cfg));
+  // The texture variant reads x and dy from pooled textures copied in here (texture.ts).
+  const xt = t.textures ? e.acquireTexture(t.x.size) : null;
+  const dt = t.textures ? e.acquireTexture(t.gy.size) : null;
+  if (xt && dt) {
+    e.copyToTexture(t.x.buffer, xt, t.x.size);
+    e.copyToTexture(t.gy.buffer, dt, t.gy.size);
+  }
+  const operands = { xin: xt?.view ?? t.x.buffer, dy: dt?.view ?? t.gy.buffer };
+  const release = () => [xt, dt].forEach((x) => x && e.releaseTexture(x));
   if (l.cfg.direct) {
-    const bindings: Record<string, Binding> = { xin: t.x.buffer, dy: t.gy.buffer, dw: t.gw.buffer };
+    const bindings: Record<string, Binding> = { ...operands, dw: t.gw.buffer };
     if (l.cfg.maskInStore && t.mask) bindings.wm = t.mask.buffer;
     e.run(k, { params: l.params, bindings, groups: l.groups });
+    release();
     return;
   }
   const part = Tensor.empty([l.scratch]);
   e.run(k, {
     params: l.params,
-    bindings: { xin: t.x.buffer, dy: t.gy.buffer, dw: part.buffer },
+    bindings: { ...operands, dw: part.buffer },
     groups: l.groups,
   });
+  release();
   const r = e.compile(REDUCE, { MASKED: t.mask !== null });
   const [O, C, KH, KW] = t.gw.shape;
   const sum: Record<string, Binding> = { part: part.buffer, dw: t.gw.buffer };

@@ -172,13 +172,26 @@ export const FORWARD_VERSIONS: ConvVersion<ForwardCall>[] = [
   },
 ];
 
-function runInputGrad(c: InputGradCall, transposed: boolean): void {
+function runInputGrad(c: InputGradCall, o: { transposed: boolean; textures?: boolean }): void {
   // Transposed: the weights as [KK, O, C] with the mask folded in (the kernel loads no mask).
-  const wt = transposed ? transposeWeights(c.w, c.mask) : null;
-  for (const l of backwardInputPlans(c.g, { ...c.plan, transposed })) {
-    runDirect(l, { x: c.gy, w: wt ?? c.w, y: c.gx, mask: l.cfg.masked ? c.mask : null });
+  const wt = o.transposed ? transposeWeights(c.w, c.mask) : null;
+  for (const l of backwardInputPlans(c.g, { ...c.plan, transposed: o.transposed })) {
+    const t = { x: c.gy, w: wt ?? c.w, y: c.gx, mask: l.cfg.masked ? c.mask : null };
+    if (o.textures && textureCapable(l.cfg)) runDirectTextures(l, t);
+    else runDirect(l, t);
   }
   wt?.dispose();
+}
+
+/** Why the texture input gradient cannot run this shape, or null. */
+function dgradTextureUnsupported(q: ConvQuery): string | null {
+  const g = q.g;
+  const plans = backwardInputPlans(g, { ...q.plan, transposed: transposedDgrad(g) });
+  if (!plans.some((l) => textureCapable(l.cfg))) {
+    return "no parity class has vec4 input rows and weight blocks (W % 4, O % 4, step budget)";
+  }
+  if (!textureFits(g.O * g.C * g.KH * g.KW)) return "w does not fit a texture";
+  return textureFits(g.N * g.O * g.Ho * g.Wo) ? null : "dy does not fit a texture";
 }
 
 /** The input-gradient versions (see the module doc). */
@@ -195,7 +208,7 @@ export const INPUT_GRAD_VERSIONS: ConvVersion<InputGradCall>[] = [
     name: "tiled",
     summary: "tiled implicit GEMM per stride parity class with only its contributing taps",
     unsupported: anyShape,
-    run: (c) => runInputGrad(c, false),
+    run: (c) => runInputGrad(c, { transposed: false }),
   },
   {
     version: 3,
@@ -203,7 +216,14 @@ export const INPUT_GRAD_VERSIONS: ConvVersion<InputGradCall>[] = [
     summary: "strided multi-tap: weights pre-transposed to [KK, O, C] and pre-masked",
     unsupported: (q) =>
       transposedDgrad(q.g) ? null : "it is for strided multi-tap kernels with C % 4 == 0",
-    run: (c) => runInputGrad(c, true),
+    run: (c) => runInputGrad(c, { transposed: true }),
+  },
+  {
+    version: 4,
+    name: "texture",
+    summary: "versions 2/3 reading dy, w and the mask from textures (classes with vec4 blocks)",
+    unsupported: dgradTextureUnsupported,
+    run: (c) => runInputGrad(c, { transposed: transposedDgrad(c.g), textures: true }),
   },
 ];
 
@@ -233,7 +253,25 @@ export const WEIGHT_GRAD_VERSIONS: ConvVersion<WeightGradCall>[] = [
       runWgrad(backwardWeightPlan(c.g, { ...c.plan, split }), c);
     },
   },
+  {
+    version: 4,
+    name: "texture",
+    summary: "version 2 or 3 (as the plan wants) reading x and dy from textures",
+    unsupported: wgradTextureUnsupported,
+    run: (c) => {
+      const split = c.split ?? wantedSplit(c.g, c.plan);
+      runWgrad(backwardWeightPlan(c.g, { ...c.plan, split }), { ...c, textures: true });
+    },
+  },
 ];
+
+/** Why the texture weight gradient cannot run this shape, or null. */
+function wgradTextureUnsupported(q: ConvQuery): string | null {
+  const g = q.g, cfg = backwardWeightPlan(g, q.plan).cfg;
+  if (!cfg.vecIn || !cfg.vecDy) return "x and dy rows are not vec4-aligned (W % 4, Wo % 4)";
+  if (!xFits(g)) return "x does not fit a texture";
+  return textureFits(g.N * g.O * g.Ho * g.Wo) ? null : "dy does not fit a texture";
+}
 
 /** The default forward version (module doc): textures where preferred, gather, else tiled. */
 export function chooseForward(q: ConvQuery): number {
@@ -241,13 +279,21 @@ export function chooseForward(q: ConvQuery): number {
   return stridedPointwise(q.g) ? 3 : 2;
 }
 
-/** The default input-gradient version: transposed where it applies, else tiled. */
+/**
+ * The default input-gradient version: textures where the profile prefers them and they apply,
+ * else transposed where it applies, else tiled.
+ */
 export function chooseInputGrad(q: ConvQuery): number {
+  if (q.plan.profile.preferTextureLoads && !dgradTextureUnsupported(q)) return 4;
   return transposedDgrad(q.g) ? 3 : 2;
 }
 
-/** The default weight-gradient version: split-K when the plan wants a split, else tiled. */
+/**
+ * The default weight-gradient version: textures where the profile prefers them and they apply,
+ * else split-K when the plan wants a split, else tiled.
+ */
 export function chooseWeightGrad(q: ConvQuery): number {
+  if (q.plan.profile.preferTextureLoads && !wgradTextureUnsupported(q)) return 4;
   return wantedSplit(q.g, q.plan) > 1 ? 3 : 2;
 }
 

@@ -83,7 +83,8 @@ Deno.test("conv2d: split-K weight gradient equals the unsplit one, mask in the s
   }
   const g = convGeom(x.shape, [s.O, s.C, 3, 3], { padding: 1 });
   const l = backwardWeightPlan(g, { profile, masked: true, split: 4 });
-  if (l.split !== 4 || l.groups[2] !== 4) throw new Error("forced split not honoured");
+  // Four workgroup splits, each with its lanes' row groups (thin C: spare lanes take rows).
+  if (l.groups[2] !== 4 || l.split % 4 !== 0) throw new Error("forced split not honoured");
   for (const t of [x, gy, mask]) t.dispose();
 });
 
@@ -282,14 +283,26 @@ Deno.test("conv2d: the default version follows the device profile and the shape"
     want.push([`3×3 s1 prefer=${prefer}`, chooseForward(with_(s1)), prefer ? 4 : 2]);
     want.push([`1×1 s2 prefer=${prefer}`, chooseForward(with_(pw)), prefer ? 4 : 3]);
   }
-  want.push(
-    ["dgrad 3×3 s2", chooseInputGrad(q([2, 8, 9, 9], [8, 8, 3, 3], { stride: 2 })), 3],
-    ["dgrad 3×3 s1", chooseInputGrad(s1), 2],
-    ["dgrad 3×3 s2 C3", chooseInputGrad(q([2, 3, 9, 9], [8, 3, 3, 3], { stride: 2 })), 2],
-    // 512 channels at 4×4: few output tiles, many rows → split; 64 channels: enough tiles.
-    ["wgrad few tiles", chooseWeightGrad(q([64, 8, 4, 4], [8, 8, 3, 3], { padding: 1 })), 3],
-    ["wgrad one row", chooseWeightGrad(q([1, 8, 1, 8], [8, 8, 1, 1])), 2],
-  );
+  for (const prefer of [true, false]) {
+    const p = { ...profile, preferTextureLoads: prefer };
+    const at = (x: typeof s1) => ({ ...x, plan: { ...x.plan, profile: p } });
+    const t = (v: number) => (prefer ? 4 : v);
+    const s2 = q([2, 8, 9, 9], [8, 8, 3, 3], { stride: 2 });
+    const c3 = q([2, 3, 9, 9], [8, 3, 3, 3], { stride: 2 });
+    want.push(
+      [`dgrad 3×3 s2 prefer=${prefer}`, chooseInputGrad(at(s2)), t(3)],
+      [`dgrad 3×3 s1 prefer=${prefer}`, chooseInputGrad(at(s1)), t(2)],
+      [`dgrad 3×3 s2 C3 prefer=${prefer}`, chooseInputGrad(at(c3)), 2],
+      // 8 channels at 4×4: few output tiles, many rows → split; one dy row: no split.
+      [
+        `wgrad few tiles prefer=${prefer}`,
+        chooseWeightGrad(at(q([64, 8, 4, 4], [8, 8, 3, 3], { padding: 1 }))),
+        t(3),
+      ],
+      [`wgrad one row prefer=${prefer}`, chooseWeightGrad(at(q([1, 8, 1, 8], [8, 8, 1, 1]))), t(2)],
+      [`wgrad W 7 prefer=${prefer}`, chooseWeightGrad(at(odd)), 2],
+    );
+  }
   for (const [name, got, expected] of want) {
     if (got !== expected) throw new Error(`${name}: version ${got}, expected ${expected}`);
   }
@@ -311,7 +324,7 @@ Deno.test("conv2d: explicit versions are checked against the shape; errors are o
     [
       "split on v2",
       () => conv2dBackwardWeight(gy, x, w.shape, { version: 2, split: 4 }),
-      /split is an option of version 3/,
+      /split is an option of versions 3 and 4/,
     ],
   ];
   for (const [name, run, re] of cases) {
