@@ -10,7 +10,8 @@ import { addRef, gatherRowsRef, reluBwdRef, reluRef, scaleRef } from "./referenc
 
 /** [source rows, dim, gathered rows, perm offset, rows per source chunk] */
 const GATHER_SHAPES = [[10, 3, 7, 2, 4], [1000, 128, 257, 13, 300], [5000, 33, 4097, 0, 5000]];
-const SIZES = [1, 1023, 65536 + 7];
+// Odd sizes take the scalar variant, multiples of 4 the vec4 one.
+const SIZES = [1, 1023, 4096, 65536 + 7];
 
 async function rows(
   f: (a: Tensor, b: Tensor) => Tensor,
@@ -67,6 +68,7 @@ export const elementwiseKernels: KernelInfo[] = [
     family: "elementwise",
     description: "y = max(x, 0)",
     spec: ELEMENTWISE,
+    defines: { VEC4: true },
     entry: "relu_fwd",
     check: () => rows((a) => relu(a), (a) => reluRef(a)),
   },
@@ -75,6 +77,7 @@ export const elementwiseKernels: KernelInfo[] = [
     family: "elementwise",
     description: "gx = gy · [y > 0]",
     spec: ELEMENTWISE,
+    defines: { VEC4: true },
     entry: "relu_bwd",
     check: () => rows((g, y) => reluBackward(g, y), (g, y) => reluBwdRef(g, y)),
   },
@@ -83,6 +86,7 @@ export const elementwiseKernels: KernelInfo[] = [
     family: "elementwise",
     description: "y = a + b (residual add; backward is a copy of gy to both)",
     spec: ELEMENTWISE,
+    defines: { VEC4: true },
     entry: "add_fwd",
     check: () => rows((a, b) => add(a, b), (a, b) => addRef(a, b)),
   },
@@ -91,6 +95,7 @@ export const elementwiseKernels: KernelInfo[] = [
     family: "elementwise",
     description: "y = α·x (also its own backward)",
     spec: ELEMENTWISE,
+    defines: { VEC4: true },
     entry: "scale",
     check: () => rows((a) => scale(a, -0.37), (a) => scaleRef(a, Math.fround(-0.37))),
   },

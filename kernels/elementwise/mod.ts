@@ -20,9 +20,9 @@ export const ELEMENTWISE = defineKernel({
   file: new URL("./elementwise.wgsl", import.meta.url),
   params: { n: "u32", alpha: "f32" },
   bindings: {
-    a: { access: "read", type: "f32" },
-    out: { access: "read_write", type: "f32" },
-    b: { access: "read", type: "f32" },
+    a: { access: "read", type: "VT" },
+    out: { access: "read_write", type: "VT" },
+    b: { access: "read", type: "VT" },
   },
 });
 
@@ -61,7 +61,13 @@ function launch(
 ) {
   const e = engine();
   const bindings = buf.b ? buf : { out: buf.out, a: buf.a };
-  e.run(e.compile(ELEMENTWISE, {}, entry), { params: { n, alpha }, bindings, groups: gridFor(n) });
+  const vec = n % 4 === 0 ? 4 : 1;
+  e.run(e.compile(ELEMENTWISE, { VEC4: vec === 4 }, entry), {
+    params: { n: n / vec, alpha },
+    bindings,
+    groups: gridFor(n / vec),
+    cost: { bytes: (buf.b ? 3 : 2) * 4 * n },
+  });
 }
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
