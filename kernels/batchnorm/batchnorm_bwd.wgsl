@@ -11,7 +11,7 @@
 //     SUMS   (S > 1, train) read dγ, dβ written by FINALIZE
 //     neither (eval) gx = γ·invstd·g only                 ... [x, dγ, dβ] only with NEEDS_X
 // Derived defines (the preprocessor takes plain names only): NEEDS_X = FUSED|SUMS,
-// GRAD = !FINALIZE, REDUCE = PARTIAL|FUSED.
+// GRAD = !FINALIZE, REDUCE = PARTIAL|FUSED, HAS_X = PARTIAL|NEEDS_X.
 
 // Params and bindings: the spec BN_BACKWARD in launch.ts.
 
@@ -23,13 +23,42 @@ const SEG: u32 = WG;
 alias RT = vec2<f32>;
 #include "../shared/tree_reduce.wgsl"
 
+// Reads of gy, x and y: buffers, or with TEX (vec4 only) flat rgba32float textures copied in
+// by the launcher (texture loads cost about a third of buffer loads on lavapipe).
+#if ${TEX}
+fn texel(t: texture_storage_2d<rgba32float, read>, i: u32) -> VT {
+  return textureLoad(t, vec2u(i & 4095u, i >> 12u));
+}
+#endif
+#if ${GRAD}
+#if ${TEX}
+fn ld_gy(i: u32) -> VT { return texel(gy, i); }
+#else
+fn ld_gy(i: u32) -> VT { return gy[i]; }
+#endif
+#endif
+#if ${HAS_X}
+#if ${TEX}
+fn ld_x(i: u32) -> VT { return texel(x, i); }
+#else
+fn ld_x(i: u32) -> VT { return x[i]; }
+#endif
+#endif
+#if ${RELU}
+#if ${TEX}
+fn ld_y(i: u32) -> VT { return texel(y, i); }
+#else
+fn ld_y(i: u32) -> VT { return y[i]; }
+#endif
+#endif
+
 #if ${GRAD}
 // The incoming gradient, masked through the fused ReLU's output.
 fn grad_at(i: u32) -> VT {
 #if ${RELU}
-  return select(VT(0.0), gy[i], y[i] > VT(0.0));
+  return select(VT(0.0), ld_gy(i), ld_y(i) > VT(0.0));
 #else
-  return gy[i];
+  return ld_gy(i);
 #endif
 }
 #endif
@@ -45,7 +74,7 @@ fn grad_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
   for (; w.j < end; walk_next(&w)) {
     let g = grad_at(w.addr);
     sg += g;
-    sgx += g * (x[w.addr] - mean);
+    sgx += g * (ld_x(w.addr) - mean);
   }
   return tree(t, t, vec2<f32>(hsum(sg), hsum(sgx)));
 }
@@ -105,7 +134,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   for (; w.j < end; walk_next(&w)) {
     let g = grad_at(w.addr);
 #if ${TRAIN}
-    gx[w.addr] = k1 * (g - kg - (x[w.addr] - mean) * kx);
+    gx[w.addr] = k1 * (g - kg - (ld_x(w.addr) - mean) * kx);
 #else
     gx[w.addr] = k1 * g;
 #endif

@@ -13,10 +13,18 @@
 // Shift K = the channel's first value keeps Σ(x−K)² − (Σ(x−K))²/M free of cancellation when
 // |mean| ≫ std. stats[c] = mean, stats[C + c] = 1/sqrt(var + eps): saved for the backward.
 
-// Params and bindings: the spec BN_FORWARD in launch.ts.
+// Params and bindings: the spec BN_FORWARD in launch.ts. With TEX (vec4 only) x is a flat
+// rgba32float texture copied in by the launcher (texture loads cost about a third of buffer
+// loads on lavapipe).
 
 #include "../shared/vt.wgsl"
 #include "channel_walk.wgsl"
+
+#if ${TEX}
+fn ld_x(i: u32) -> VT { return textureLoad(x, vec2u(i & 4095u, i >> 12u)); }
+#else
+fn ld_x(i: u32) -> VT { return x[i]; }
+#endif
 
 const WG: u32 = ${WG}u;
 const SEG: u32 = WG;
@@ -25,13 +33,13 @@ alias RT = vec2<f32>;
 
 // Σ(x−K), Σ(x−K)² over chunk s of channel c (totals in every invocation).
 fn shifted_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
-  let shift = VT(first(x[c * p.HWv]));
+  let shift = VT(first(ld_x(c * p.HWv)));
   let end = chunk_end(s);
   var s1 = VT(0.0);
   var s2 = VT(0.0);
   var w = walk_start(c, s * p.chunk + t);
   for (; w.j < end; walk_next(&w)) {
-    let d = x[w.addr] - shift;
+    let d = ld_x(w.addr) - shift;
     s1 += d;
     s2 += d * d;
   }
@@ -67,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   let sums = tree(t, t, acc);
 #endif
   let dm = sums.x / p.count;
-  let mean = first(x[c * p.HWv]) + dm;
+  let mean = first(ld_x(c * p.HWv)) + dm;
   let bvar = max(sums.y / p.count - dm * dm, 0.0);
   if (s == 0u && t == 0u) {
     run_mean[c] = (1.0 - p.momentum) * run_mean[c] + p.momentum * mean;
@@ -88,9 +96,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   var w = walk_start(c, s * p.chunk + t);
   for (; w.j < end; walk_next(&w)) {
 #if ${RELU}
-    y[w.addr] = max(x[w.addr] * a + b, VT(0.0));
+    y[w.addr] = max(ld_x(w.addr) * a + b, VT(0.0));
 #else
-    y[w.addr] = x[w.addr] * a + b;
+    y[w.addr] = ld_x(w.addr) * a + b;
 #endif
   }
 }

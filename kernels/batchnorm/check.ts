@@ -82,6 +82,7 @@ const fwdDefs = {
   SPLIT_TRAIN: false,
   FUSED: true,
   RELU: false,
+  TEX: false,
 };
 const bwdDefs = {
   WG: 256,
@@ -95,6 +96,8 @@ const bwdDefs = {
   NEEDS_X: true,
   GRAD: true,
   REDUCE: true,
+  HAS_X: true,
+  TEX: false,
 };
 
 /** Batch norm kernels. */

@@ -3,7 +3,7 @@
  * dispatches only: no flush, no readback.
  * @module
  */
-import { type Defines, engine } from "../../core/engine.ts";
+import { type Binding, type Defines, engine, type FlatTexture } from "../../core/engine.ts";
 import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 
@@ -20,9 +20,14 @@ const GEOM = {
   count: "f32",
 } as const;
 
-const VT = { access: "read", type: "VT" } as const;
 const F32 = { access: "read", type: "f32" } as const;
 const F32_RW = { access: "read_write", type: "f32" } as const;
+const TEXTURE = { access: "texture", type: "texture_storage_2d<rgba32float, read>" } as const;
+
+/** A read-only VT operand: a texture in the TEX variant, present where `on` holds. */
+function operand(on: (d: Defines) => boolean = () => true) {
+  return (d: Defines) => on(d) ? (d.TEX ? TEXTURE : { access: "read" as const, type: "VT" }) : null;
+}
 
 /** Forward: PARTIAL sums, FUSED / SPLIT_TRAIN training normalisation, eval normalisation. */
 export const BN_FORWARD = defineKernel({
@@ -30,7 +35,7 @@ export const BN_FORWARD = defineKernel({
   file: new URL("./batchnorm_fwd.wgsl", import.meta.url),
   params: { ...GEOM, momentum: "f32", eps: "f32", unbias: "f32" },
   bindings: {
-    x: VT,
+    x: operand(),
     part: (d) => d.PARTIAL ? F32_RW : d.SPLIT_TRAIN ? F32 : null,
     y: { access: "read_write", type: "VT", when: (d) => !d.PARTIAL },
     weight: { ...F32, when: (d) => !d.PARTIAL },
@@ -47,15 +52,15 @@ export const BN_BACKWARD = defineKernel({
   file: new URL("./batchnorm_bwd.wgsl", import.meta.url),
   params: GEOM,
   bindings: {
-    gy: { ...VT, when: "GRAD" },
-    x: { ...VT, when: (d) => Boolean(d.PARTIAL || d.NEEDS_X) },
+    gy: operand((d) => Boolean(d.GRAD)),
+    x: operand((d) => Boolean(d.HAS_X)),
     stats: F32,
     part: (d) => d.PARTIAL ? F32_RW : d.FINALIZE ? F32 : null,
     weight: { ...F32, when: (d) => !d.PARTIAL && !d.FINALIZE },
     gx: { access: "read_write", type: "VT", when: (d) => !d.PARTIAL && !d.FINALIZE },
     dgamma: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
     dbeta: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
-    y: { ...VT, when: "RELU" },
+    y: operand((d) => Boolean(d.RELU)),
   },
 });
 
@@ -71,6 +76,8 @@ export const BN_BACKWARD = defineKernel({
 export interface BnTuning {
   chunk: number;
   wg: number;
+  /** Read operands from textures (vec4 shapes); default: where the device profile prefers. */
+  textures?: boolean;
 }
 
 /** The default tuning. */
@@ -92,6 +99,8 @@ export interface BnGeom {
   chunkV: number;
   /** Workgroup size. */
   wg: number;
+  /** Texture operands: forced by the tuning, else the device profile decides. */
+  textures?: boolean;
 }
 
 /** Geometry of x ([N, C] or [N, C, ...spatial]) under a tuning. */
@@ -109,7 +118,7 @@ export function bnGeom(shape: readonly number[], tuning: BnTuning = BN_TUNING): 
   const wg = tuning.wg || (chunkV >= 4096 ? 256 : chunkV >= 1024 ? 128 : 64);
   const max = engine().device.limits.maxComputeWorkgroupsPerDimension;
   if (C > max) throw new Error(`batchNorm: ${C} channels exceed ${max} workgroups per dim`);
-  return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV, wg };
+  return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV, wg, textures: tuning.textures };
 }
 
 /** The GEOM parameters of a geometry (the walk's WG = q·HWv + r split among them). */
@@ -135,13 +144,40 @@ function run(
     defines: Defines;
     g: BnGeom;
     params: Record<string, number>;
-    bindings: Record<string, GPUBuffer>;
+    bindings: Record<string, Binding | undefined>;
     groups?: [number];
   },
 ) {
   const e = engine();
-  const k = e.compile(spec, { VEC4: l.g.vec === 4, WG: l.g.wg, ...l.defines });
+  const d: Defines = { VEC4: l.g.vec === 4, WG: l.g.wg, TEX: false, ...l.defines };
+  const defines = spec === BN_BACKWARD ? { ...d, HAS_X: Boolean(d.PARTIAL || d.NEEDS_X) } : d;
+  const k = e.compile(spec, defines);
   e.run(k, { params: l.params, bindings: l.bindings, groups: l.groups ?? [l.g.S, l.g.C] });
+}
+
+/**
+ * Read-only operands as flat textures where the device profile prefers texture loads and the
+ * kernels run vec4 (copied in here; loads from them cost about a third on lavapipe), else
+ * their buffers. `done()` gives the textures back after the dispatches are recorded.
+ */
+function operands(g: BnGeom, ts: Record<string, Tensor | undefined>) {
+  const e = engine();
+  const all = Object.values(ts).filter((t): t is Tensor => t !== undefined);
+  const tex = g.vec === 4 && (g.textures ?? e.profile.preferTextureLoads) &&
+    all.every((t) => e.textureFits(t.size));
+  const views: Record<string, Binding> = {};
+  const held: FlatTexture[] = [];
+  for (const [name, t] of Object.entries(ts)) {
+    if (!t) continue;
+    if (!tex) views[name] = t.buffer;
+    else {
+      const ft = e.acquireTexture(t.size);
+      e.copyToTexture(t.buffer, ft, t.size);
+      held.push(ft);
+      views[name] = ft.view;
+    }
+  }
+  return { tex, views, done: () => held.forEach((t) => e.releaseTexture(t)) };
 }
 
 /** Running statistics and affine parameters a forward reads (and, training, updates). */
@@ -182,8 +218,9 @@ export function batchNormForward(
     eps: bn.eps,
     unbias: g.M > 1 ? g.M / (g.M - 1) : 0,
   };
+  const ops = operands(g, { x });
   const main = {
-    x: x.buffer,
+    x: ops.views.x,
     y: y.buffer,
     weight: bn.weight.buffer,
     bias: bn.bias.buffer,
@@ -191,7 +228,7 @@ export function batchNormForward(
     run_mean: bn.runningMean.buffer,
     run_var: bn.runningVar.buffer,
   };
-  const base = { PARTIAL: false, RELU: o.relu, TRAIN: o.training };
+  const base = { PARTIAL: false, RELU: o.relu, TRAIN: o.training, TEX: ops.tex };
   if (!o.training) {
     const defines = { ...base, FUSED: false, SPLIT_TRAIN: false };
     run(BN_FORWARD, { defines, g, params, bindings: main });
@@ -200,12 +237,13 @@ export function batchNormForward(
     run(BN_FORWARD, { defines, g, params, bindings: main });
   } else {
     const part = Tensor.empty([g.C * g.S * 2]);
-    const partial = { PARTIAL: true, RELU: false, TRAIN: true, FUSED: false, SPLIT_TRAIN: false };
-    run(BN_FORWARD, { defines: partial, g, params, bindings: { x: x.buffer, part: part.buffer } });
+    const partial = { ...base, PARTIAL: true, RELU: false, FUSED: false, SPLIT_TRAIN: false };
+    run(BN_FORWARD, { defines: partial, g, params, bindings: { x: main.x, part: part.buffer } });
     const defines = { ...base, FUSED: false, SPLIT_TRAIN: true };
     run(BN_FORWARD, { defines, g, params, bindings: { ...main, part: part.buffer } });
     part.dispose();
   }
+  ops.done();
   return { y, stats, geom: g };
 }
 
@@ -243,7 +281,13 @@ export function batchNormBackward(
   const params = geomParams(g);
   const wantAffine = needs.weight || needs.bias;
   const reduce = wantAffine || (needs.x && training);
+  const ops = operands(g, {
+    gy: i.gy,
+    x: reduce || (needs.x && training) ? i.x : undefined,
+    y: relu ? i.y : undefined,
+  });
   const flags = {
+    TEX: ops.tex,
     RELU: relu,
     TRAIN: training,
     PARTIAL: false,
@@ -254,7 +298,7 @@ export function batchNormBackward(
     GRAD: true,
     REDUCE: false,
   };
-  const yb: Record<string, GPUBuffer> = relu ? { y: i.y.buffer } : {};
+  const yb = { y: ops.views.y };
   const dgamma = reduce ? Tensor.empty([g.C]) : null;
   const dbeta = reduce ? Tensor.empty([g.C]) : null;
   let gx: Tensor | null = null;
@@ -265,7 +309,13 @@ export function batchNormBackward(
       defines: { ...flags, PARTIAL: true, REDUCE: true },
       g,
       params,
-      bindings: { gy: i.gy.buffer, x: i.x.buffer, stats: i.stats.buffer, part: part.buffer, ...yb },
+      bindings: {
+        gy: ops.views.gy,
+        x: ops.views.x,
+        stats: i.stats.buffer,
+        part: part.buffer,
+        ...yb,
+      },
     });
     run(BN_BACKWARD, {
       defines: { ...flags, FINALIZE: true, GRAD: false, RELU: false },
@@ -284,7 +334,7 @@ export function batchNormBackward(
   if (needs.x) {
     gx = Tensor.empty(i.x.shape);
     const head = {
-      gy: i.gy.buffer,
+      gy: ops.views.gy,
       weight: i.weight.buffer,
       stats: i.stats.buffer,
       gx: gx.buffer,
@@ -292,12 +342,13 @@ export function batchNormBackward(
     };
     if (fused || training) {
       const defines = { ...flags, FUSED: fused, SUMS: !fused, NEEDS_X: true, REDUCE: fused };
-      const tail = { x: i.x.buffer, dgamma: dgamma!.buffer, dbeta: dbeta!.buffer };
+      const tail = { x: ops.views.x, dgamma: dgamma!.buffer, dbeta: dbeta!.buffer };
       run(BN_BACKWARD, { defines, g, params, bindings: { ...head, ...tail } });
     } else {
       run(BN_BACKWARD, { defines: flags, g, params, bindings: head });
     }
   }
+  ops.done();
   const gw = needs.weight ? dgamma : (dgamma?.dispose(), null);
   const gb = needs.bias ? dbeta : (dbeta?.dispose(), null);
   return [gx, gw, gb];

@@ -69,7 +69,9 @@ async function runGolden(c: GoldenCase, label: string, tuning: BnTuning): Promis
 
 Deno.test("batchnorm: forward, running stats and backward equal PyTorch (all paths)", async () => {
   // Default; two-stage split with 64-wide groups; tiny chunks; one 256-wide group per channel.
-  const tunings = [BN_TUNING, { chunk: 40, wg: 0 }, { chunk: 3, wg: 0 }, { chunk: 1e9, wg: 256 }];
+  // Buffer and texture operands (the device profile picks one; both must be right).
+  const tunings = [BN_TUNING, { chunk: 40, wg: 0 }, { chunk: 3, wg: 0 }, { chunk: 1e9, wg: 256 }]
+    .flatMap((t) => [{ ...t, textures: false }, { ...t, textures: true }]);
   for (const tuning of tunings) {
     for (const c of loadGolden("batchnorm")) {
       await tidyAsync(() => runGolden(c, `${c.name} ${JSON.stringify(tuning)}`, tuning));
