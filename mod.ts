@@ -14,7 +14,14 @@ export { Engine, engine, initEngine } from "./core/engine.ts";
 export { getGpu, type GpuContext } from "./core/device.ts";
 export { BufferPool } from "./core/pool.ts";
 export { numel, Tensor, tidy, tidyAsync } from "./core/tensor.ts";
-export { isGradEnabled, noGrad, record, type Rule, type SavedMap } from "./core/tape.ts";
+export {
+  isGradEnabled,
+  noGrad,
+  record,
+  type RecordOptions,
+  type Rule,
+  type SavedMap,
+} from "./core/tape.ts";
 export { backward } from "./kernels/backward.ts";
 export { zeroGrad } from "./core/tensor.ts";
 export { rules } from "./kernels/registry.ts";

@@ -109,7 +109,7 @@ export function globalAvgPoolBackward(gy: Tensor, shape: readonly number[]): Ten
 /** Global average pool [N, C, H, W] → [N, C] (differentiable). */
 export function globalAvgPool(x: Tensor): Tensor {
   const y = globalAvgPoolForward(x);
-  return record("global_avg_pool", [x], y, { shape: x.shape });
+  return record("global_avg_pool", { inputs: [x], output: y, saved: { shape: x.shape } });
 }
 
 /** Geometry of a max pool of kernel k, stride s, padding pad over x's shape. */
@@ -191,7 +191,12 @@ export function maxPoolBackward(
  */
 export function maxPool2d(x: Tensor, w: MaxPoolWindow = {}): Tensor {
   const { y, indices, geom } = maxPoolForward(x, w);
-  return record("maxpool2d", [x], y, { indices, geom, shape: x.shape }, [indices]);
+  return record("maxpool2d", {
+    inputs: [x],
+    output: y,
+    saved: { indices, geom, shape: x.shape },
+    owned: [indices],
+  });
 }
 
 /** Backward rules of this family. */
