@@ -49,8 +49,11 @@ export const MAX_POOL = defineKernel({
 
 /** Window of a max pool: kernel k, stride s, padding pad. */
 export interface MaxPoolWindow {
+  /** Kernel size (default 3). */
   k?: number;
+  /** Stride (default 2). */
   s?: number;
+  /** Padding (default 1). */
   pad?: number;
 }
 
@@ -112,13 +115,9 @@ export function globalAvgPool(x: Tensor): Tensor {
   return record("global_avg_pool", { inputs: [x], output: y, saved: { shape: x.shape } });
 }
 
-/** Geometry of a max pool of kernel k, stride s, padding pad over x's shape. */
-export function maxPoolGeom(
-  shape: readonly number[],
-  k: number,
-  s: number,
-  pad: number,
-): MaxPoolGeom {
+/** Geometry of a max pool of window `w` (defaults: 3, 2, 1) over x's shape. */
+export function maxPoolGeom(shape: readonly number[], w: MaxPoolWindow = {}): MaxPoolGeom {
+  const k = w.k ?? 3, s = w.s ?? 2, pad = w.pad ?? 1;
   const [N, C, H, W] = shape;
   if (!(k >= 1 && s >= 1 && pad >= 0 && pad <= k / 2)) {
     throw new Error(`maxPool2d: need kernel ≥ 1, stride ≥ 1, 0 ≤ padding ≤ kernel/2`);
@@ -157,7 +156,7 @@ export function maxPoolForward(
   w: MaxPoolWindow = {},
 ): { y: Tensor; indices: Tensor; geom: MaxPoolGeom } {
   const [N, C] = nchw("maxPool2d", x);
-  const g = maxPoolGeom(x.shape, w.k ?? 3, w.s ?? 2, w.pad ?? 1);
+  const g = maxPoolGeom(x.shape, w);
   const y = Tensor.empty([N, C, g.Ho, g.Wo]);
   const indices = Tensor.empty([N, C, g.Ho, g.Wo], "u32");
   const e = engine();
