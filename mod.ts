@@ -14,7 +14,14 @@ export { Engine, engine, initEngine } from "./core/engine.ts";
 export { getGpu, type GpuContext } from "./core/device.ts";
 export { BufferPool } from "./core/pool.ts";
 export { numel, Tensor, tidy, tidyAsync } from "./core/tensor.ts";
-export { isGradEnabled, noGrad, record, type Rule, type SavedMap } from "./core/tape.ts";
+export {
+  isGradEnabled,
+  noGrad,
+  record,
+  type RecordOptions,
+  type Rule,
+  type SavedMap,
+} from "./core/tape.ts";
 export { backward } from "./kernels/backward.ts";
 export { zeroGrad } from "./core/tensor.ts";
 export { rules } from "./kernels/registry.ts";
@@ -38,14 +45,20 @@ export { KNN_MAX_K, knnVote } from "./kernels/knn/mod.ts";
 export { Sgd } from "./kernels/optim/mod.ts";
 export * from "./src/nn/mod.ts";
 export { lrAt } from "./src/train/schedule.ts";
-export { sdclrStep, simclrStep } from "./src/train/steps.ts";
+export { sdclrStep, simclrStep, type StepOptions } from "./src/train/steps.ts";
 export { pretrain } from "./src/train/pretrain.ts";
 export * from "./src/data/mod.ts";
 export { evalLoader, Loader, pretrainLoader } from "./src/data/loader.ts";
 export { loadTorch, saveTorch } from "./src/io/torch_file.ts";
-export { expectKeys, loadCheckpoint, loadStateDict, saveCheckpoint } from "./src/io/checkpoint.ts";
+export {
+  expectKeys,
+  type ExpectKeysOptions,
+  loadCheckpoint,
+  loadStateDict,
+  saveCheckpoint,
+} from "./src/io/checkpoint.ts";
 export { readResults, type Results, writeResults } from "./src/eval/results.ts";
 export { aggregateMetrics, runMetrics } from "./src/eval/metrics.ts";
 export { analyse } from "./src/eval/analyse.ts";
 export { knnAccuracy } from "./src/eval/knn.ts";
-export { trainLinearProbe } from "./src/eval/linear_probe.ts";
+export { type LinearProbeOptions, trainLinearProbe } from "./src/eval/linear_probe.ts";

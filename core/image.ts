@@ -4,10 +4,14 @@
  * @module
  */
 
-/** One decoded image: uint8 HWC. */
-export interface RawImage {
-  data: Uint8Array;
+/** An image's size in pixels. */
+export interface ImageSize {
   height: number;
   width: number;
+}
+
+/** One decoded image: uint8 HWC. */
+export interface RawImage extends ImageSize {
+  data: Uint8Array;
   channels: number;
 }

@@ -180,9 +180,21 @@ export class Prng {
   }
 }
 
+/** What identifies one augmented view, and so its generator. */
+export interface ViewKey {
+  /** The run's seed. */
+  seed: number;
+  /** The epoch, as the loader numbers it. */
+  epoch: number;
+  /** The image's index in its dataset (not its position in a batch). */
+  index: number;
+  /** Which view of the image (0 or 1 in pretraining). */
+  view: number;
+}
+
 /** The generator of one augmented view: keyed by (seed, epoch, dataset index, view). */
-export function viewRng(seed: number, epoch: number, index: number, view: number): Prng {
-  return Prng.keyed("augment", ...seedWords(seed), epoch, index, view);
+export function viewRng(key: ViewKey): Prng {
+  return Prng.keyed("augment", ...seedWords(key.seed), key.epoch, key.index, key.view);
 }
 
 /** The seeded per-epoch permutation of 0..n-1 used to shuffle a dataset. */

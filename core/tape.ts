@@ -71,19 +71,33 @@ export function shouldRecord(inputs: readonly Tensor[]): boolean {
   return gradEnabled && inputs.some((t) => t.requiresGrad);
 }
 
+/** What `record` stores for one primitive application. */
+export interface RecordOptions<P extends Primitive> {
+  /** The primitive's tensor inputs, in the order its backward rule returns gradients. */
+  inputs: Tensor[];
+  /** The primitive's result (the node hangs off it). */
+  output: Tensor;
+  /** What the forward saved for the backward rule (see `SavedMap`). */
+  saved: SavedMap[P];
+  /**
+   * Extra buffers only the backward needs (statistics, masks of ReLU, …), disposed when a
+   * backward consumes the node, or at once when nothing is recorded. Default none.
+   */
+  owned?: Tensor[];
+}
+
 /**
  * Records a primitive application when any input requires a gradient: the node hangs off
  * `output.node` and points at its inputs, so the graph is reachable from any result and from
- * nothing else (no global tape). `owned` tensors are extra buffers the backward needs
- * (statistics, masks of ReLU, …), disposed when a backward consumes the node. Returns `output`.
+ * nothing else (no global tape). Returns `output`.
+ *
+ * @example
+ * ```ts ignore
+ * return record("scale", { inputs: [x], output: y, saved: { alpha } });
+ * ```
  */
-export function record<P extends Primitive>(
-  prim: P,
-  inputs: Tensor[],
-  output: Tensor,
-  saved: SavedMap[P],
-  owned: Tensor[] = [],
-): Tensor {
+export function record<P extends Primitive>(prim: P, o: RecordOptions<P>): Tensor {
+  const { inputs, output, saved, owned = [] } = o;
   if (!shouldRecord(inputs)) {
     for (const t of owned) t.dispose();
     return output;

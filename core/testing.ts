@@ -23,13 +23,20 @@ export function errors(
   return { maxAbs, maxRel: maxRef > 0 ? maxAbs / maxRef : maxAbs };
 }
 
-/** Throws a descriptive error unless maxRel ≤ tol. */
+/** How close `assertClose` demands. */
+export interface AssertCloseOptions {
+  /** Largest allowed max|ours − ref| / max|ref| (default 1e-4; 0 demands equality). */
+  tol?: number;
+}
+
+/** Throws a descriptive error, naming `label`, unless maxRel ≤ tol. */
 export function assertClose(
   label: string,
   ours: ArrayLike<number>,
   ref: ArrayLike<number>,
-  tol = 1e-4,
+  o: AssertCloseOptions = {},
 ): void {
+  const { tol = 1e-4 } = o;
   const { maxAbs, maxRel } = errors(ours, ref);
   if (!(maxRel <= tol)) {
     throw new Error(

@@ -155,9 +155,9 @@ runMain(async () => {
   await initEngine({ quiet: true });
   const views = Array.from({ length: k }, (_, v) => ({
     image: 0,
-    view: drawViewFor(r, img.height, img.width, { seed, epoch, index, view: v }),
+    view: drawViewFor(r, img, { seed, epoch, index, view: v }),
   }));
-  const t = augment([img], views, oh, ow);
+  const t = augment([img], views, { outH: oh, outW: ow });
   const pix = await t.read();
   t.dispose();
 

@@ -42,7 +42,7 @@ await runMain(async () => {
   const train = loadDataset(dataset, "train", userPath(p.data as string | undefined));
   const profile = SPLIT_PROFILES[dataset];
   const gen = generateSplits(train.labels, profile, seed);
-  const manifest = await writeSplits(gen, train.labels, out, train.source);
+  const manifest = await writeSplits(gen, out, { labels: train.labels, source: train.source });
   const s = gen.sizes;
   console.log(`${dataset}: ${train.n} training images from ${train.source}; seed ${seed}`);
   console.log(

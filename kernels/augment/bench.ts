@@ -41,10 +41,10 @@ export function augmentBenchCase(batch = 256, side = 32): BenchCase {
       }
       const r = recipe("cifar", side);
       const entries = [0, 1].flatMap((view) =>
-        images.map((_, i) => ({
+        images.map((im, i) => ({
           image: i,
           slot: view * batch + i,
-          view: drawViewFor(r, side, side, { seed: 0, epoch: 0, index: i, view }),
+          view: drawViewFor(r, im, { seed: 0, epoch: 0, index: i, view }),
         }))
       );
       const packed = packAugment(images, entries);

@@ -6,14 +6,21 @@
  */
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { errors } from "../../core/testing.ts";
-import { type AugmentRecipe, drawView, recipe, type ViewParams } from "./params.ts";
+import {
+  type AugmentRecipe,
+  drawView,
+  type OutputSize,
+  recipe,
+  type ViewParams,
+} from "./params.ts";
 import { Prng } from "../../core/prng.ts";
 import type { RawImage } from "../../core/image.ts";
 import { AUGMENT, augment } from "./mod.ts";
 import { augmentRef } from "./reference.ts";
 
-/** A seeded random uint8 HWC image with some structure (gradients + noise). */
-export function randomImage(h: number, w: number, c: number, seed: number): RawImage {
+/** A seeded random uint8 HWC image of shape [h, w, c] with some structure (gradients + noise). */
+export function randomImage(shape: readonly [number, number, number], seed: number): RawImage {
+  const [h, w, c] = shape;
   const r = Prng.keyed(0xabc, seed);
   const data = new Uint8Array(h * w * c);
   const phase = [r.random(), r.random(), r.random()].map((v) => v * 6);
@@ -64,19 +71,30 @@ export function withBlur(v: ViewParams, i: number): ViewParams[] {
   ];
 }
 
-/** A batch of views over several images (random draws of `r` plus forced variants). */
+/** How `caseBatch` draws its images and views. */
+export interface CaseBatchOptions {
+  /** Seeds the images and the view draws. */
+  seed: number;
+  /** Add each image's forced-op variants of its first view (default true). */
+  force?: boolean;
+}
+
+/**
+ * A batch of views over several images of the given [h, w, c] shapes (random draws of `r`
+ * plus forced variants).
+ */
 export function caseBatch(
   r: AugmentRecipe,
   shapes: [number, number, number][],
-  seed: number,
-  force = true,
+  o: CaseBatchOptions,
 ): { images: RawImage[]; views: { image: number; view: ViewParams }[] } {
-  const images = shapes.map(([h, w, c], i) => randomImage(h, w, c, seed * 131 + i));
+  const { seed, force = true } = o;
+  const images = shapes.map((shape, i) => randomImage(shape, seed * 131 + i));
   const rng = Prng.keyed(0x5eed, seed);
   const views: { image: number; view: ViewParams }[] = [];
   images.forEach((im, i) => {
     for (let k = 0; k < 3; k++) {
-      const v = drawView(r, im.height, im.width, rng);
+      const v = drawView(r, im, rng);
       const vs = force && k === 0 ? forcedViews(v) : [v];
       for (const view of vs) views.push({ image: i, view });
     }
@@ -88,15 +106,15 @@ export function caseBatch(
 export async function compareBatch(
   images: RawImage[],
   views: { image: number; view: ViewParams }[],
-  outH: number,
-  outW: number,
+  size: OutputSize,
 ): Promise<{ maxAbs: number; maxRel: number; gpu: Float32Array; ref: Float64Array }> {
-  const t = augment(images, views, outH, outW);
+  const { outH, outW } = size;
+  const t = augment(images, views, size);
   const gpu = await t.read();
   t.dispose();
   const plane = 3 * outH * outW;
   const ref = new Float64Array(views.length * plane);
-  views.forEach((v, i) => ref.set(augmentRef(images[v.image], v.view, outH, outW).data, i * plane));
+  views.forEach((v, i) => ref.set(augmentRef(images[v.image], v.view, size).data, i * plane));
   return { ...errors(gpu, ref), gpu, ref };
 }
 
@@ -117,9 +135,12 @@ async function pretrainRows(): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   for (const [h, w] of [[32, 32], [15, 11]] as [number, number][]) {
     const r = { ...recipe("cifar"), size: [h, w] as [number, number] };
-    const b = caseBatch(r, SHAPES, h * 7 + w);
+    const b = caseBatch(r, SHAPES, { seed: h * 7 + w });
     rows.push(
-      rowOf(`${b.views.length} views → ${h}×${w}`, await compareBatch(b.images, b.views, h, w)),
+      rowOf(
+        `${b.views.length} views → ${h}×${w}`,
+        await compareBatch(b.images, b.views, { outH: h, outW: w }),
+      ),
     );
   }
   return rows;
@@ -130,12 +151,12 @@ async function blurRows(): Promise<CheckRow[]> {
     ...recipe("imagenet", 24),
     blur: { p: 0.5, sigma: [0.1, 2] as [number, number], kernelSize: 5 },
   };
-  const b = caseBatch(r, [[40, 52, 3], [17, 23, 1], [9, 7, 3]], 3);
+  const b = caseBatch(r, [[40, 52, 3], [17, 23, 1], [9, 7, 3]], { seed: 3 });
   const views = b.views.flatMap((v, i) => withBlur(v.view, i).map((view) => ({ ...v, view })));
   return [
     rowOf(
       `${views.length} views → 24×24 (blur on/off)`,
-      await compareBatch(b.images, views, 24, 24),
+      await compareBatch(b.images, views, { outH: 24, outW: 24 }),
     ),
   ];
 }
@@ -143,9 +164,15 @@ async function blurRows(): Promise<CheckRow[]> {
 async function evalRows(): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   for (const s of [32, 13]) {
-    const b = caseBatch(recipe("eval", s), [[32, 32, 3], [28, 28, 1], [13, 13, 3]], s, false);
+    const b = caseBatch(recipe("eval", s), [[32, 32, 3], [28, 28, 1], [13, 13, 3]], {
+      seed: s,
+      force: false,
+    });
     rows.push(
-      rowOf(`${b.views.length} views → ${s}×${s}`, await compareBatch(b.images, b.views, s, s)),
+      rowOf(
+        `${b.views.length} views → ${s}×${s}`,
+        await compareBatch(b.images, b.views, { outH: s, outW: s }),
+      ),
     );
   }
   return rows;
@@ -155,11 +182,11 @@ async function testRows(): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   for (const [s, resize] of [[224, 256], [20, null], [9, 11]] as [number, number | null][]) {
     const r: AugmentRecipe = { ...recipe("test", s), crop: { kind: "resize-center", resize } };
-    const b = caseBatch(r, [[250, 300, 3], [17, 23, 1], [9, 6, 3]], s, false);
+    const b = caseBatch(r, [[250, 300, 3], [17, 23, 1], [9, 6, 3]], { seed: s, force: false });
     rows.push(
       rowOf(
         `${b.views.length} views → ${s}×${s} (resize ${resize})`,
-        await compareBatch(b.images, b.views, s, s),
+        await compareBatch(b.images, b.views, { outH: s, outW: s }),
       ),
     );
   }

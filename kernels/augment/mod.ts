@@ -16,7 +16,7 @@
 import { engine } from "../../core/engine.ts";
 import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
-import type { ViewParams } from "./params.ts";
+import type { OutputSize, ViewParams } from "./params.ts";
 import type { RawImage } from "../../core/image.ts";
 
 /** u32 words per view entry. */
@@ -115,16 +115,21 @@ function validate(v: ViewParams, img: RawImage, i: number): void {
   if (v.blur && !(v.sigma > 0)) bad(`blur sigma ${v.sigma} must be > 0`);
 }
 
-/**
- * Packs images and view entries into one u32 array (reusing `into` when it is big enough).
- * `extra` words (labels) are stored between the entries and the images.
- */
+/** Optional parts of `packAugment`. */
+export interface PackOptions {
+  /** Words (labels) stored between the entries and the images (default none). */
+  extra?: ArrayLike<number>;
+  /** An earlier packed array to reuse when it is big enough. */
+  into?: Uint32Array;
+}
+
+/** Packs images and view entries into one u32 array. */
 export function packAugment(
   images: readonly RawImage[],
   entries: readonly AugmentEntry[],
-  extra: ArrayLike<number> = [],
-  into?: Uint32Array,
+  o: PackOptions = {},
 ): PackedBatch {
+  const { extra = [], into } = o;
   const extraBase = entries.length * PARAM_WORDS;
   const imgBase = extraBase + extra.length;
   const offsets: number[] = [];
@@ -265,9 +270,9 @@ export function augmentDispatch(l: AugmentLaunch): void {
 export function augment(
   images: readonly RawImage[],
   views: readonly { image: number; view: ViewParams }[],
-  outH: number,
-  outW: number,
+  size: OutputSize,
 ): Tensor {
+  const { outH, outW } = size;
   const packed = packAugment(images, views.map((v, i) => ({ ...v, slot: i })));
   checkUploadSize(packed);
   const e = engine();

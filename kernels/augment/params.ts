@@ -10,7 +10,8 @@
  * The PRNG is the suite's keyed xoshiro128** (core/prng.ts, key domain `augment`).
  * @module
  */
-import { type Prng, viewRng } from "../../core/prng.ts";
+import { type Prng, type ViewKey, viewRng } from "../../core/prng.ts";
+import type { ImageSize } from "../../core/image.ts";
 
 /** Python's round(): halves go to the even neighbour (torchvision relies on it). */
 export function roundHalfEven(x: number): number {
@@ -144,14 +145,37 @@ export interface ViewParams {
   kernelSize: number;
 }
 
+/** A box in an image's pixels: h × w from (top, left). */
+export interface CropBox {
+  top: number;
+  left: number;
+  h: number;
+  w: number;
+}
+
+/** The output size of an augmentation, in pixels. */
+export interface OutputSize {
+  /** Output height. */
+  outH: number;
+  /** Output width. */
+  outW: number;
+}
+
+/** What RandomResizedCrop samples from. */
+export interface ResizedCropOptions {
+  /** Source height in pixels. */
+  height: number;
+  /** Source width in pixels. */
+  width: number;
+  /** Range of the crop's area as a fraction of the source's. */
+  scale: [number, number];
+  /** Range of the crop's aspect ratio (width / height). */
+  ratio: [number, number];
+}
+
 /** torchvision RandomResizedCrop.get_params: up to 10 tries, then the central fallback. */
-export function sampleResizedCrop(
-  height: number,
-  width: number,
-  scale: [number, number],
-  ratio: [number, number],
-  rng: Prng,
-): { top: number; left: number; h: number; w: number } {
+export function sampleResizedCrop(rng: Prng, o: ResizedCropOptions): CropBox {
+  const { height, width, scale, ratio } = o;
   const area = height * width;
   const logR0 = Math.log(ratio[0]), logR1 = Math.log(ratio[1]);
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -205,11 +229,12 @@ const NO_COLOR = {
 };
 
 /**
- * Draws one view's parameters for a srcH × srcW source, consuming `rng` in torchvision's
- * order: crop → flip → RandomApply(jitter) [→ randperm(4), b, c, s, h] → grayscale →
- * RandomApply(blur) [→ σ].
+ * Draws one view's parameters for a source of size `src` (an image, or its height and width),
+ * consuming `rng` in torchvision's order: crop → flip → RandomApply(jitter)
+ * [→ randperm(4), b, c, s, h] → grayscale → RandomApply(blur) [→ σ].
  */
-export function drawView(r: AugmentRecipe, srcH: number, srcW: number, rng: Prng): ViewParams {
+export function drawView(r: AugmentRecipe, src: ImageSize, rng: Prng): ViewParams {
+  const { height: srcH, width: srcW } = src;
   const [outH, outW] = r.size;
   const v: ViewParams = {
     top: 0,
@@ -227,7 +252,7 @@ export function drawView(r: AugmentRecipe, srcH: number, srcW: number, rng: Prng
   };
   const c = r.crop;
   if (c.kind === "random-resized") {
-    const b = sampleResizedCrop(srcH, srcW, c.scale, c.ratio, rng);
+    const b = sampleResizedCrop(rng, { height: srcH, width: srcW, scale: c.scale, ratio: c.ratio });
     Object.assign(v, { top: b.top, left: b.left, cropH: b.h, cropW: b.w });
   } else if (c.kind === "random-pad") {
     // RandomCrop draws its offsets in the padded image: [0, padded − out].
@@ -263,17 +288,17 @@ export function drawView(r: AugmentRecipe, srcH: number, srcW: number, rng: Prng
 }
 
 /** drawView with the view's own generator (seed, epoch, dataset index, view). */
-export function drawViewFor(
-  r: AugmentRecipe,
-  srcH: number,
-  srcW: number,
-  key: { seed: number; epoch: number; index: number; view: number },
-): ViewParams {
-  return drawView(r, srcH, srcW, viewRng(key.seed, key.epoch, key.index, key.view));
+export function drawViewFor(r: AugmentRecipe, src: ImageSize, key: ViewKey): ViewParams {
+  return drawView(r, src, viewRng(key));
 }
 
-/** Parameters that leave the image as is apart from a resize to outH × outW (for tests). */
-export function identityView(srcH: number, srcW: number, outH = srcH, outW = srcW): ViewParams {
+/**
+ * Parameters that leave a source of size `src` as is apart from a resize to `out` (default:
+ * the source's own size).
+ */
+export function identityView(src: ImageSize, out?: OutputSize): ViewParams {
+  const { height: srcH, width: srcW } = src;
+  const { outH, outW } = out ?? { outH: srcH, outW: srcW };
   return {
     top: 0,
     left: 0,

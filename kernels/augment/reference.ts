@@ -4,7 +4,7 @@
  * op by op (full images, no fusion), for checking the fused kernel.
  * @module
  */
-import type { Interpolation, ViewParams } from "./params.ts";
+import type { CropBox, Interpolation, OutputSize, ViewParams } from "./params.ts";
 import type { RawImage } from "../../core/image.ts";
 
 /** A float CHW image. */
@@ -74,7 +74,8 @@ export function aaWeights(
 }
 
 /** F.crop(img, top, left, h, w) (the box must lie inside the image). */
-export function cropRef(img: Img, top: number, left: number, h: number, w: number): Img {
+export function cropRef(img: Img, box: CropBox): Img {
+  const { top, left, h, w } = box;
   const out = new Float64Array(img.c * h * w);
   for (let k = 0; k < img.c; k++) {
     for (let y = 0; y < h; y++) {
@@ -86,8 +87,19 @@ export function cropRef(img: Img, top: number, left: number, h: number, w: numbe
   return { c: img.c, h, w, data: out };
 }
 
-/** Antialiased resize to oh × ow (rows, then columns, as torch does), clamped to [0, 1]. */
-export function resizeRef(img: Img, oh: number, ow: number, interp: Interpolation): Img {
+/** Target of `resizeRef`. */
+export interface ResizeRefOptions {
+  /** Output height. */
+  h: number;
+  /** Output width. */
+  w: number;
+  /** Resampling filter. */
+  interp: Interpolation;
+}
+
+/** Antialiased resize to h × w (rows, then columns, as torch does), clamped to [0, 1]. */
+export function resizeRef(img: Img, o: ResizeRefOptions): Img {
+  const { h: oh, w: ow, interp } = o;
   if (oh === img.h && ow === img.w) return img;
   const wx = aaWeights(img.w, ow, interp), wy = aaWeights(img.h, oh, interp);
   const tmp = new Float64Array(img.c * img.h * ow);
@@ -117,8 +129,12 @@ export function resizeRef(img: Img, oh: number, ow: number, interp: Interpolatio
   return { c: img.c, h: oh, w: ow, data: out };
 }
 
-/** The oh × ow window at (top, left) of the image, zero outside (RandomCrop/CenterCrop pad). */
-export function windowRef(img: Img, top: number, left: number, oh: number, ow: number): Img {
+/**
+ * The h × w window at (top, left) of the image, zero outside (RandomCrop/CenterCrop pad); the
+ * box may reach outside the image.
+ */
+export function windowRef(img: Img, box: CropBox): Img {
+  const { top, left, h: oh, w: ow } = box;
   const out = new Float64Array(img.c * oh * ow);
   for (let k = 0; k < img.c; k++) {
     for (let y = 0; y < oh; y++) {
@@ -284,11 +300,11 @@ export function gaussianBlurRef(img: Img, k: number, sigma: number): Img {
  * The whole pipeline for one view, op after op as torchvision composes them: crop → resize →
  * window (pad/center crop) → flip → jitter ops in the drawn order → grayscale → blur.
  */
-export function augmentRef(src: RawImage, v: ViewParams, outH: number, outW: number): Img {
+export function augmentRef(src: RawImage, v: ViewParams, size: OutputSize): Img {
   let img = toFloat3(src);
-  img = cropRef(img, v.top, v.left, v.cropH, v.cropW);
-  img = resizeRef(img, v.resizeH, v.resizeW, v.interpolation);
-  img = windowRef(img, v.offY, v.offX, outH, outW);
+  img = cropRef(img, { top: v.top, left: v.left, h: v.cropH, w: v.cropW });
+  img = resizeRef(img, { h: v.resizeH, w: v.resizeW, interp: v.interpolation });
+  img = windowRef(img, { top: v.offY, left: v.offX, h: size.outH, w: size.outW });
   if (v.flip) img = hflipRef(img);
   if (v.jitter) {
     for (const op of v.order) {

@@ -36,8 +36,14 @@ async function rows(training: boolean, relu: boolean, parts: Part[]): Promise<Ch
     };
     const s = { N, C, HW };
     const o = { training, relu };
-    const ref = batchNormRef(xd, s, wd, bd, rmd, rvd, o);
-    const gref = batchNormBwdRef(gyd, xd, s, wd, ref, o);
+    const ref = batchNormRef(xd, s, {
+      weight: wd,
+      bias: bd,
+      runningMean: rmd,
+      runningVar: rvd,
+      ...o,
+    });
+    const gref = batchNormBwdRef(gyd, xd, s, { weight: wd, fwd: ref, ...o });
     const { y, stats, geom } = batchNormForward(x, bn, { training, relu });
     const needs = { x: true, weight: true, bias: true };
     const [gx, gw, gb] = batchNormBackward({

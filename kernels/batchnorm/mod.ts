@@ -94,9 +94,12 @@ export function batchNorm(
   const relu = opts.relu ?? false;
   const { y, stats, geom } = batchNormForward(x, bn, { training, relu, tuning: opts.tuning });
   if (training) bn.numBatchesTracked += 1;
-  return record("batchnorm", [x, bn.weight, bn.bias], y, { stats, geom, training, relu }, [
-    stats,
-  ]);
+  return record("batchnorm", {
+    inputs: [x, bn.weight, bn.bias],
+    output: y,
+    saved: { stats, geom, training, relu },
+    owned: [stats],
+  });
 }
 
 /** Backward rules of this family. */

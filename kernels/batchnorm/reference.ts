@@ -27,16 +27,32 @@ function at(s: BnRefShape, n: number, c: number, i: number): number {
   return (n * s.C + c) * s.HW + i;
 }
 
+/** Parameters, running statistics and mode of the reference forward. */
+export interface BnRefOptions {
+  /** γ, per channel. */
+  weight: ArrayLike<number>;
+  /** β, per channel. */
+  bias: ArrayLike<number>;
+  /** Running statistics before the call (copied, never changed in place). */
+  runningMean: ArrayLike<number>;
+  runningVar: ArrayLike<number>;
+  /** Batch statistics and a running update (true), or the running statistics (false). */
+  training: boolean;
+  /** Running-average momentum (default 0.1). */
+  momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Fused ReLU after the affine transform. */
+  relu?: boolean;
+}
+
 /** Forward; training uses the biased batch variance and updates the running statistics. */
 export function batchNormRef(
   x: ArrayLike<number>,
   s: BnRefShape,
-  weight: ArrayLike<number>,
-  bias: ArrayLike<number>,
-  runningMean: ArrayLike<number>,
-  runningVar: ArrayLike<number>,
-  o: { training: boolean; momentum?: number; eps?: number; relu?: boolean },
+  o: BnRefOptions,
 ): BnRefForward {
+  const { weight, bias, runningMean, runningVar } = o;
   const m = o.momentum ?? 0.1, eps = o.eps ?? 1e-5;
   const M = s.N * s.HW;
   const mean = new Float64Array(s.C), invstd = new Float64Array(s.C);
@@ -69,6 +85,18 @@ export function batchNormRef(
   return { y, mean, invstd, runningMean: rm, runningVar: rv };
 }
 
+/** What the reference backward needs besides gy and x. */
+export interface BnBwdRefOptions {
+  /** γ, per channel. */
+  weight: ArrayLike<number>;
+  /** The reference forward's result for the same x. */
+  fwd: BnRefForward;
+  /** The forward's mode. */
+  training: boolean;
+  /** Whether the forward fused a ReLU. */
+  relu?: boolean;
+}
+
 /**
  * Backward given the forward's result: gx, gγ, gβ. Training: the statistics depend on x;
  * eval: they are constants. With relu the gradient is masked by [y > 0].
@@ -77,10 +105,9 @@ export function batchNormBwdRef(
   gy: ArrayLike<number>,
   x: ArrayLike<number>,
   s: BnRefShape,
-  weight: ArrayLike<number>,
-  fwd: BnRefForward,
-  o: { training: boolean; relu?: boolean },
+  o: BnBwdRefOptions,
 ): { gx: Float64Array; gw: Float64Array; gb: Float64Array } {
+  const { weight, fwd } = o;
   const M = s.N * s.HW;
   const gx = new Float64Array(x.length);
   const gw = new Float64Array(s.C), gb = new Float64Array(s.C);

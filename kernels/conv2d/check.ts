@@ -121,12 +121,15 @@ async function rows(pass: Pass, version: number, o: CheckOptions): Promise<Check
         ? CHECK_SPLIT
         : undefined;
       const [got, ref] = pass === "fwd"
-        ? [conv2dForward(x, w, opts), conv2dRef(s, d.x, d.w, m)]
+        ? [conv2dForward(x, w, opts), conv2dRef(s, d.x, d.w, { mask: m })]
         : pass === "dgrad"
-        ? [conv2dBackwardInput(gy, w, x.shape, opts), conv2dBackwardInputRef(s, d.gy, d.w, m)]
+        ? [
+          conv2dBackwardInput(gy, w, x.shape, opts),
+          conv2dBackwardInputRef(s, d.gy, d.w, { mask: m }),
+        ]
         : [
           conv2dBackwardWeight(gy, x, w.shape, { ...opts, split }),
-          conv2dBackwardWeightRef(s, d.gy, d.x, m),
+          conv2dBackwardWeightRef(s, d.gy, d.x, { mask: m }),
         ];
       const label = `x[${s.N},${s.C},${s.H},${s.W}] w[${s.O},${s.C},${s.KH},${s.KW}] ` +
         `s${s.stride} p${s.padding}${masked ? " masked" : ""}` +

@@ -137,7 +137,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const stride = opts.stride ?? 1, padding = opts.padding ?? 0;
   const mask = opts.mask ?? null;
   const y = conv2dForward(x, w, { stride, padding, mask });
-  return record("conv2d", [x, w], y, { stride, padding, mask });
+  return record("conv2d", { inputs: [x, w], output: y, saved: { stride, padding, mask } });
 }
 
 /** Backward rules of this family. */

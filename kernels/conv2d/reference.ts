@@ -62,12 +62,18 @@ function forEachTap(
   }
 }
 
+/** Optional parts of the conv2d references. */
+export interface ConvRefOptions {
+  /** 0/1 per weight (same shape as w): the pruned branch uses w ⊙ mask. None: plain w. */
+  mask?: ArrayLike<number> | null;
+}
+
 /** y = conv2d(x, w ⊙ mask). */
 export function conv2dRef(
   s: ConvShape,
   x: ArrayLike<number>,
   w: ArrayLike<number>,
-  mask?: ArrayLike<number> | null,
+  { mask }: ConvRefOptions = {},
 ): Float64Array {
   const { Ho, Wo } = outSize(s);
   const we = effective(w, mask);
@@ -81,7 +87,7 @@ export function conv2dBackwardInputRef(
   s: ConvShape,
   gy: ArrayLike<number>,
   w: ArrayLike<number>,
-  mask?: ArrayLike<number> | null,
+  { mask }: ConvRefOptions = {},
 ): Float64Array {
   const we = effective(w, mask);
   const gx = new Float64Array(s.N * s.C * s.H * s.W);
@@ -94,7 +100,7 @@ export function conv2dBackwardWeightRef(
   s: ConvShape,
   gy: ArrayLike<number>,
   x: ArrayLike<number>,
-  mask?: ArrayLike<number> | null,
+  { mask }: ConvRefOptions = {},
 ): Float64Array {
   const gw = new Float64Array(s.O * s.C * s.KH * s.KW);
   forEachTap(s, (xi, wi, yi) => (gw[wi] += gy[yi] * x[xi]));

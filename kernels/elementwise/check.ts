@@ -49,7 +49,7 @@ async function gatherCheckRows(): Promise<CheckRow[]> {
       const part = src.subarray(s * dim, Math.min(n, s + chunk) * dim);
       chunks.push(Tensor.from(part, [part.length / dim, dim]));
       gatherRowsInto(ty, chunks[chunks.length - 1], tp, { permOffset: offset, srcStart: s });
-      want = gatherRowsRef(want, part, perm, rows, dim, offset, s);
+      want = gatherRowsRef(want, part, perm, { rows, dim, permOffset: offset, srcStart: s });
     }
     out.push({
       shape: `[${n},${dim}] → ${rows} rows, ${chunks.length} chunk(s)`,

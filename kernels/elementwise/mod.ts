@@ -78,7 +78,7 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 export function relu(x: Tensor): Tensor {
   const y = Tensor.empty(x.shape);
   launch("relu_fwd", x.size, { out: y.buffer, a: x.buffer });
-  return record("relu", [x], y, {});
+  return record("relu", { inputs: [x], output: y, saved: {} });
 }
 
 /** Launcher: gx = gy · [y > 0]. */
@@ -93,7 +93,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   sameShape("add", a, b);
   const y = Tensor.empty(a.shape);
   launch("add_fwd", a.size, { out: y.buffer, a: a.buffer, b: b.buffer });
-  return record("add", [a, b], y, {});
+  return record("add", { inputs: [a, b], output: y, saved: {} });
 }
 
 /** In place: target += g (not recorded; used for gradient accumulation). */
@@ -106,7 +106,7 @@ export function accumulate(target: Tensor, g: Tensor): void {
 export function scale(x: Tensor, alpha: number): Tensor {
   const y = Tensor.empty(x.shape);
   launch("scale", x.size, { out: y.buffer, a: x.buffer }, alpha);
-  return record("scale", [x], y, { alpha });
+  return record("scale", { inputs: [x], output: y, saved: { alpha } });
 }
 
 /** A copy that does not require grad: stop_grad in the spec's notation. */
@@ -126,7 +126,7 @@ export function copyOf(x: Tensor, shape: readonly number[] = x.shape): Tensor {
 /** Reshape (differentiable; the result shares x's buffer). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const y = x.reshape(shape);
-  return record("reshape", [x], y, { from: x.shape });
+  return record("reshape", { inputs: [x], output: y, saved: { from: x.shape } });
 }
 
 /**
@@ -142,7 +142,7 @@ export function sliceRows(x: Tensor, start: number, count: number): Tensor {
   const rowBytes = (x.bytes / rows) | 0;
   const y = Tensor.empty([count, ...x.shape.slice(1)], x.dtype);
   if (count > 0) engine().copy(x.buffer, y.buffer, count * rowBytes, start * rowBytes, 0);
-  return record("slice_rows", [x], y, { start });
+  return record("slice_rows", { inputs: [x], output: y, saved: { start } });
 }
 
 /**

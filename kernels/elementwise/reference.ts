@@ -23,6 +23,18 @@ export function scaleRef(a: ArrayLike<number>, alpha: number): Float64Array {
   return Float64Array.from(a, (v) => alpha * v);
 }
 
+/** Sizes and offsets of `gatherRowsRef` (as `gatherRowsInto` takes them). */
+export interface GatherRowsRefOptions {
+  /** Rows of `out`. */
+  rows: number;
+  /** Values per row. */
+  dim: number;
+  /** Where in `perm` row 0's index is (default 0). */
+  permOffset?: number;
+  /** Global index of src's first row (default 0). */
+  srcStart?: number;
+}
+
 /**
  * Rows perm[permOffset + r] − srcStart of src ([srcRows, dim]) into a copy of `out`
  * ([rows, dim]); rows whose index is outside src stay as they were in `out`.
@@ -31,11 +43,9 @@ export function gatherRowsRef(
   out: ArrayLike<number>,
   src: ArrayLike<number>,
   perm: ArrayLike<number>,
-  rows: number,
-  dim: number,
-  permOffset = 0,
-  srcStart = 0,
+  o: GatherRowsRefOptions,
 ): Float64Array {
+  const { rows, dim, permOffset = 0, srcStart = 0 } = o;
   const y = Float64Array.from(out);
   const srcRows = src.length / dim;
   for (let r = 0; r < rows; r++) {

@@ -81,7 +81,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     transB: true,
     bias: b?.buffer,
   });
-  return record("linear", b ? [x, w, b] : [x, w], y, { hasBias: !!b });
+  return record("linear", { inputs: b ? [x, w, b] : [x, w], output: y, saved: { hasBias: !!b } });
 }
 
 /** Backward rules of this family. */

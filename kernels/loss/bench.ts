@@ -47,6 +47,14 @@ export function tfNtXentConstants(tf: TfModule, b: number): { onehot: TF.Tensor;
   }));
 }
 
+/** The temperature and the precomputed constants of `tfNtXent`. */
+export interface TfNtXentOptions {
+  /** NT-Xent temperature. */
+  temperature: number;
+  /** From `tfNtXentConstants` for the same batch size. */
+  constants: { onehot: TF.Tensor; diag: TF.Tensor };
+}
+
 /**
  * NT-Xent of (z1, z2) in TF.js ops and its gradients for both views, [loss, dz1, dz2], with
  * dL = 1: G = (softmax(S) − onehot)/2B, dU = (G + Gᵀ)·U / t, dZ = (dU − U·rowsum(U ⊙ dU)) / ‖z‖.
@@ -55,9 +63,9 @@ export function tfNtXent(
   tf: TfModule,
   z1: TF.Tensor,
   z2: TF.Tensor,
-  t: number,
-  c: { onehot: TF.Tensor; diag: TF.Tensor },
+  o: TfNtXentOptions,
 ): TF.Tensor[] {
+  const { temperature: t, constants: c } = o;
   const z = tf.concat([z1, z2]);
   const norms = tf.maximum(tf.norm(z, 2, 1, true), 1e-12);
   const u = tf.div(z, norms);
@@ -92,7 +100,11 @@ function ntXentCase(b: number, d: number, t: number): BenchCase {
     tfjs(tf) {
       const z1 = tf.randomNormal([b, d]), z2 = tf.randomNormal([b, d]);
       const c = tfNtXentConstants(tf, b);
-      return tfCase([z1, z2, c.onehot, c.diag], () => tfNtXent(tf, z1, z2, t, c), tf);
+      return tfCase(
+        [z1, z2, c.onehot, c.diag],
+        () => tfNtXent(tf, z1, z2, { temperature: t, constants: c }),
+        tf,
+      );
     },
   };
 }

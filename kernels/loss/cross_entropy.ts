@@ -87,7 +87,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
   });
   const loss = sumScaled(rows, 1 / n);
   rows.dispose();
-  return record("cross_entropy", [logits, labels], loss, {});
+  return record("cross_entropy", { inputs: [logits, labels], output: loss, saved: {} });
 }
 
 /** Launcher: gx = gy[0]/N · (softmax(logits) − onehot(labels)). */

@@ -177,14 +177,12 @@ export function ntXent(z1: Tensor, z2: Tensor, temperature: number): Tensor {
     return f.loss;
   }
   const [b, d] = z1.shape;
-  return record("ntxent", [z1, z2], f.loss, {
-    b,
-    d,
-    temperature,
-    u: f.u,
-    norms: f.norms,
-    g: f.g!,
-  }, [f.u, f.norms, f.g!]);
+  return record("ntxent", {
+    inputs: [z1, z2],
+    output: f.loss,
+    saved: { b, d, temperature, u: f.u, norms: f.norms, g: f.g! },
+    owned: [f.u, f.norms, f.g!],
+  });
 }
 
 /**

@@ -37,11 +37,17 @@ async function chanRows(bwd: boolean): Promise<CheckRow[]> {
     if (bwd) {
       const consts = Tensor.from(new Float32Array([...IMAGENET_MEAN, ...IMAGENET_STD]), [6]);
       const gx = normalizeChannelsBackward(x, consts);
-      row = errors(await gx.read(), normalizeChannelsBwdRef(xd, C, H * W, IMAGENET_STD));
+      row = errors(
+        await gx.read(),
+        normalizeChannelsBwdRef(xd, { C, HW: H * W, std: IMAGENET_STD }),
+      );
       gx.dispose();
       consts.dispose();
     } else {
-      row = errors(await y.read(), normalizeChannelsRef(xd, C, H * W, IMAGENET_MEAN, IMAGENET_STD));
+      row = errors(
+        await y.read(),
+        normalizeChannelsRef(xd, { C, HW: H * W, mean: IMAGENET_MEAN, std: IMAGENET_STD }),
+      );
     }
     out.push({ shape: `[${shape}]`, ...row, tol: 1e-4 });
     x.dispose();
@@ -61,11 +67,11 @@ async function l2Rows(bwd: boolean): Promise<CheckRow[]> {
       const gud = randn(N * d, 9);
       const gu = Tensor.from(gud, [N, d]);
       const gz = l2NormalizeBackward(gu, { z, norm });
-      row = errors(await gz.read(), l2NormalizeBwdRef(gud, zd, N, d));
+      row = errors(await gz.read(), l2NormalizeBwdRef(gud, zd, { N, d }));
       gu.dispose();
       gz.dispose();
     } else {
-      row = errors(await u.read(), l2NormalizeRef(zd, N, d).u);
+      row = errors(await u.read(), l2NormalizeRef(zd, { N, d }).u);
     }
     out.push({ shape: `[${N},${d}]`, ...row, tol: 1e-4 });
     for (const t of [z, u, norm]) t.dispose();

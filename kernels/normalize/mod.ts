@@ -105,7 +105,11 @@ export function normalizeChannels(
   std: readonly number[] = IMAGENET_STD,
 ): Tensor {
   const y = normalizeChannelsForward(x, mean, std);
-  return record("normalize_channels", [x], y, { consts: channelConsts(mean, std) });
+  return record("normalize_channels", {
+    inputs: [x],
+    output: y,
+    saved: { consts: channelConsts(mean, std) },
+  });
 }
 
 /** Launcher: gx = gy / std[c]. */
@@ -166,7 +170,7 @@ export function l2NormalizeBackward(
 /** Row-wise L2 normalisation of [N, d], as F.normalize(z, dim=1) (differentiable). */
 export function l2Normalize(z: Tensor, eps = L2_EPS): Tensor {
   const { u, norm } = l2NormalizeForward(z, eps);
-  return record("l2_normalize", [z], u, { norm, eps }, [norm]);
+  return record("l2_normalize", { inputs: [z], output: u, saved: { norm, eps }, owned: [norm] });
 }
 
 /** Backward rules of this family. */

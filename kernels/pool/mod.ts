@@ -49,8 +49,11 @@ export const MAX_POOL = defineKernel({
 
 /** Window of a max pool: kernel k, stride s, padding pad. */
 export interface MaxPoolWindow {
+  /** Kernel size (default 3). */
   k?: number;
+  /** Stride (default 2). */
   s?: number;
+  /** Padding (default 1). */
   pad?: number;
 }
 
@@ -109,16 +112,12 @@ export function globalAvgPoolBackward(gy: Tensor, shape: readonly number[]): Ten
 /** Global average pool [N, C, H, W] → [N, C] (differentiable). */
 export function globalAvgPool(x: Tensor): Tensor {
   const y = globalAvgPoolForward(x);
-  return record("global_avg_pool", [x], y, { shape: x.shape });
+  return record("global_avg_pool", { inputs: [x], output: y, saved: { shape: x.shape } });
 }
 
-/** Geometry of a max pool of kernel k, stride s, padding pad over x's shape. */
-export function maxPoolGeom(
-  shape: readonly number[],
-  k: number,
-  s: number,
-  pad: number,
-): MaxPoolGeom {
+/** Geometry of a max pool of window `w` (defaults: 3, 2, 1) over x's shape. */
+export function maxPoolGeom(shape: readonly number[], w: MaxPoolWindow = {}): MaxPoolGeom {
+  const k = w.k ?? 3, s = w.s ?? 2, pad = w.pad ?? 1;
   const [N, C, H, W] = shape;
   if (!(k >= 1 && s >= 1 && pad >= 0 && pad <= k / 2)) {
     throw new Error(`maxPool2d: need kernel ≥ 1, stride ≥ 1, 0 ≤ padding ≤ kernel/2`);
@@ -157,7 +156,7 @@ export function maxPoolForward(
   w: MaxPoolWindow = {},
 ): { y: Tensor; indices: Tensor; geom: MaxPoolGeom } {
   const [N, C] = nchw("maxPool2d", x);
-  const g = maxPoolGeom(x.shape, w.k ?? 3, w.s ?? 2, w.pad ?? 1);
+  const g = maxPoolGeom(x.shape, w);
   const y = Tensor.empty([N, C, g.Ho, g.Wo]);
   const indices = Tensor.empty([N, C, g.Ho, g.Wo], "u32");
   const e = engine();
@@ -191,7 +190,12 @@ export function maxPoolBackward(
  */
 export function maxPool2d(x: Tensor, w: MaxPoolWindow = {}): Tensor {
   const { y, indices, geom } = maxPoolForward(x, w);
-  return record("maxpool2d", [x], y, { indices, geom, shape: x.shape }, [indices]);
+  return record("maxpool2d", {
+    inputs: [x],
+    output: y,
+    saved: { indices, geom, shape: x.shape },
+    owned: [indices],
+  });
 }
 
 /** Backward rules of this family. */

@@ -107,7 +107,13 @@ function runner(
     model,
     async step() {
       const [x1, x2, done] = await next();
-      const loss = trainStep(config.method, model, opt, x1, x2, 0.1, 0.2);
+      const loss = trainStep(model, opt, {
+        method: config.method,
+        x1,
+        x2,
+        lr: 0.1,
+        temperature: 0.2,
+      });
       loss.dispose();
       done();
       engine().flush();

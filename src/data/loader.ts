@@ -155,7 +155,7 @@ export class Loader {
     for (let v = 0; v < this.views; v++) {
       for (let k = 0; k < n; k++) {
         const im = images[k];
-        const view = drawViewFor(r, im.height, im.width, {
+        const view = drawViewFor(r, im, {
           seed: this.options.seed,
           epoch,
           index: ids[k],
@@ -166,7 +166,10 @@ export class Loader {
       }
     }
     const scratch = reuse === undefined ? undefined : this.#scratch[reuse];
-    const packed = packAugment(images, entries, this.withLabels ? hostLabels : [], scratch);
+    const packed = packAugment(images, entries, {
+      extra: this.withLabels ? hostLabels : [],
+      into: scratch,
+    });
     if (reuse !== undefined && packed.words.buffer !== scratch!.buffer) {
       this.#scratch[reuse] = packed.words;
     }

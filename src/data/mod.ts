@@ -23,6 +23,7 @@ export {
   FASHION_MNIST_CLASSES,
   FASHION_MNIST_DIR,
   type IdxArray,
+  type IdxPairOptions,
   parseIdx,
   readFashionMnist,
   readIdx,

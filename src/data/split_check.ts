@@ -22,17 +22,23 @@ function eq(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, 
   return true;
 }
 
+/** The three index sets of one split (a generated split has them under these names). */
+export interface SplitSets {
+  /** The long-tailed pretraining set. */
+  D_i: ArrayLike<number>;
+  /** The balanced set. */
+  D_b: ArrayLike<number>;
+  /** The few-shot set. */
+  S_b: ArrayLike<number>;
+}
+
 /**
  * Verifies that D_i, D_b, S_b are class-ordered prefixes of one permutation per class and
  * returns the recovered block sizes. Throws an Error saying which class block breaks the
  * structure.
  */
-export function nestedBlocks(
-  dI: ArrayLike<number>,
-  dB: ArrayLike<number>,
-  sB: ArrayLike<number>,
-  classes: number,
-): NestedBlocks {
+export function nestedBlocks(sets: SplitSets, classes: number): NestedBlocks {
+  const { D_i: dI, D_b: dB, S_b: sB } = sets;
   if (dB.length % classes || sB.length % classes) {
     throw new Error(`D_b (${dB.length}) or S_b (${sB.length}) is not a multiple of ${classes}`);
   }

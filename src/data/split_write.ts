@@ -45,16 +45,24 @@ export function perClass(
   return out;
 }
 
+/** What the manifest records about the labels the splits came from. */
+export interface WriteSplitsOptions {
+  /** The training labels the splits were generated from (per-class counts, checksum). */
+  labels: ArrayLike<number>;
+  /** Where those labels came from (the data set's `source`). */
+  source?: string;
+}
+
 /**
  * Writes every file of `gen` into `outDir` (created if needed), each atomically, then the
- * manifest; returns the manifest. `labels` are the training labels the splits came from.
+ * manifest; returns the manifest.
  */
 export async function writeSplits(
   gen: GeneratedSplits,
-  labels: ArrayLike<number>,
   outDir: string,
-  source?: string,
+  o: WriteSplitsOptions,
 ): Promise<SplitManifest> {
+  const { labels, source } = o;
   await Deno.mkdir(outDir, { recursive: true });
   const C = gen.profile.classes;
   const ds = gen.profile.dataset;

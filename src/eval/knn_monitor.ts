@@ -86,9 +86,9 @@ export class KnnMonitor {
   async evaluate(model: ResNet): Promise<number> {
     const extract = backboneExtractor(model);
     const batch = this.options.batch ?? 256;
-    const train = await extractBank(extract, this.train, batch);
+    const train = await extractBank(extract, this.train, { batch });
     try {
-      const val = await extractBank(extract, this.val, batch);
+      const val = await extractBank(extract, this.val, { batch });
       try {
         normalizeBank(train);
         normalizeBank(val);

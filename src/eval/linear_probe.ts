@@ -127,7 +127,7 @@ export function cachedBatches(bank: FeatureBank, seed: number): TrainBatches {
       try {
         for (let s = 0; s < bank.n; s += batchSize) {
           const n = Math.min(batchSize, bank.n - s);
-          const x = gatherRows(bank, permT, s, n);
+          const x = gatherRows(bank, permT, { offset: s, rows: n });
           const y = Tensor.empty([n], "u32");
           engine().copy(labT.buffer, y.buffer, n * 4, s * 4, 0);
           yield { x, y, n };
@@ -143,20 +143,32 @@ export function cachedBatches(bank: FeatureBank, seed: number): TrainBatches {
 /** Progress callback: called after every epoch with its record. */
 export type OnEpoch = (e: ProbeEpoch, isBest: boolean) => void | Promise<void>;
 
+/** The classifier's size, its data and what to do after each epoch. */
+export interface LinearProbeOptions {
+  /** Number of classes (rows of the classifier). */
+  classes: number;
+  /** Feature size (columns of the classifier). */
+  dim: number;
+  /** Training features and labels, one epoch at a time. */
+  train: TrainBatches;
+  /** Validation features and labels (accuracy after every epoch picks the kept epoch). */
+  val: FeatureBank;
+  /** Called after every epoch with its record. */
+  onEpoch?: OnEpoch;
+  /** Start from these weights instead of the seeded N(0, 0.01²) (tests feed PyTorch's). */
+  init?: { weight: Float32Array; bias: Float32Array };
+}
+
 /**
  * Trains the probe: `hyper.epochs` epochs over `train`, validation accuracy on `val` after
- * each; returns the best epoch's classifier (first best on ties). `init` replaces the seeded
- * N(0, 0.01²) start (tests feed PyTorch's).
+ * each; returns the best epoch's classifier (first best on ties).
  */
 export async function trainLinearProbe(
   hyper: ProbeHyper,
-  classes: number,
-  dim: number,
-  train: TrainBatches,
-  val: FeatureBank,
-  onEpoch?: OnEpoch,
-  init = initClassifier(classes, dim, hyper.seed),
+  o: LinearProbeOptions,
 ): Promise<ProbeOutcome> {
+  const { classes, dim, train, val, onEpoch } = o;
+  const init = o.init ?? initClassifier(classes, dim, hyper.seed);
   const W = Tensor.from(init.weight, [classes, dim], { requiresGrad: true, name: "fc.weight" })
     .keep();
   const b = Tensor.from(init.bias, [classes], { requiresGrad: true, name: "fc.bias" }).keep();

@@ -112,16 +112,21 @@ function features(extract: Extractor, x: Tensor): Tensor {
   return tidy(() => noGrad(() => extract(x)));
 }
 
-/**
- * Features of every image (test recipe, source order) in a new bank, `batch` at a time.
- * `onProgress` receives the number of images done.
- */
+/** How `extractBank` batches its work and reports progress. */
+export interface ExtractBankOptions {
+  /** Images per forward (default 256). */
+  batch?: number;
+  /** Receives the number of images done after each batch. */
+  onProgress?: (done: number) => void;
+}
+
+/** Features of every image (test recipe, source order) in a new bank, `batch` at a time. */
 export async function extractBank(
   extract: Extractor,
   images: ProbeImages,
-  batch = 256,
-  onProgress?: (done: number) => void,
+  o: ExtractBankOptions = {},
 ): Promise<FeatureBank> {
+  const { batch = 256, onProgress } = o;
   const loader = new Loader(images.source, {
     recipe: testRecipe(images),
     batchSize: batch,

@@ -111,11 +111,20 @@ export class FeatureBank {
   }
 }
 
+/** Which entries of the index tensor `gatherRows` takes. */
+export interface GatherRowsOptions {
+  /** First entry of `perm` to take. */
+  offset: number;
+  /** How many entries (= rows of the result). */
+  rows: number;
+}
+
 /**
  * Gathers rows `perm[offset .. offset + rows)` of `bank` into a new [rows, dim] tensor.
  * `perm` is a u32 tensor of global row indices (e.g. one epoch's shuffle).
  */
-export function gatherRows(bank: FeatureBank, perm: Tensor, offset: number, rows: number): Tensor {
+export function gatherRows(bank: FeatureBank, perm: Tensor, o: GatherRowsOptions): Tensor {
+  const { offset, rows } = o;
   const out = Tensor.empty([rows, bank.dim]);
   bank.chunks.forEach((c, i) =>
     gatherRowsInto(out, c, perm, { permOffset: offset, srcStart: bank.chunkStart(i) })

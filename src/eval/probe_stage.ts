@@ -32,6 +32,7 @@ import {
 import { accuracyOf, type FeatureBank, predictBank } from "./probe_features.ts";
 import {
   cachedBatches,
+  type OnEpoch,
   type ProbeEpoch,
   type ProbeHyper,
   type TrainBatches,
@@ -240,7 +241,7 @@ export async function runProbeWith(
           }), momentum ${h.momentum}, wd 0`,
       );
       const csv: string[] = [EPOCH_COLUMNS.join(",")];
-      const outcome = await trainLinearProbe(h, classes, dim, train, val, async (e, isBest) => {
+      const onEpoch: OnEpoch = async (e, isBest) => {
         csv.push(csvRow(e));
         await writeFileAtomic(`${dir}/epochs.csv`, csv.join("\n") + "\n");
         await log.line(
@@ -249,7 +250,8 @@ export async function runProbeWith(
           }  ` +
             `val ${e.valAcc.toFixed(2)}%${isBest ? " *" : ""}  ${e.imgPerSec.toFixed(0)} img/s`,
         );
-      });
+      };
+      const outcome = await trainLinearProbe(h, { classes, dim, train, val, onEpoch });
       weight = outcome.weight;
       bias = outcome.bias;
       state = {

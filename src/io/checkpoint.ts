@@ -63,15 +63,29 @@ export async function loadStateDict(path: string): Promise<Map<string, TorchTens
   return findStateDict(await loadTorch(path), path);
 }
 
+/** How `expectKeys` reports. */
+export interface ExpectKeysOptions {
+  /** Names the checkpoint in the error (e.g. its path). */
+  source?: string;
+  /** Return keys the model does not have instead of failing on them. */
+  allowUnexpected?: boolean;
+}
+
+/** A state dict: tensors by key. */
+export type StateDict = Map<string, TorchTensor>;
+
+/** Shapes the model expects, by state_dict key. */
+export type ExpectedShapes = Map<string, readonly number[]>;
+
 /**
  * Checks a state dict against the model's expected names and shapes. Throws one UserError
  * listing missing keys, shape mismatches and (unless `allowUnexpected`) unexpected keys;
  * returns the unexpected keys otherwise.
  */
 export function expectKeys(
-  sd: Map<string, TorchTensor>,
-  expected: Map<string, readonly number[]>,
-  opts: { source?: string; allowUnexpected?: boolean } = {},
+  sd: StateDict,
+  expected: ExpectedShapes,
+  opts: ExpectKeysOptions = {},
 ): string[] {
   const problems: string[] = [];
   for (const [k, shape] of expected) {

@@ -62,7 +62,8 @@ function materialise(root: Item, name: string): PyValue {
       if (!t) {
         const s = v.storage;
         if (!s.bytes) throw new UserError(`checkpoint ${name}: storage '${s.key}' is missing`);
-        t = tensorFromStorage(s.dtype, s.bytes, v.offset, v.size, v.stride, `checkpoint ${name}`);
+        const view = { dtype: s.dtype, offset: v.offset, shape: v.size, stride: v.stride };
+        t = tensorFromStorage(s.bytes, view, `checkpoint ${name}`);
         done.set(v, t);
       }
       return t;

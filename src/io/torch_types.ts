@@ -104,19 +104,29 @@ function f16ToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+/** How a tensor views its storage, as PyTorch records it (offset and strides in elements). */
+export interface StorageView {
+  /** Element type of the storage. */
+  dtype: TorchDtype;
+  /** Index of the tensor's first element in the storage. */
+  offset: number;
+  /** Sizes per dimension. */
+  shape: number[];
+  /** Storage step per dimension. */
+  stride: number[];
+}
+
 /**
- * Builds a contiguous tensor from raw little-endian storage bytes, honouring the storage
- * offset and strides (both in elements, as PyTorch records them). `what` names the tensor in
- * errors about a view reaching outside its storage.
+ * Builds a contiguous tensor from raw little-endian storage bytes, honouring the view's
+ * offset and strides. `what` names the tensor in errors about a view reaching outside its
+ * storage.
  */
 export function tensorFromStorage(
-  dtype: TorchDtype,
   storage: Uint8Array,
-  offset: number,
-  shape: number[],
-  stride: number[],
+  view: StorageView,
   what: string,
 ): TorchTensor {
+  const { dtype, offset, shape, stride } = view;
   const esz = DTYPE_INFO[dtype].bytes;
   const storageNumel = Math.floor(storage.length / esz);
   const n = numel(shape);

@@ -10,15 +10,26 @@ import type { ArchDef } from "./arch.ts";
 import type { Branch, DualBatchNorm } from "./dual_bn.ts";
 import { linearOp } from "./ops.ts";
 
-/** Runs the head of `arch` on pooled features [N, featDim]. */
-export function headForward(
-  arch: ArchDef,
-  weights: Map<string, Tensor>,
-  bns: Map<string, DualBatchNorm>,
-  feat: Tensor,
-  branch: Branch,
-  training: boolean,
-): Tensor {
+/** What the head code reads from a model (a ResNet has all three). */
+export interface HeadParts {
+  arch: ArchDef;
+  /** Linear weights and biases by state_dict key. */
+  weights: Map<string, Tensor>;
+  /** BN layers by module name. */
+  bns: Map<string, DualBatchNorm>;
+}
+
+/** Which branch and BN mode a head forward runs in. */
+export interface HeadForwardOptions {
+  branch: Branch;
+  /** Train-mode BN (batch statistics, running update) or eval-mode BN. */
+  training: boolean;
+}
+
+/** Runs the head of `model` on pooled features [N, featDim]. */
+export function headForward(model: HeadParts, feat: Tensor, o: HeadForwardOptions): Tensor {
+  const { arch, weights, bns } = model;
+  const { branch, training } = o;
   let z = feat;
   arch.head.forEach(({ fc, bn }, i) => {
     const b = fc.bias ? weights.get(`${fc.name}.bias`) : undefined;
@@ -29,11 +40,8 @@ export function headForward(
 }
 
 /** The head's tensors with their keys, in state_dict order. */
-export function headTensors(
-  arch: ArchDef,
-  weights: Map<string, Tensor>,
-  bns: Map<string, DualBatchNorm>,
-): [string, Tensor][] {
+export function headTensors(model: HeadParts): [string, Tensor][] {
+  const { arch, weights, bns } = model;
   const out: [string, Tensor][] = [];
   for (const { fc, bn } of arch.head) {
     out.push([`${fc.name}.weight`, weights.get(`${fc.name}.weight`)!]);

@@ -9,9 +9,18 @@ import { linear } from "../../kernels/linear/mod.ts";
 import { globalAvgPool, maxPool2d } from "../../kernels/pool/mod.ts";
 import { IMAGENET_MEAN, IMAGENET_STD, normalizeChannels } from "../../kernels/normalize/mod.ts";
 
-/** Convolution without bias; `mask` (same shape as w, 0/1) selects the pruned weights. */
-export function conv2dOp(x: Tensor, w: Tensor, stride: number, pad: number, mask?: Tensor): Tensor {
-  return conv2d(x, w, { stride, padding: pad, mask });
+/** Geometry and mask of `conv2dOp`. */
+export interface ConvOpOptions {
+  stride: number;
+  /** Zero padding on each side. */
+  pad: number;
+  /** 0/1, same shape as w: selects the pruned branch's weights. */
+  mask?: Tensor;
+}
+
+/** Convolution without bias. */
+export function conv2dOp(x: Tensor, w: Tensor, o: ConvOpOptions): Tensor {
+  return conv2d(x, w, { stride: o.stride, padding: o.pad, mask: o.mask });
 }
 
 /** y = x·wᵀ (+ b). */

@@ -72,7 +72,7 @@ export class ResNet {
       mask = this.masks?.get(key);
       if (!mask) throw new Error(`pruned forward without a mask for '${key}' (prune first)`);
     }
-    return conv2dOp(x, this.weights.get(key)!, def.stride, def.pad, mask);
+    return conv2dOp(x, this.weights.get(key)!, { stride: def.stride, pad: def.pad, mask });
   }
 
   /** Runs the network on x [N, 3, H, W] (values in [0, 1]; normalised inside). */
@@ -102,7 +102,7 @@ export class ResNet {
       if (opts.output !== "backbone") throw new Error("this model has no projection head");
       return feat;
     }
-    return headForward(a, this.weights, this.bns, feat, branch, training);
+    return headForward(this, feat, { branch, training });
   }
 
   /** Trainable tensors with their keys, in state_dict order. */
@@ -136,7 +136,7 @@ export class ResNet {
         bn(b.downsample.bn.name);
       }
     }
-    out.push(...headTensors(a, this.weights, this.bns));
+    out.push(...headTensors(this));
     return out;
   }
 

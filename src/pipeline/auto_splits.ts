@@ -45,7 +45,7 @@ export async function ensureGeneratedSplits(
   }
   const train = labelsOf(dataset, c.data);
   const gen = generateSplits(train.labels, SPLIT_PROFILES[dataset], DEFAULT_SPLIT_SEED);
-  const manifest = await writeSplits(gen, train.labels, dir, train.source);
+  const manifest = await writeSplits(gen, dir, { labels: train.labels, source: train.source });
   return `generated our ${dataset} splits (seed ${DEFAULT_SPLIT_SEED}, as deno task splits) ` +
     `from the training labels in ${train.source ?? "the data"}: ${manifest.files.length} files ` +
     `in ${dir}/`;

@@ -63,19 +63,25 @@ export interface TrainImages {
 /** Default view side for file lists (the ImageNet RandomResizedCrop(224)). */
 export const LIST_VIEW_SIZE = 224;
 
+/** Where a list's images are and how big the views drawn from them will be. */
+export interface ListTrainOptions {
+  /** A key of LIST_DATASETS (its class count and naming). */
+  dataset: string;
+  /** The folder the list's relative paths start from (--data). */
+  root: string;
+  /** Side of the training views (sets the pre-resize). */
+  viewSize: number;
+}
+
 /**
- * An ImageNet-style list (`relative/path.JPEG label` lines under root `data`) as a source:
+ * An ImageNet-style list file (`relative/path.JPEG label` lines under `root`) as a source:
  * each batch's images are read and decoded when the batch is prepared, never all at once.
  * Images whose shorter side exceeds `viewSize`·256/224 are first resized to it (the spec's
  * Resize(256) for 224 views): RandomResizedCrop picks area and aspect fractions, so this
  * barely changes the views, and it keeps a batch's upload under the GPU's binding limit.
  */
-export function listTrainImages(
-  dataset: string,
-  data: string,
-  list: string,
-  viewSize: number,
-): TrainImages {
+export function listTrainImages(list: string, o: ListTrainOptions): TrainImages {
+  const { dataset, root: data, viewSize } = o;
   const src = ListImageSource.open(list, data, {}, LIST_DATASETS[dataset]);
   const pre = Math.round(viewSize * 256 / 224);
   const source = callbackSource(src.length, (i) => src.label(i), async (i) => {
@@ -98,7 +104,11 @@ export async function loadTrainImages(o: DataOptions, viewSize = 0): Promise<Tra
           '--split LIST.txt (lines "relative/path.JPEG label")',
       );
     }
-    const t = listTrainImages(o.dataset, o.data, o.split, viewSize || LIST_VIEW_SIZE);
+    const t = listTrainImages(o.split, {
+      dataset: o.dataset,
+      root: o.data,
+      viewSize: viewSize || LIST_VIEW_SIZE,
+    });
     if (t.n < 2) throw new UserError(`${o.split}: need at least 2 images, got ${t.n}`);
     return { ...t, splitFile: o.split };
   }

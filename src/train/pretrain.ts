@@ -358,7 +358,13 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       }
       const [x1, x2] = await views.views(epoch, b);
       const lr = lrAt(step, sched);
-      const loss = trainStep(cfg.method, model, opt, x1, x2, lr, cfg.temperature);
+      const loss = trainStep(model, opt, {
+        method: cfg.method,
+        x1,
+        x2,
+        lr,
+        temperature: cfg.temperature,
+      });
       lossLog.push(loss);
       loss.dispose();
       x1.dispose();

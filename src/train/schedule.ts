@@ -18,8 +18,19 @@ export interface ScheduleConfig {
   minLr: number;
 }
 
+/** The shape of the schedule in scheduler steps. */
+export interface LrFactorOptions {
+  /** Steps of the whole run (where the cosine ends). */
+  totalSteps: number;
+  /** Steps of the linear warm-up. */
+  warmupSteps: number;
+  /** Factor the cosine ends at (minLr / lr). */
+  minFactor: number;
+}
+
 /** The multiplicative factor at scheduler step `s` (the authors' cosine_annealing, lr_max 1). */
-export function lrFactor(s: number, totalSteps: number, warmupSteps: number, minFactor: number) {
+export function lrFactor(s: number, o: LrFactorOptions): number {
+  const { totalSteps, warmupSteps, minFactor } = o;
   if (s < warmupSteps) return s / warmupSteps;
   // Runs no longer than the warm-up end exactly at the peak (the formula would divide by 0).
   if (totalSteps <= warmupSteps) return 1;
@@ -32,5 +43,6 @@ export function lrAt(iter: number, c: ScheduleConfig): number {
   const total = c.epochs * c.itersPerEpoch;
   const warm = c.warmupEpochs * c.itersPerEpoch;
   if (c.lr === 0) return 0;
-  return c.lr * lrFactor(iter + 1, total, warm, c.minLr / c.lr);
+  return c.lr *
+    lrFactor(iter + 1, { totalSteps: total, warmupSteps: warm, minFactor: c.minLr / c.lr });
 }

@@ -29,15 +29,26 @@ export interface Optimizer {
 /** The pretraining methods. */
 export type Method = "sdclr" | "simclr";
 
+/** One step's inputs and rates. */
+export interface StepOptions {
+  /** First augmented views [B, 3, H, W]. */
+  x1: Tensor;
+  /** Second augmented views of the same images, in the same order. */
+  x2: Tensor;
+  /** Learning rate of this step. */
+  lr: number;
+  /** NT-Xent temperature. */
+  temperature: number;
+}
+
+/** `trainStep`'s options: a step's inputs and the method that takes it. */
+export interface TrainStepOptions extends StepOptions {
+  method: Method;
+}
+
 /** One SDCLR step; returns L1 as a [1] tensor the caller owns. */
-export function sdclrStep(
-  model: ResNet,
-  opt: Optimizer,
-  x1: Tensor,
-  x2: Tensor,
-  lr: number,
-  temperature: number,
-): Tensor {
+export function sdclrStep(model: ResNet, opt: Optimizer, o: StepOptions): Tensor {
+  const { x1, x2, lr, temperature } = o;
   return tidy(() => {
     zeroGrad(model.parameters());
     const f2 = noGrad(() => model.forward(x2, { branch: "pruned", training: true }));
@@ -69,14 +80,8 @@ export function splitRows(f: Tensor, b: number): [Tensor, Tensor] {
 }
 
 /** One SimCLR step on the concatenated batch; returns the loss as a [1] tensor. */
-export function simclrStep(
-  model: ResNet,
-  opt: Optimizer,
-  x1: Tensor,
-  x2: Tensor,
-  lr: number,
-  temperature: number,
-): Tensor {
+export function simclrStep(model: ResNet, opt: Optimizer, o: StepOptions): Tensor {
+  const { x1, x2, lr, temperature } = o;
   return tidy(() => {
     zeroGrad(model.parameters());
     const f = model.forward(concatBatch(x1, x2), { branch: "dense", training: true });
@@ -88,17 +93,9 @@ export function simclrStep(
   });
 }
 
-/** Runs the step of `method`. */
-export function trainStep(
-  method: Method,
-  model: ResNet,
-  opt: Optimizer,
-  x1: Tensor,
-  x2: Tensor,
-  lr: number,
-  temperature: number,
-): Tensor {
-  return (method === "sdclr" ? sdclrStep : simclrStep)(model, opt, x1, x2, lr, temperature);
+/** Runs the step of `o.method`. */
+export function trainStep(model: ResNet, opt: Optimizer, o: TrainStepOptions): Tensor {
+  return (o.method === "sdclr" ? sdclrStep : simclrStep)(model, opt, o);
 }
 
 /**

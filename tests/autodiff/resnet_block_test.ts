@@ -42,7 +42,7 @@ Deno.test("composed: ResNet block + pool + linear + NT-Xent: loss and all gradie
     backward(l);
     return l;
   });
-  assertClose("loss", await loss.read(), t.loss.data, 1e-4);
+  assertClose("loss", await loss.read(), t.loss.data, { tol: 1e-4 });
   const grads: [string, Tensor][] = [
     ["w1", w1],
     ["w2", w2],
@@ -58,7 +58,7 @@ Deno.test("composed: ResNet block + pool + linear + NT-Xent: loss and all gradie
   ];
   for (const [k, p] of grads) {
     if (!p.grad) throw new Error(`no gradient reached ${k}`);
-    assertClose(`grad ${k}`, await p.grad.read(), t[`grad_${k}`].data, 1e-3);
+    assertClose(`grad ${k}`, await p.grad.read(), t[`grad_${k}`].data, { tol: 1e-3 });
   }
   for (const [, p] of grads) p.dispose();
   for (const bn of [bn1, bn2, bnd]) {

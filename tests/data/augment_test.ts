@@ -49,7 +49,11 @@ Deno.test("augment reference: resize, blur and colour ops equal the PyTorch gold
     if (p.op === "resize") {
       const [t, l, bh, bw] = p.box as number[];
       const [oh, ow] = p.size as number[];
-      y = resizeRef(cropRef(img, t, l, bh, bw), oh, ow, p.mode as "bicubic" | "bilinear");
+      y = resizeRef(cropRef(img, { top: t, left: l, h: bh, w: bw }), {
+        h: oh,
+        w: ow,
+        interp: p.mode as "bicubic" | "bilinear",
+      });
     } else if (p.op === "blur") {
       y = gaussianBlurRef(img, p.k as number, p.sigma as number);
     } else {
@@ -62,7 +66,7 @@ Deno.test("augment reference: resize, blur and colour ops equal the PyTorch gold
       }[p.op as string]!;
       y = op(img, f);
     }
-    assertClose(c.name, y.data, c.tensors.y.data, 1e-6);
+    assertClose(c.name, y.data, c.tensors.y.data, { tol: 1e-6 });
   }
 });
 
@@ -91,11 +95,12 @@ Deno.test("augment params: roundHalfEven, Resize and CenterCrop geometry as torc
 Deno.test("augment params: RandomResizedCrop falls back to the central crop", () => {
   const rng = Prng.keyed(1);
   // scale > 1 can never fit: all 10 attempts fail.
-  const wide = sampleResizedCrop(10, 40, [2, 3], [3 / 4, 4 / 3], rng);
+  const never = { scale: [2, 3] as [number, number], ratio: [3 / 4, 4 / 3] as [number, number] };
+  const wide = sampleResizedCrop(rng, { height: 10, width: 40, ...never });
   check(JSON.stringify(wide) === '{"top":0,"left":13,"h":10,"w":13}', JSON.stringify(wide));
-  const tall = sampleResizedCrop(40, 10, [2, 3], [3 / 4, 4 / 3], rng);
+  const tall = sampleResizedCrop(rng, { height: 40, width: 10, ...never });
   check(JSON.stringify(tall) === '{"top":13,"left":0,"h":13,"w":10}', JSON.stringify(tall));
-  const sq = sampleResizedCrop(9, 10, [2, 3], [3 / 4, 4 / 3], rng);
+  const sq = sampleResizedCrop(rng, { height: 9, width: 10, ...never });
   check(JSON.stringify(sq) === '{"top":0,"left":0,"h":9,"w":10}', JSON.stringify(sq));
 });
 
@@ -116,7 +121,7 @@ function expectedAreaFraction(H: number, W: number, s: [number, number], r: [num
   }
   pAcc /= M * M;
   eAcc /= M * M;
-  const fb = sampleResizedCrop(H, W, [2, 3], r, Prng.keyed(0));
+  const fb = sampleResizedCrop(Prng.keyed(0), { height: H, width: W, scale: [2, 3], ratio: r });
   const miss = (1 - pAcc) ** 10;
   return (eAcc * (1 - miss)) / pAcc + (miss * fb.h * fb.w) / A;
 }
@@ -134,7 +139,7 @@ Deno.test("augment params: crop area fractions match the sampler's analytic expe
       (Math.sqrt((s0 * H * W * 3) / 4) - 0.5) /
       (H * W);
     for (let i = 0; i < n; i++) {
-      const v = drawViewFor(r, H, W, { seed: 7, epoch: 0, index: i, view: 0 });
+      const v = drawViewFor(r, { height: H, width: W }, { seed: 7, epoch: 0, index: i, view: 0 });
       const f = (v.cropH * v.cropW) / (H * W);
       check(f <= 1 && f >= Math.min(lowest, s0), `area fraction ${f} outside [${s0}, 1]`);
       check(v.top >= 0 && v.left >= 0 && v.top + v.cropH <= H && v.left + v.cropW <= W, "box");
@@ -151,12 +156,13 @@ Deno.test("augment params: crop area fractions match the sampler's analytic expe
 
 Deno.test("augment params: flip, jitter, grayscale, blur rates and factor ranges", () => {
   const r = recipe("imagenet");
+  const src = { height: 64, width: 48 };
   const n = 24000;
   let flips = 0, jit = 0, gray = 0, grayGivenJit = 0, blur = 0;
   const perms = new Map<string, number>();
   const sums = [0, 0, 0, 0];
   for (let i = 0; i < n; i++) {
-    const v = drawViewFor(r, 64, 48, { seed: 3, epoch: 1, index: i, view: i % 2 });
+    const v = drawViewFor(r, src, { seed: 3, epoch: 1, index: i, view: i % 2 });
     flips += +v.flip;
     gray += +v.gray;
     blur += +v.blur;
@@ -191,9 +197,10 @@ Deno.test("augment params: flip, jitter, grayscale, blur rates and factor ranges
 
 Deno.test("augment params: eval crop offsets uniform in [−4, 4]; test recipe deterministic", () => {
   const counts = new Map<number, number>();
+  const src28 = { height: 28, width: 28 };
   const n = 9000;
   for (let i = 0; i < n; i++) {
-    const v = drawViewFor(recipe("eval"), 28, 28, { seed: 1, epoch: 0, index: i, view: 0 });
+    const v = drawViewFor(recipe("eval"), src28, { seed: 1, epoch: 0, index: i, view: 0 });
     check(
       v.resizeH === 32 && v.cropH === 28 && Math.abs(v.offY) <= 4 && Math.abs(v.offX) <= 4,
       "eval",
@@ -202,8 +209,9 @@ Deno.test("augment params: eval crop offsets uniform in [−4, 4]; test recipe d
   }
   check(counts.size === 9, `offsets seen: ${[...counts.keys()]}`);
   for (const c of counts.values()) checkRate("eval offset", c, n, 1 / 9);
-  const a = drawViewFor(recipe("test", 224), 375, 500, { seed: 1, epoch: 0, index: 5, view: 0 });
-  const b = drawViewFor(recipe("test", 224), 375, 500, { seed: 9, epoch: 3, index: 5, view: 1 });
+  const photo = { height: 375, width: 500 };
+  const a = drawViewFor(recipe("test", 224), photo, { seed: 1, epoch: 0, index: 5, view: 0 });
+  const b = drawViewFor(recipe("test", 224), photo, { seed: 9, epoch: 3, index: 5, view: 1 });
   check(JSON.stringify(a) === JSON.stringify(b), "test recipe must not be random");
   check(
     a.resizeH === 256 && a.resizeW === 341 && a.offY === 16 && a.offX === 58,
@@ -213,20 +221,23 @@ Deno.test("augment params: eval crop offsets uniform in [−4, 4]; test recipe d
 
 Deno.test("augment: same seed → identical views; other seed, epoch or view → different", async () => {
   const keyed = (seed: number, epoch: number, view: number) =>
-    drawViewFor(recipe("cifar"), 32, 32, { seed, epoch, index: 11, view });
+    drawViewFor(recipe("cifar"), { height: 32, width: 32 }, { seed, epoch, index: 11, view });
   check(JSON.stringify(keyed(5, 0, 0)) === JSON.stringify(keyed(5, 0, 0)), "same key");
   for (const [s, e, v] of [[6, 0, 0], [5, 1, 0], [5, 0, 1]]) {
     check(JSON.stringify(keyed(5, 0, 0)) !== JSON.stringify(keyed(s, e, v)), `key ${s},${e},${v}`);
   }
-  const { images } = caseBatch(recipe("cifar"), [[32, 32, 3], [28, 28, 1]], 1, false);
+  const { images } = caseBatch(recipe("cifar"), [[32, 32, 3], [28, 28, 1]], {
+    seed: 1,
+    force: false,
+  });
   const run = async (seed: number) => {
     const views = images.flatMap((im, i) =>
       [0, 1].map((view) => ({
         image: i,
-        view: drawViewFor(recipe("cifar"), im.height, im.width, { seed, epoch: 0, index: i, view }),
+        view: drawViewFor(recipe("cifar"), im, { seed, epoch: 0, index: i, view }),
       }))
     );
-    const t = augment(images, views, 32, 32);
+    const t = augment(images, views, { outH: 32, outW: 32 });
     const out = await t.read();
     t.dispose();
     return out;
@@ -240,7 +251,7 @@ Deno.test("augment: same seed → identical views; other seed, epoch or view →
 });
 
 Deno.test("augment kernel: a 1-channel source equals its 3-channel expansion", async () => {
-  const { images } = caseBatch(recipe("cifar"), [[28, 28, 1]], 9, false);
+  const { images } = caseBatch(recipe("cifar"), [[28, 28, 1]], { seed: 9, force: false });
   const g = images[0];
   const rgb = {
     ...g,
@@ -250,9 +261,10 @@ Deno.test("augment kernel: a 1-channel source equals its 3-channel expansion", a
   const rng = Prng.keyed(77);
   const views: ViewParams[] = Array.from(
     { length: 6 },
-    () => drawView(recipe("cifar"), 28, 28, rng),
+    () => drawView(recipe("cifar"), { height: 28, width: 28 }, rng),
   );
-  const one = await compareBatch([g], views.map((view) => ({ image: 0, view })), 32, 32);
-  const three = await compareBatch([rgb], views.map((view) => ({ image: 0, view })), 32, 32);
-  assertClose("gray vs rgb", one.gpu, three.gpu, 1e-6);
+  const entries = views.map((view) => ({ image: 0, view }));
+  const one = await compareBatch([g], entries, { outH: 32, outW: 32 });
+  const three = await compareBatch([rgb], entries, { outH: 32, outW: 32 });
+  assertClose("gray vs rgb", one.gpu, three.gpu, { tol: 1e-6 });
 });

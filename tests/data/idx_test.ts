@@ -74,11 +74,11 @@ Deno.test("IDX: image/label count mismatch and bad label are clear errors", asyn
     await Deno.writeFile(`${dir}/l`, idx([N - 1], labels.slice(1)));
     await Deno.writeFile(`${dir}/l10`, idx([N], [0, 1, 2, 10, 3]));
     await assertUserError(
-      () => readIdxPair(`${dir}/i`, `${dir}/l`, 10),
+      () => readIdxPair(`${dir}/i`, `${dir}/l`, { classes: 10 }),
       /has 5 images but .*\/l has 4 labels/,
     );
     await assertUserError(
-      () => readIdxPair(`${dir}/i`, `${dir}/l10`, 10),
+      () => readIdxPair(`${dir}/i`, `${dir}/l10`, { classes: 10 }),
       /l10: label 10 of image 3 is outside \[0, 10\)/,
     );
   });

@@ -126,22 +126,29 @@ Deno.test("resize: constants stay constant, same size is identity", () => {
   const c = img(7, 9, 3, (_y, _x, k) => [17, 128, 250][k]);
   for (const interp of ["bilinear", "bicubic"] as const) {
     for (const [h, w] of [[3, 4], [20, 31], [7, 9], [1, 1]]) {
-      const r = resize(c, h, w, interp);
+      const r = resize(c, { height: h, width: w, interp });
       assert.ok(r.data.every((v, i) => v === [17, 128, 250][i % 3]), `${interp} ${h}x${w}`);
     }
   }
   const ramp = img(5, 6, 1, (y, x) => y * 40 + x * 7);
-  assert.deepEqual([...resize(ramp, 5, 6, "bicubic").data], [...ramp.data]);
+  assert.deepEqual([...resize(ramp, { height: 5, width: 6, interp: "bicubic" }).data], [
+    ...ramp.data,
+  ]);
 });
 
 Deno.test("resize: bilinear 2× up is half-pixel linear; 2× down uses the widened triangle", () => {
   const row = img(1, 2, 1, (_y, x) => [0, 100][x]);
-  assert.deepEqual([...resize(row, 1, 4, "bilinear").data], [0, 25, 75, 100]);
+  assert.deepEqual([...resize(row, { height: 1, width: 4, interp: "bilinear" }).data], [
+    0,
+    25,
+    75,
+    100,
+  ]);
   // Pillow's antialiased 2× reduction weighs 3 taps (3/7, 3/7, 1/7) at the edges.
   const r4 = img(1, 4, 1, (_y, x) => [0, 70, 140, 210][x]);
-  assert.deepEqual([...resize(r4, 1, 2, "bilinear").data], [50, 160]);
+  assert.deepEqual([...resize(r4, { height: 1, width: 2, interp: "bilinear" }).data], [50, 160]);
   const col = img(4, 1, 1, (y) => [0, 70, 140, 210][y]);
-  assert.deepEqual([...resize(col, 2, 1, "bilinear").data], [50, 160]);
+  assert.deepEqual([...resize(col, { height: 2, width: 1, interp: "bilinear" }).data], [50, 160]);
 });
 
 Deno.test("resizeShorter / centerCrop follow torchvision's size and offset rules", () => {

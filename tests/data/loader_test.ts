@@ -28,7 +28,7 @@ function makeSet(n: number, h: number, w: number, c: number, flat = false): Imag
   const images = new Uint8Array(n * size);
   for (let i = 0; i < n; i++) {
     if (flat) images.fill((i * 5) % 256, i * size, (i + 1) * size);
-    else images.set(randomImage(h, w, c, i).data, i * size);
+    else images.set(randomImage([h, w, c], i).data, i * size);
   }
   const labels = Int32Array.from({ length: n }, (_, i) => (i * 3) % 7);
   return { images, labels, n, height: h, width: w, channels: c, classes: 7 };
@@ -100,7 +100,7 @@ Deno.test("loader: shapes, one upload per batch, views differ and equal the kern
   const views = [0, 1].flatMap((v) =>
     images.map((_im, k) => ({
       image: k,
-      view: drawViewFor(recipe("cifar", 32), 28, 28, {
+      view: drawViewFor(recipe("cifar", 32), { height: 28, width: 28 }, {
         seed: 5,
         epoch: 2,
         index: b.ids[k],
@@ -108,7 +108,7 @@ Deno.test("loader: shapes, one upload per batch, views differ and equal the kern
       }),
     }))
   );
-  const direct = augment(images, views, 32, 32);
+  const direct = augment(images, views, { outH: 32, outW: 32 });
   const d = await direct.read();
   direct.dispose();
   check(d.subarray(0, x1.length).every((x, i) => x === x1[i]), "view 0 = kernel output");
@@ -163,12 +163,9 @@ Deno.test("loader: labels align with images; test transform keeps the source ord
       check(lab[k] === set.labels[id] && b.hostLabels[k] === set.labels[id], `label of ${id}`);
       // A flat image stays flat through Resize(32): every pixel is (id·5 mod 256)/255.
       const want = ((id * 5) % 256) / 255;
-      assertClose(
-        `image ${id}`,
-        x.subarray(k * s, (k + 1) * s),
-        new Float64Array(s).fill(want),
-        1e-5,
-      );
+      assertClose(`image ${id}`, x.subarray(k * s, (k + 1) * s), new Float64Array(s).fill(want), {
+        tol: 1e-5,
+      });
     });
     b.dispose();
   }
@@ -195,7 +192,7 @@ Deno.test("loader: prefetches batch i+1 while the consumer awaits the GPU", asyn
 
 Deno.test("loader: async decode callback with images of different sizes", async () => {
   const sizes: [number, number][] = [[20, 30], [17, 13], [40, 24], [9, 9], [31, 18]];
-  const imgs = sizes.map(([h, w], i) => randomImage(h, w, 3, 50 + i));
+  const imgs = sizes.map(([h, w], i) => randomImage([h, w, 3], 50 + i));
   const src = callbackSource(imgs.length, (i) => i, async (i) => {
     await new Promise((r) => setTimeout(r, 1));
     return imgs[i];
@@ -206,7 +203,7 @@ Deno.test("loader: async decode callback with images of different sizes", async 
   const s = 3 * 12 * 12;
   for (let k = 0; k < 5; k++) {
     const id = b.ids[k];
-    const v = drawViewFor(recipe("cifar", 12), imgs[id].height, imgs[id].width, {
+    const v = drawViewFor(recipe("cifar", 12), imgs[id], {
       seed: 3,
       epoch: 0,
       index: id,
@@ -215,7 +212,7 @@ Deno.test("loader: async decode callback with images of different sizes", async 
     assertClose(
       `image ${id}`,
       x.subarray(k * s, (k + 1) * s),
-      augmentRef(imgs[id], v, 12, 12).data,
+      augmentRef(imgs[id], v, { outH: 12, outW: 12 }).data,
     );
   }
   b.dispose();

@@ -138,7 +138,7 @@ Deno.test("shipped Fashion-MNIST splits: manifest hashes, sizes and nesting", as
         trainList: train,
       })
     );
-    const blocks = nestedBlocks(di, db, sb, 10);
+    const blocks = nestedBlocks({ D_i: di, D_b: db, S_b: sb }, 10);
     assert.deepEqual([...blocks.longTail].sort((a, b) => b - a), s.longTail);
     assert.deepEqual([db.length, sb.length], [13390, 540]);
     if (labels) {

@@ -63,7 +63,7 @@ function checkGenerated(classes: number, perClassN: number, profile = SPLIT_PROF
     assert.deepEqual(perClass(sp.D_b, labels, classes), new Array(classes).fill(s.balanced));
     assert.deepEqual(perClass(sp.S_b, labels, classes), new Array(classes).fill(s.fewShot));
     // File order = class order, so the label-free structure check recovers the same counts.
-    assert.deepEqual(nestedBlocks(sp.D_i, sp.D_b, sp.S_b, classes).longTail, counts);
+    assert.deepEqual(nestedBlocks(sp, classes).longTail, counts);
     heads.add(sp.rankOfClass.indexOf(0));
   }
   return { g, labels, heads };
@@ -152,7 +152,7 @@ for (
         readSplitIndices(`${REF}/${dir}/${pre}${k}_${x}.npy.gz`, opts)
       );
       assert.deepEqual([di.length, db.length, sb.length], sizes.slice(0, 3));
-      const blocks = nestedBlocks(di, db, sb, C);
+      const blocks = nestedBlocks({ D_i: di, D_b: db, S_b: sb }, C);
       assert.deepEqual(desc(blocks.longTail), expected, `split ${k}`);
       assert.deepEqual([blocks.balanced * C, blocks.fewShot * C], [sizes[1], sizes[2]]);
     }

@@ -47,7 +47,13 @@ Deno.test("linear probe at lr 30 follows PyTorch's SGD trajectory (losses, kept 
     seed: 0,
   };
   const init = { weight: g.tensors.w0.data, bias: new Float32Array(p.classes) };
-  const out = await trainLinearProbe(hyper, p.classes, dim, batches, val, undefined, init);
+  const out = await trainLinearProbe(hyper, {
+    classes: p.classes,
+    dim,
+    train: batches,
+    val,
+    init,
+  });
   val.dispose();
   const ref = g.tensors.losses.data;
   out.epochs.forEach((e, i) => {
@@ -73,10 +79,7 @@ Deno.test("linear probe: a diverging classifier stops with a UserError naming th
     () =>
       trainLinearProbe(
         { epochs: 3, lr: 30, milestones: [], batchSize: 4, momentum: 0.9, seed: 1 },
-        2,
-        dim,
-        cachedBatches(bank, 1),
-        bank,
+        { classes: 2, dim, train: cachedBatches(bank, 1), val: bank },
       ),
     (e: Error) => e instanceof UserError && /diverged in epoch \d/.test(e.message),
   );

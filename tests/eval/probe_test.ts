@@ -67,7 +67,7 @@ Deno.test("gatherRows / argmaxRows / predictBank across chunk boundaries", async
   const x = Float32Array.from({ length: n * dim }, (_, i) => i);
   const bank = FeatureBank.fromHost(x, n, dim, new Int32Array(n), 4); // chunks of 4, 4, 2
   const perm = Tensor.from(new Uint32Array([9, 0, 5, 3, 4, 8, 1]), [7]);
-  const g = await gatherRows(bank, perm, 2, 4).read(); // rows 5, 3, 4, 8
+  const g = await gatherRows(bank, perm, { offset: 2, rows: 4 }).read(); // rows 5, 3, 4, 8
   assert.deepEqual([...g], [15, 16, 17, 9, 10, 11, 12, 13, 14, 24, 25, 26]);
   const logits = Tensor.from(new Float32Array([1, 3, 3, -1, -2, -5, 0, 0, 7]), [3, 3]);
   assert.deepEqual([...await argmaxRows(logits).readU32()], [1, 0, 2]);
@@ -96,11 +96,7 @@ Deno.test("linear probe on separable cached features reaches ~100%", async () =>
   const seen: number[] = [];
   const out = await trainLinearProbe(
     { ...FULL_SHOT, epochs: 6, milestones: [2, 4], batchSize: 64, seed: 1 },
-    classes,
-    dim,
-    cachedBatches(train, 1),
-    val,
-    (e) => void seen.push(e.epoch),
+    { classes, dim, train: cachedBatches(train, 1), val, onEpoch: (e) => void seen.push(e.epoch) },
   );
   assert.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
   assert.ok(out.bestValAcc >= 99, `best val ${out.bestValAcc}`);

@@ -62,10 +62,19 @@ Deno.test("generic opcodes build the expected values", () => {
 Deno.test("a tensor view reaching outside its storage is reported as corrupt", () => {
   const storage = new Uint8Array(16); // 4 float32 elements
   assert.throws(
-    () => tensorFromStorage("float32", storage, 0, [2, 3], [3, 1], "x.pt"),
+    () =>
+      tensorFromStorage(
+        storage,
+        { dtype: "float32", offset: 0, shape: [2, 3], stride: [3, 1] },
+        "x.pt",
+      ),
     (e: unknown) =>
       e instanceof UserError && /reaches outside its storage of 4 elements/.test(e.message),
   );
-  const ok = tensorFromStorage("float32", storage, 1, [3], [1], "x.pt");
+  const ok = tensorFromStorage(
+    storage,
+    { dtype: "float32", offset: 1, shape: [3], stride: [1] },
+    "x.pt",
+  );
   assert.deepEqual(ok.shape, [3]);
 });

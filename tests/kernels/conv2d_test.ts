@@ -53,15 +53,19 @@ Deno.test("conv2d: CPU references agree with finite differences (stride 2, mask)
   const d = caseData(s, 3);
   const x = Float64Array.from(d.x), w = Float64Array.from(d.w), gy = Float64Array.from(d.gy);
   const loss = (xv: Float64Array, wv: Float64Array) =>
-    conv2dRef(s, xv, wv, d.mask).reduce((acc, y, i) => acc + y * gy[i], 0);
-  assertClose("d/dx", conv2dBackwardInputRef(s, gy, w, d.mask), finiteDiff((v) => loss(v, w), x));
+    conv2dRef(s, xv, wv, { mask: d.mask }).reduce((acc, y, i) => acc + y * gy[i], 0);
+  assertClose(
+    "d/dx",
+    conv2dBackwardInputRef(s, gy, w, { mask: d.mask }),
+    finiteDiff((v) => loss(v, w), x),
+  );
   assertClose(
     "d/dw",
-    conv2dBackwardWeightRef(s, gy, x, d.mask),
+    conv2dBackwardWeightRef(s, gy, x, { mask: d.mask }),
     finiteDiff((v) => loss(x, v), w),
   );
   // Pruned weights get exactly zero gradient.
-  const gw = conv2dBackwardWeightRef(s, gy, x, d.mask);
+  const gw = conv2dBackwardWeightRef(s, gy, x, { mask: d.mask });
   d.mask.forEach((m, i) => {
     if (m === 0 && gw[i] !== 0) throw new Error(`pruned weight ${i} has gradient ${gw[i]}`);
   });
@@ -74,7 +78,7 @@ Deno.test("conv2d: split-K weight gradient equals the unsplit one, mask in the s
   const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]);
   const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
   const mask = Tensor.from(d.mask, [s.O, s.C, 3, 3]);
-  const ref = conv2dBackwardWeightRef(s, d.gy, d.x, d.mask);
+  const ref = conv2dBackwardWeightRef(s, d.gy, d.x, { mask: d.mask });
   // Version 2 (unsplit), then version 3 (split-K) with 1, 4 and 18 splits.
   for (const o of [{ version: 2 }, { split: 1 }, { split: 4 }, { version: 3, split: 18 }]) {
     const gw = conv2dBackwardWeight(gy, x, [s.O, s.C, 3, 3], { padding: 1, mask, ...o });
@@ -112,11 +116,19 @@ Deno.test("conv2d: raw launchers with larger tiles: vec4 weight blocks, direct d
     }
     const tag = `C${s.C}`;
     const y = conv2dForward(x, w, opts);
-    assertClose(`${tag} y`, await y.read(), conv2dRef(s, d.x, d.w, d.mask));
+    assertClose(`${tag} y`, await y.read(), conv2dRef(s, d.x, d.w, { mask: d.mask }));
     const gx = conv2dBackwardInput(gy, w, x.shape, opts);
-    assertClose(`${tag} dx`, await gx.read(), conv2dBackwardInputRef(s, d.gy, d.w, d.mask));
+    assertClose(
+      `${tag} dx`,
+      await gx.read(),
+      conv2dBackwardInputRef(s, d.gy, d.w, { mask: d.mask }),
+    );
     const gw = conv2dBackwardWeight(gy, x, w.shape, { ...opts, version });
-    assertClose(`${tag} dw`, await gw.read(), conv2dBackwardWeightRef(s, d.gy, d.x, d.mask));
+    assertClose(
+      `${tag} dw`,
+      await gw.read(),
+      conv2dBackwardWeightRef(s, d.gy, d.x, { mask: d.mask }),
+    );
     for (const t of [x, w, gy, mask, y, gx, gw]) t.dispose();
   }
 });
@@ -133,7 +145,7 @@ Deno.test("conv2d: needsGrad is respected; shape errors are one line", async () 
   // 2 images × (5 − |kh − 1|·1)·(5 − |kw − 1|·1) ones.
   const gw = await w.grad!.read();
   const want = [16, 20, 16, 20, 25, 20, 16, 20, 16].map((v) => 2 * v);
-  assertClose("dw", gw.slice(0, 9), want, 0);
+  assertClose("dw", gw.slice(0, 9), want, { tol: 0 });
   let threw = "";
   try {
     conv2d(x, Tensor.zeros([4, 2, 3, 3]));
@@ -169,11 +181,15 @@ Deno.test("conv2d: 1×1 strided forward runs on the gathered input (pair, vec4, 
       const j = i % Wo, r = Math.floor(i / Wo) % Ho, p = Math.floor(i / (Wo * Ho));
       return d.x[(p * H + S * r) * H + S * j];
     });
-    assertClose(`C${C} s${S} gather`, await xs.read(), want, 0);
+    assertClose(`C${C} s${S} gather`, await xs.read(), want, { tol: 0 });
     for (const m of [null, d.mask]) {
       const mask = m ? Tensor.from(m, w.shape) : null;
       const y = conv2dForward(x, w, { stride: S, mask, version: 3 });
-      assertClose(`C${C} s${S} y${m ? " masked" : ""}`, await y.read(), conv2dRef(s, d.x, d.w, m));
+      assertClose(
+        `C${C} s${S} y${m ? " masked" : ""}`,
+        await y.read(),
+        conv2dRef(s, d.x, d.w, { mask: m }),
+      );
       y.dispose();
       mask?.dispose();
     }
@@ -200,12 +216,12 @@ Deno.test("conv2d: strided input gradient reads transposed, pre-masked weights",
       const k = (o * s.C + c) * 9 + t;
       return d.w[k] * d.mask[k];
     });
-    assertClose(`s${s.stride} wT`, await wt.read(), want, 0);
+    assertClose(`s${s.stride} wT`, await wt.read(), want, { tol: 0 });
     const gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
     for (const m of [null, mask]) {
       const opts = { stride: s.stride, padding: s.padding, mask: m, version: 3 };
       const gx = conv2dBackwardInput(gy, w, [s.N, s.C, s.H, s.W], opts);
-      const ref = conv2dBackwardInputRef(s, d.gy, d.w, m ? d.mask : null);
+      const ref = conv2dBackwardInputRef(s, d.gy, d.w, { mask: m ? d.mask : null });
       assertClose(`s${s.stride} dx${m ? " masked" : ""}`, await gx.read(), ref);
       gx.dispose();
     }
@@ -245,7 +261,7 @@ Deno.test("conv2d: texture forward (version 4) equals the buffer versions and th
         const opts = { stride: s.stride, padding: s.padding, mask: m, version, budget };
         const y = conv2dForward(x, w, opts);
         outs.push(await y.read());
-        assertClose(tag, outs.at(-1)!, conv2dRef(s, d.x, d.w, m ? d.mask : null));
+        assertClose(tag, outs.at(-1)!, conv2dRef(s, d.x, d.w, { mask: m ? d.mask : null }));
         y.dispose();
       }
     }

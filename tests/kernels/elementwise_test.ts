@@ -36,7 +36,7 @@ Deno.test("elementwise: CPU references agree with finite differences", () => {
   const fd = finiteDiff(f, Float64Array.from(x));
   const y = reluRef(addRef(x, x));
   const analytic = scaleRef(reluBwdRef(gy, y), 0.5);
-  assertClose("d/dx", analytic, fd, 1e-6);
+  assertClose("d/dx", analytic, fd, { tol: 1e-6 });
 });
 
 Deno.test("autodiff: two backward passes accumulate into .grad; tidy releases memory", async () => {
@@ -47,7 +47,7 @@ Deno.test("autodiff: two backward passes accumulate into .grad; tidy releases me
     backward(scale(x, 3));
   });
   // d/dx relu(2x) = 2·[x>0]; d/dx 3x = 3
-  assertClose("grad", await x.grad!.read(), [5, 3, 5, 3], 0);
+  assertClose("grad", await x.grad!.read(), [5, 3, 5, 3], { tol: 0 });
   x.grad!.dispose();
   x.grad = null;
   if (engine().pool.liveCount > before) {
@@ -66,8 +66,8 @@ Deno.test("sliceRows: forward copies rows; backward scatters into a zeroed gradi
     backward(add(scale(top, 2), scale(bottom, -1)));
   });
   const y = sliceRows(x, 1, 2);
-  assertClose("rows 1..2", await y.read(), [3, 4, 5, 6, 7, 8], 0);
-  assertClose("grad", await x.grad!.read(), [2, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1, -1], 0);
+  assertClose("rows 1..2", await y.read(), [3, 4, 5, 6, 7, 8], { tol: 0 });
+  assertClose("grad", await x.grad!.read(), [2, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1, -1], { tol: 0 });
   for (const t of [x, y]) t.dispose();
 });
 
@@ -95,10 +95,10 @@ Deno.test("gatherRowsInto: equals the reference for chunked sources at odd shape
       const part = src.subarray(s * dim, Math.min(n, s + chunk) * dim);
       const tc = Tensor.from(part, [part.length / dim, ...rowShape]);
       gatherRowsInto(out, tc, tp, { permOffset: offset, srcStart: s });
-      want = gatherRowsRef(want, part, perm, rows, dim, offset, s);
+      want = gatherRowsRef(want, part, perm, { rows, dim, permOffset: offset, srcStart: s });
       tc.dispose();
     }
-    assertClose(`n${n} dim${dim} rows${rows}`, await out.read(), want, 0);
+    assertClose(`n${n} dim${dim} rows${rows}`, await out.read(), want, { tol: 0 });
     if (n > 1 && want.every((v, i) => v === init[i])) throw new Error("nothing was gathered");
     for (const t of [out, tp]) t.dispose();
   }

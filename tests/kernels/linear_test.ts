@@ -53,9 +53,9 @@ Deno.test("linear: CPU reference gradients agree with finite differences", () =>
   const fx = finiteDiff((v) => dot(linearRef(v, w, { ...dims, bias: b })), x.slice());
   const fw = finiteDiff((v) => dot(linearRef(x, v, { ...dims, bias: b })), w.slice());
   const fb = finiteDiff((v) => dot(linearRef(x, w, { ...dims, bias: v })), b.slice());
-  assertClose("gx", ref.gx, fx, 1e-6);
-  assertClose("gw", ref.gw, fw, 1e-6);
-  assertClose("gb", ref.gb, fb, 1e-6);
+  assertClose("gx", ref.gx, fx, { tol: 1e-6 });
+  assertClose("gw", ref.gw, fw, { tol: 1e-6 });
+  assertClose("gb", ref.gb, fb, { tol: 1e-6 });
 });
 
 Deno.test("gemm: strided views, offsets, alpha and accumulate (odd and aligned)", async () => {
@@ -103,7 +103,7 @@ Deno.test("gemm: strided views, offsets, alpha and accumulate (odd and aligned)"
     for (let r = 0; r < m; r++) {
       for (let c = 0; c < n; c++) want[offC + r * ldc + c] += prod[r * n + c];
     }
-    assertClose(`gemm ${m}×${n}×${k} strided`, await tc.read(), want, 1e-5);
+    assertClose(`gemm ${m}×${n}×${k} strided`, await tc.read(), want, { tol: 1e-5 });
     for (const t of [ta, tb, tc]) t.dispose();
   }
 });
@@ -142,7 +142,7 @@ Deno.test("gemm: more rows than one dispatch can cover run as row bands", async 
   const pick = (src: ArrayLike<number>, w: number) =>
     rows.flatMap((r) => Array.from({ length: w }, (_, j) => src[r * w + j]));
   const want = matmulRef(pick(A, k), B, { m: rows.length, n, k });
-  assertClose("band edges", pick(out, n), want, 1e-6);
+  assertClose("band edges", pick(out, n), want, { tol: 1e-6 });
   for (const t of [ta, tb, tc]) t.dispose();
 });
 
@@ -233,7 +233,9 @@ Deno.test("gemm: every register tile (4, 8, 16 rows × columns) equals the refer
           alpha: c.alpha,
           bias: c.bias ? tbias.buffer : undefined,
         }, { rows, cols, wgx: 2, wgy: 4 });
-        assertClose(`${c.m}×${c.n}×${c.k} tile ${rows}×${cols}`, await tc.read(), want, 1e-5);
+        assertClose(`${c.m}×${c.n}×${c.k} tile ${rows}×${cols}`, await tc.read(), want, {
+          tol: 1e-5,
+        });
         tc.dispose();
       }
     }

@@ -66,8 +66,8 @@ Deno.test("ntXent: CPU reference agrees with finite differences in both views", 
   // ∂/∂z1 with z2 held fixed is the gradient of ntXent(z1, stop_grad(z2)), and vice versa.
   const fd1 = finiteDiff((v) => ntXentRef(v, z2, { b, d, t }).loss, z1.slice());
   const fd2 = finiteDiff((v) => ntXentRef(z1, v, { b, d, t }).loss, z2.slice());
-  assertClose("∂L/∂z1", ref.g1, fd1, 1e-6);
-  assertClose("∂L/∂z2", ref.g2, fd2, 1e-6);
+  assertClose("∂L/∂z1", ref.g1, fd1, { tol: 1e-6 });
+  assertClose("∂L/∂z2", ref.g2, fd2, { tol: 1e-6 });
 });
 
 Deno.test("ntXent: stable at a tiny temperature (|S| up to 200) and B = 64", async () => {
@@ -128,7 +128,7 @@ Deno.test("crossEntropy: CPU reference agrees with finite differences", () => {
   const x = Float64Array.from(randn(n * c, 51, 2));
   const labels = [0, 4, 2, 2];
   const fd = finiteDiff((v) => crossEntropyRef(v, labels, { n, c }).loss, x.slice());
-  assertClose("∂L/∂logits", crossEntropyRef(x, labels, { n, c }).grad, fd, 1e-6);
+  assertClose("∂L/∂logits", crossEntropyRef(x, labels, { n, c }).grad, fd, { tol: 1e-6 });
 });
 
 Deno.test("accuracy: per-class correct counts accumulate on the GPU and reset", async () => {
@@ -141,8 +141,8 @@ Deno.test("accuracy: per-class correct counts accumulate on the GPU and reset", 
   const x = Tensor.from(logits, [n, c]), y = Tensor.from(labels, [n]);
   const want = accuracyRef(logits, labels, { n, c });
   const one = await countCorrect(x, y);
-  assertClose("per-class correct", one.perClassCorrect, want.perClassCorrect, 0);
-  assertClose("per-class total", one.perClassTotal, want.perClassTotal, 0);
+  assertClose("per-class correct", one.perClassCorrect, want.perClassCorrect, { tol: 0 });
+  assertClose("per-class total", one.perClassTotal, want.perClassTotal, { tol: 0 });
   if (one.total !== n || one.correct < Math.ceil(n / 3)) throw new Error(JSON.stringify(one));
   const acc = new AccuracyCounter(c);
   acc.add(x, y);
@@ -164,15 +164,15 @@ Deno.test("argmaxRows: first maximum per row, NaN never wins, at odd shapes", as
     for (let i = 0; i < n; i += 5) x[i * c + (i % 3 === 0 ? 0 : (i * 13) % c)] = NaN;
     const t = Tensor.from(x, [n, c]);
     const pred = argmaxRows(t);
-    assertClose(`N${n} C${c}`, await pred.readU32(), argmaxRowsRef(x, n, c), 0);
+    assertClose(`N${n} C${c}`, await pred.readU32(), argmaxRowsRef(x, n, c), { tol: 0 });
     t.dispose();
     pred.dispose();
   }
   // Hand-made rows: ties, a leading NaN, all NaN, −∞.
   const x = new Float32Array([1, 3, 3, NaN, 1, 2, 1, NaN, 2, NaN, NaN, NaN, -Infinity, -5, -5]);
   const t = Tensor.from(x, [5, 3]), pred = argmaxRows(t);
-  assertClose("hand", await pred.readU32(), [1, 2, 2, 0, 1], 0);
-  assertClose("reference", argmaxRowsRef(x, 5, 3), [1, 2, 2, 0, 1], 0);
+  assertClose("hand", await pred.readU32(), [1, 2, 2, 0, 1], { tol: 0 });
+  assertClose("reference", argmaxRowsRef(x, 5, 3), [1, 2, 2, 0, 1], { tol: 0 });
   t.dispose();
   pred.dispose();
 });

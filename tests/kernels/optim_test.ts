@@ -67,7 +67,9 @@ Deno.test("Sgd: momentum buffers survive a checkpoint round trip (loadMomentum)"
   const other = new Sgd(params, { momentum: 0.9 });
   other.loadMomentum(sgd.momentumBuffers());
   for (const [i, b] of other.momentumBuffers().entries()) {
-    assertClose(`copied buf${i}`, await b!.read(), await sgd.momentumBuffers()[i]!.read(), 0);
+    assertClose(`copied buf${i}`, await b!.read(), await sgd.momentumBuffers()[i]!.read(), {
+      tol: 0,
+    });
   }
   other.dispose();
   sgd.dispose();
@@ -97,7 +99,7 @@ Deno.test("Sgd: matches the f64 reference over many steps; zeroGrad drops gradie
   if (p.grad !== null) throw new Error("zeroGrad kept the gradient");
   const before = await p.read();
   sgd.step(1); // no gradient: nothing moves
-  assertClose("untouched without grad", await p.read(), before, 0);
+  assertClose("untouched without grad", await p.read(), before, { tol: 0 });
   sgd.dispose();
   p.dispose();
 });

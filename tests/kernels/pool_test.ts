@@ -48,8 +48,8 @@ Deno.test("pool: CPU references equal the goldens and agree with finite differen
     const t = c.tensors;
     const [N, C, H, W] = t.x.shape;
     if (c.params.op === "avg") {
-      assertClose(`${c.name} y`, globalAvgPoolRef(t.x.data, N * C, H * W), t.y.data, 1e-6);
-      assertClose(`${c.name} gx`, globalAvgPoolBwdRef(t.gy.data, H * W), t.gx.data, 1e-6);
+      assertClose(`${c.name} y`, globalAvgPoolRef(t.x.data, N * C, H * W), t.y.data, { tol: 1e-6 });
+      assertClose(`${c.name} gx`, globalAvgPoolBwdRef(t.gy.data, H * W), t.gx.data, { tol: 1e-6 });
     } else {
       const g = { planes: N * C, H, W, k: c.params.k, s: c.params.s, pad: c.params.pad } as {
         planes: number;
@@ -61,7 +61,7 @@ Deno.test("pool: CPU references equal the goldens and agree with finite differen
       };
       const r = maxPoolRef(t.x.data, g);
       assertEqualU32(`${c.name} indices`, r.indices, t.indices.data);
-      assertClose(`${c.name} gx`, maxPoolBwdRef(t.gy.data, r.indices, g), t.gx.data, 1e-6);
+      assertClose(`${c.name} gx`, maxPoolBwdRef(t.gy.data, r.indices, g), t.gx.data, { tol: 1e-6 });
     }
   }
   // Finite differences at a point without ties (distinct values keep max pool smooth there).
@@ -70,11 +70,13 @@ Deno.test("pool: CPU references equal the goldens and agree with finite differen
   const gyMax = Float64Array.from(randn(2 * 3 * 3, 12));
   const lossMax = (v: Float64Array) => maxPoolRef(v, g).y.reduce((s, y, i) => s + y * gyMax[i], 0);
   const idx = maxPoolRef(x, g).indices;
-  assertClose("maxpool d/dx", maxPoolBwdRef(gyMax, idx, g), finiteDiff(lossMax, x), 1e-6);
+  assertClose("maxpool d/dx", maxPoolBwdRef(gyMax, idx, g), finiteDiff(lossMax, x), { tol: 1e-6 });
   const gyAvg = Float64Array.from(randn(2, 13));
   const lossAvg = (v: Float64Array) =>
     globalAvgPoolRef(v, 2, 30).reduce((s, y, i) => s + y * gyAvg[i], 0);
-  assertClose("avgpool d/dx", globalAvgPoolBwdRef(gyAvg, 30), finiteDiff(lossAvg, x), 1e-6);
+  assertClose("avgpool d/dx", globalAvgPoolBwdRef(gyAvg, 30), finiteDiff(lossAvg, x), {
+    tol: 1e-6,
+  });
 });
 
 Deno.test("pool: ImageNet stem shape, 1×1 planes, and no leaks", async () => {
@@ -93,7 +95,7 @@ Deno.test("pool: ImageNet stem shape, 1×1 planes, and no leaks", async () => {
   assertClose("stem gx", await x.grad!.read(), maxPoolBwdRef(gyd, ref.indices, g));
   const one = Tensor.from(randn(6, 23), [2, 3, 1, 1]);
   const avg = globalAvgPool(one);
-  assertClose("avg of 1×1", await avg.read(), await one.read(), 0);
+  assertClose("avg of 1×1", await avg.read(), await one.read(), { tol: 0 });
   for (const t of [x, one, avg]) t.dispose();
   if (engine().pool.liveCount > before) {
     throw new Error(`leak: ${engine().pool.liveCount - before} buffers still live`);

@@ -17,7 +17,7 @@ function split1Labels(): Int32Array {
     readSplitIndices(resolveSplit(`split1_${x}`, "cifar10"))
   );
   const labels = Int32Array.from({ length: 50000 }, (_, i) => i % 10);
-  const { longTail, balanced } = nestedBlocks(di, db, sb, 10);
+  const { longTail, balanced } = nestedBlocks({ D_i: di, D_b: db, S_b: sb }, 10);
   let at = 0;
   longTail.forEach((n, c) => {
     for (let j = 0; j < n; j++) labels[di[at + j]] = c;

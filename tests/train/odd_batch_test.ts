@@ -74,7 +74,7 @@ Deno.test("sdclr: one step on the epoch's last batch of 7 images equals PyTorch 
   const shape = [C.last_batch, 3, C.size, C.size];
   const x1 = Tensor.from(golden.tensors.x1.data, shape);
   const x2 = Tensor.from(golden.tensors.x2.data, shape);
-  const loss = trainStep("sdclr", model, opt, x1, x2, lr, C.temperature);
+  const loss = trainStep(model, opt, { method: "sdclr", x1, x2, lr, temperature: C.temperature });
   const v = (await loss.read())[0];
   const refLoss = golden.tensors.loss.data[0];
   const rel = Math.abs(v - refLoss) / Math.abs(refLoss);

@@ -109,7 +109,7 @@ async function step(
   const refLr = golden.tensors[`${method}_lr`].data[it];
   assert.ok(Math.abs(lr - refLr) <= 1e-6 * refLr, `lr ${lr} vs ${refLr}`);
   const [x1, x2] = views(it);
-  const loss = trainStep(method, model, opt, x1, x2, lr, C.temperature);
+  const loss = trainStep(model, opt, { method, x1, x2, lr, temperature: C.temperature });
   const v = (await loss.read())[0];
   const ref = golden.tensors[`${method}_loss`].data[it];
   const rel = Math.abs(v - ref) / Math.abs(ref);

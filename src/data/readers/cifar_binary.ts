@@ -35,14 +35,17 @@ export function cifarHint(classes: 10 | 100): string {
     `(the folder holding the extracted cifar-${classes}-batches-* / cifar-${classes}-* folder)`;
 }
 
-/** Copies one CHW image (3072 bytes at `src[off..]`) into `dst` at `dOff` as HWC. */
-export function chwToHwc(src: Uint8Array, off: number, dst: Uint8Array, dOff: number): void {
+/**
+ * Copies one CHW image (the first 3072 bytes of `src`) into the start of `dst` as HWC; pass
+ * subarrays to read or write elsewhere.
+ */
+export function chwToHwc(src: Uint8Array, dst: Uint8Array): void {
   const plane = CIFAR_SIDE * CIFAR_SIDE;
   for (let p = 0; p < plane; p++) {
-    const d = dOff + p * 3;
-    dst[d] = src[off + p];
-    dst[d + 1] = src[off + plane + p];
-    dst[d + 2] = src[off + 2 * plane + p];
+    const d = p * 3;
+    dst[d] = src[p];
+    dst[d + 1] = src[plane + p];
+    dst[d + 2] = src[2 * plane + p];
   }
 }
 
@@ -74,7 +77,7 @@ export function parseCifarBinary(
     const o = i * rec;
     if (coarse) coarse[i] = bytes[o];
     labels[i] = bytes[o + head - 1];
-    chwToHwc(bytes, o + head, images, i * CIFAR_PIXELS);
+    chwToHwc(bytes.subarray(o + head), images.subarray(i * CIFAR_PIXELS));
   }
   checkLabels(labels, classes, path);
   if (coarse) checkLabels(coarse, 20, `${path} (coarse labels)`);
@@ -109,7 +112,11 @@ export function readCifarBinary(dir: string, classes: 10 | 100, split: "train" |
   const names = classes === 10
     ? namesFile(`${dir}/batches.meta.txt`) ?? [...CIFAR10_CLASSES]
     : namesFile(`${dir}/fine_label_names.txt`);
-  return joinCifarParts(parts, classes, `${dir} (CIFAR-${classes} binary, ${split})`, names);
+  return joinCifarParts(parts, {
+    classes,
+    source: `${dir} (CIFAR-${classes} binary, ${split})`,
+    names,
+  });
 }
 
 /** One parsed CIFAR batch: HWC images, fine labels and, for CIFAR-100, coarse labels. */
@@ -119,16 +126,19 @@ export interface CifarPart {
   coarse?: Int32Array;
 }
 
-/**
- * Concatenates a split's batches into one ImageSet (both CIFAR formats); class names are kept
- * only when there is one per class.
- */
-export function joinCifarParts(
-  parts: CifarPart[],
-  classes: 10 | 100,
-  source: string,
-  names?: string[],
-): ImageSet {
+/** What `joinCifarParts` records about the joined set. */
+export interface JoinCifarOptions {
+  /** CIFAR-10 or CIFAR-100. */
+  classes: 10 | 100;
+  /** Where the images came from (the ImageSet's `source`). */
+  source: string;
+  /** Class names, kept only when there is one per class. */
+  names?: string[];
+}
+
+/** Concatenates a split's batches into one ImageSet (both CIFAR formats). */
+export function joinCifarParts(parts: CifarPart[], o: JoinCifarOptions): ImageSet {
+  const { classes, source, names } = o;
   const n = parts.reduce((a, p) => a + p.labels.length, 0);
   const images = new Uint8Array(n * CIFAR_PIXELS);
   const labels = new Int32Array(n);

@@ -84,7 +84,10 @@ export function cifarBatchFromDict(d: PyDict, classes: 10 | 100, path: string): 
   }
   checkLabels(labels, classes, path);
   const images = new Uint8Array(n * CIFAR_PIXELS);
-  for (let i = 0; i < n; i++) chwToHwc(data.raw, i * CIFAR_PIXELS, images, i * CIFAR_PIXELS);
+  for (let i = 0; i < n; i++) {
+    const at = i * CIFAR_PIXELS;
+    chwToHwc(data.raw.subarray(at), images.subarray(at));
+  }
   const out: CifarBatch = { images, labels: Int32Array.from(labels) };
   if (classes === 100) {
     const coarse = intList(entry(d, "coarse_labels", path, what), path, "coarse_labels");
@@ -117,5 +120,9 @@ export function readCifarPickle(dir: string, classes: 10 | 100, split: "train" |
     const meta = readPickleDict(metaPath, cifarHint(classes));
     names = stringList(meta.get(classes === 10 ? "label_names" : "fine_label_names")) ?? names;
   }
-  return joinCifarParts(parts, classes, `${dir} (CIFAR-${classes} python, ${split})`, names);
+  return joinCifarParts(parts, {
+    classes,
+    source: `${dir} (CIFAR-${classes} python, ${split})`,
+    names,
+  });
 }

@@ -84,16 +84,20 @@ export function idxPath(dir: string, name: string): string {
   return `${plain}.gz`;
 }
 
+/** What `readIdxPair` checks the labels against and says when a file is missing. */
+export interface IdxPairOptions {
+  /** Every label must be below this. */
+  classes: number;
+  /** Appended to "file not found" errors (where to get the data). Default none. */
+  hint?: string;
+}
+
 /**
  * Reads an image IDX file and its label IDX file into an ImageSet (grayscale, channels 1),
  * checking that the counts agree and every label is below `classes`.
  */
-export function readIdxPair(
-  imagesPath: string,
-  labelsPath: string,
-  classes: number,
-  hint = "",
-): ImageSet {
+export function readIdxPair(imagesPath: string, labelsPath: string, o: IdxPairOptions): ImageSet {
+  const { classes, hint = "" } = o;
   const img = readIdx(imagesPath, hint);
   if (img.dims.length !== 3) {
     throw new UserError(
@@ -137,8 +141,7 @@ export function readFashionMnist(dir = FASHION_MNIST_DIR, split: "train" | "test
   const set = readIdxPair(
     idxPath(dir, `${stem}-images-idx3-ubyte`),
     idxPath(dir, `${stem}-labels-idx1-ubyte`),
-    10,
-    FASHION_MNIST_HINT,
+    { classes: 10, hint: FASHION_MNIST_HINT },
   );
   return {
     ...set,

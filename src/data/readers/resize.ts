@@ -118,8 +118,19 @@ function vertical(img: RawImage, outH: number, interp: Interpolation): RawImage 
   return { data: out, height: outH, width: w, channels: c };
 }
 
-/** Resizes to exactly `outH`×`outW` (Pillow `Image.resize`, horizontal pass first). */
-export function resize(img: RawImage, outH: number, outW: number, interp: Interpolation): RawImage {
+/** The target of `resize`. */
+export interface ResizeOptions {
+  /** Output height. */
+  height: number;
+  /** Output width. */
+  width: number;
+  /** Resampling filter. */
+  interp: Interpolation;
+}
+
+/** Resizes to exactly `height`×`width` (Pillow `Image.resize`, horizontal pass first). */
+export function resize(img: RawImage, o: ResizeOptions): RawImage {
+  const { height: outH, width: outW, interp } = o;
   if (!(outH >= 1 && outW >= 1 && Number.isInteger(outH) && Number.isInteger(outW))) {
     throw new Error(`resize: bad output size ${outH}×${outW}`);
   }
@@ -136,7 +147,7 @@ export function resize(img: RawImage, outH: number, outW: number, interp: Interp
 export function resizeShorter(img: RawImage, size: number, interp: Interpolation): RawImage {
   const { height: h, width: w } = img;
   const [oh, ow] = w <= h ? [Math.floor(size * h / w), size] : [size, Math.floor(size * w / h)];
-  return resize(img, oh, ow, interp);
+  return resize(img, { height: oh, width: ow, interp });
 }
 
 /** Python's `round` on halves: to the nearest even integer. */
