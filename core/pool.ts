@@ -114,8 +114,12 @@ export interface FlatTexture {
 export class TexturePool {
   #free = new Map<number, FlatTexture[]>();
   #live = new Set<FlatTexture>();
-  /** Idle textures kept per size; releasing more destroys the extra ones. */
-  maxIdlePerSize = 2;
+  /**
+   * Idle textures kept per size; releasing more destroys the extra ones (and a destroy
+   * submits the recorded work first). A batch norm backward holds three operands of one size,
+   * so fewer would destroy and recreate textures every step.
+   */
+  maxIdlePerSize = 8;
   /** Called with every texture destroyed, so caches holding its view can drop it. */
   onDestroy: ((t: FlatTexture) => void) | null = null;
 
