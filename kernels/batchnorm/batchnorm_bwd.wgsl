@@ -133,6 +133,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   var w = walk_start(c, s * p.chunk + t);
   for (; w.j < end; walk_next(&w)) {
     let g = grad_at(w.addr);
+#if ${RES_GRAD}
+    // The residual's gradient: gy through the ReLU (what the add passed on unchanged).
+    gres[w.addr] = g;
+#endif
 #if ${TRAIN}
     gx[w.addr] = k1 * (g - kg - (ld_x(w.addr) - mean) * kx);
 #else

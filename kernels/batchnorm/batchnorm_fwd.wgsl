@@ -25,6 +25,14 @@ fn ld_x(i: u32) -> VT { return textureLoad(x, vec2u(i & 4095u, i >> 12u)); }
 #else
 fn ld_x(i: u32) -> VT { return x[i]; }
 #endif
+// RES: a residual added before the ReLU, y = max(BN(x) + res, 0) (a ResNet block's end).
+#if ${RES}
+#if ${TEX}
+fn ld_res(i: u32) -> VT { return textureLoad(res, vec2u(i & 4095u, i >> 12u)); }
+#else
+fn ld_res(i: u32) -> VT { return res[i]; }
+#endif
+#endif
 
 const WG: u32 = ${WG}u;
 const SEG: u32 = WG;
@@ -95,7 +103,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   let end = chunk_end(s);
   var w = walk_start(c, s * p.chunk + t);
   for (; w.j < end; walk_next(&w)) {
-#if ${RELU}
+#if ${RES}
+    y[w.addr] = max(ld_x(w.addr) * a + b + ld_res(w.addr), VT(0.0));
+#elif ${RELU}
     y[w.addr] = max(ld_x(w.addr) * a + b, VT(0.0));
 #else
     y[w.addr] = ld_x(w.addr) * a + b;

@@ -89,6 +89,7 @@ const fwdDefs = {
   FUSED: true,
   RELU: false,
   TEX: false,
+  RES: false,
 };
 const bwdDefs = {
   WG: 256,
@@ -104,6 +105,7 @@ const bwdDefs = {
   REDUCE: true,
   HAS_X: true,
   TEX: false,
+  RES_GRAD: false,
 };
 
 /** Batch norm kernels. */

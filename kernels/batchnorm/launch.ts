@@ -43,6 +43,7 @@ export const BN_FORWARD = defineKernel({
     stats: { ...F32_RW, when: (d) => !d.PARTIAL },
     run_mean: { ...F32_RW, when: (d) => !d.PARTIAL },
     run_var: { ...F32_RW, when: (d) => !d.PARTIAL },
+    res: operand((d) => Boolean(d.RES)),
   },
 });
 
@@ -61,6 +62,7 @@ export const BN_BACKWARD = defineKernel({
     dgamma: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
     dbeta: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
     y: operand((d) => Boolean(d.RELU)),
+    gres: { access: "read_write", type: "VT", when: "RES_GRAD" },
   },
 });
 
@@ -149,7 +151,13 @@ function run(
   },
 ) {
   const e = engine();
-  const d: Defines = { VEC4: l.g.vec === 4, WG: l.g.wg, TEX: false, ...l.defines };
+  const d: Defines = {
+    VEC4: l.g.vec === 4,
+    WG: l.g.wg,
+    TEX: false,
+    ...(spec === BN_FORWARD ? { RES: false } : { RES_GRAD: false }),
+    ...l.defines,
+  };
   const defines = spec === BN_BACKWARD ? { ...d, HAS_X: Boolean(d.PARTIAL || d.NEEDS_X) } : d;
   const k = e.compile(spec, defines);
   e.run(k, { params: l.params, bindings: l.bindings, groups: l.groups ?? [l.g.S, l.g.C] });
@@ -196,6 +204,11 @@ export interface BnForwardOptions {
   training: boolean;
   /** Fuse max(·, 0) into the output. */
   relu: boolean;
+  /**
+   * Added before the ReLU (needs `relu`): y = max(BN(x) + residual, 0), a ResNet block's
+   * add and ReLU in the same pass.
+   */
+  residual?: Tensor;
   tuning?: BnTuning;
 }
 
@@ -210,6 +223,9 @@ export function batchNormForward(
   o: BnForwardOptions,
 ): { y: Tensor; stats: Tensor; geom: BnGeom } {
   const g = bnGeom(x.shape, o.tuning);
+  if (o.residual && (!o.relu || o.residual.size !== x.size)) {
+    throw new Error(`batchNorm: a residual needs relu and x's shape, got [${o.residual.shape}]`);
+  }
   const y = Tensor.empty(x.shape);
   const stats = Tensor.empty([2 * g.C]);
   const params = {
@@ -218,8 +234,9 @@ export function batchNormForward(
     eps: bn.eps,
     unbias: g.M > 1 ? g.M / (g.M - 1) : 0,
   };
-  const ops = operands(g, { x });
+  const ops = operands(g, { x, res: o.residual });
   const main = {
+    res: ops.views.res,
     x: ops.views.x,
     y: y.buffer,
     weight: bn.weight.buffer,
@@ -228,7 +245,13 @@ export function batchNormForward(
     run_mean: bn.runningMean.buffer,
     run_var: bn.runningVar.buffer,
   };
-  const base = { PARTIAL: false, RELU: o.relu, TRAIN: o.training, TEX: ops.tex };
+  const base = {
+    PARTIAL: false,
+    RELU: o.relu,
+    TRAIN: o.training,
+    TEX: ops.tex,
+    RES: o.residual !== undefined,
+  };
   if (!o.training) {
     const defines = { ...base, FUSED: false, SPLIT_TRAIN: false };
     run(BN_FORWARD, { defines, g, params, bindings: main });
@@ -237,7 +260,14 @@ export function batchNormForward(
     run(BN_FORWARD, { defines, g, params, bindings: main });
   } else {
     const part = Tensor.empty([g.C * g.S * 2]);
-    const partial = { ...base, PARTIAL: true, RELU: false, FUSED: false, SPLIT_TRAIN: false };
+    const partial = {
+      ...base,
+      PARTIAL: true,
+      RELU: false,
+      RES: false,
+      FUSED: false,
+      SPLIT_TRAIN: false,
+    };
     run(BN_FORWARD, { defines: partial, g, params, bindings: { x: main.x, part: part.buffer } });
     const defines = { ...base, FUSED: false, SPLIT_TRAIN: true };
     run(BN_FORWARD, { defines, g, params, bindings: { ...main, part: part.buffer } });
@@ -252,6 +282,8 @@ export interface BnNeeds {
   x: boolean;
   weight: boolean;
   bias: boolean;
+  /** The forward's residual (written by the gx pass: needs x too). */
+  residual?: boolean;
 }
 
 /** What the backward of one forward reads. */
@@ -276,8 +308,11 @@ export interface BnBackwardInputs {
  */
 export function batchNormBackward(
   i: BnBackwardInputs,
-): [Tensor | null, Tensor | null, Tensor | null] {
+): [Tensor | null, Tensor | null, Tensor | null, Tensor | null] {
   const { geom: g, needs, training, relu } = i;
+  if (needs.residual && !(needs.x && relu)) {
+    throw new Error("batchNormBackward: the residual's gradient comes with x's (and a ReLU)");
+  }
   const params = geomParams(g);
   const wantAffine = needs.weight || needs.bias;
   const reduce = wantAffine || (needs.x && training);
@@ -331,25 +366,40 @@ export function batchNormBackward(
     });
     part.dispose();
   }
+  let gres: Tensor | null = null;
   if (needs.x) {
     gx = Tensor.empty(i.x.shape);
+    gres = needs.residual ? Tensor.empty(i.x.shape) : null;
     const head = {
       gy: ops.views.gy,
       weight: i.weight.buffer,
       stats: i.stats.buffer,
       gx: gx.buffer,
+      gres: gres?.buffer,
       ...yb,
     };
     if (fused || training) {
-      const defines = { ...flags, FUSED: fused, SUMS: !fused, NEEDS_X: true, REDUCE: fused };
+      const defines = {
+        ...flags,
+        FUSED: fused,
+        SUMS: !fused,
+        NEEDS_X: true,
+        REDUCE: fused,
+        RES_GRAD: gres !== null,
+      };
       const tail = { x: ops.views.x, dgamma: dgamma!.buffer, dbeta: dbeta!.buffer };
       run(BN_BACKWARD, { defines, g, params, bindings: { ...head, ...tail } });
     } else {
-      run(BN_BACKWARD, { defines: flags, g, params, bindings: head });
+      run(BN_BACKWARD, {
+        defines: { ...flags, RES_GRAD: gres !== null },
+        g,
+        params,
+        bindings: head,
+      });
     }
   }
   ops.done();
   const gw = needs.weight ? dgamma : (dgamma?.dispose(), null);
   const gb = needs.bias ? dbeta : (dbeta?.dispose(), null);
-  return [gx, gw, gb];
+  return [gx, gw, gb, gres];
 }

@@ -7,6 +7,7 @@
  */
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
+import { reluBackward } from "../elementwise/mod.ts";
 import { batchNormBackward, batchNormForward, type BnGeom, type BnTuning } from "./launch.ts";
 
 export { batchNormBackward, batchNormForward, BN_TUNING } from "./launch.ts";
@@ -14,7 +15,14 @@ export type { BnGeom, BnNeeds, BnState, BnTuning } from "./launch.ts";
 
 declare module "../../core/tape.ts" {
   interface SavedMap {
-    batchnorm: { stats: Tensor; geom: BnGeom; training: boolean; relu: boolean };
+    batchnorm: {
+      stats: Tensor;
+      geom: BnGeom;
+      training: boolean;
+      relu: boolean;
+      /** The forward added a residual (its fourth input) before the ReLU. */
+      residual: boolean;
+    };
   }
 }
 
@@ -69,14 +77,16 @@ export function createBatchNorm(
  * Batch norm (differentiable in x, weight and bias). `training`: normalise with the batch
  * statistics and update the running ones (in place, also under noGrad, as SDCLR's no-grad
  * pruned forward needs); otherwise normalise with the running statistics. `relu` fuses a
- * ReLU into the same pass (the backward masks through the output). `tuning` overrides the
+ * ReLU into the same pass (the backward masks through the output); `residual` (with `relu`)
+ * adds a tensor of x's shape before it, y = max(BN(x) + residual, 0): a ResNet block's add and
+ * ReLU without their own passes (differentiable in the residual too). `tuning` overrides the
  * reduction's chunking (tests exercise every path with it).
  */
 export function batchNorm(
   x: Tensor,
   bn: BatchNormParams,
   training: boolean,
-  opts: { relu?: boolean; tuning?: BnTuning } = {},
+  opts: { relu?: boolean; residual?: Tensor; tuning?: BnTuning } = {},
 ): Tensor {
   const C = x.shape[1];
   for (const [k, t] of [["weight", bn.weight], ["bias", bn.bias]] as const) {
@@ -91,13 +101,18 @@ export function batchNorm(
       `batchNorm: expected more than 1 value per channel when training, got input [${x.shape}]`,
     );
   }
-  const relu = opts.relu ?? false;
-  const { y, stats, geom } = batchNormForward(x, bn, { training, relu, tuning: opts.tuning });
+  const relu = opts.relu ?? false, residual = opts.residual;
+  const { y, stats, geom } = batchNormForward(x, bn, {
+    training,
+    relu,
+    residual,
+    tuning: opts.tuning,
+  });
   if (training) bn.numBatchesTracked += 1;
   return record("batchnorm", {
-    inputs: [x, bn.weight, bn.bias],
+    inputs: residual ? [x, bn.weight, bn.bias, residual] : [x, bn.weight, bn.bias],
     output: y,
-    saved: { stats, geom, training, relu },
+    saved: { stats, geom, training, relu, residual: residual !== undefined },
     owned: [stats],
   });
 }
@@ -107,7 +122,11 @@ export const batchnormRules: RuleTable<"batchnorm"> = {
   batchnorm: (c, gy) => {
     const [x, weight] = c.inputs;
     const s = c.saved;
-    return batchNormBackward({
+    const wantRes = s.residual && c.needsGrad[3];
+    // The residual's gradient is gy through the ReLU: the gx pass writes it; without gx, the
+    // elementwise ReLU backward gives it.
+    const fused = wantRes && c.needsGrad[0];
+    const [gx, gw, gb, gr] = batchNormBackward({
       gy,
       x,
       weight,
@@ -116,7 +135,14 @@ export const batchnormRules: RuleTable<"batchnorm"> = {
       geom: s.geom,
       training: s.training,
       relu: s.relu,
-      needs: { x: c.needsGrad[0], weight: c.needsGrad[1], bias: c.needsGrad[2] },
+      needs: {
+        x: c.needsGrad[0],
+        weight: c.needsGrad[1],
+        bias: c.needsGrad[2],
+        residual: fused,
+      },
     });
+    if (!s.residual) return [gx, gw, gb];
+    return [gx, gw, gb, fused ? gr : wantRes ? reluBackward(gy, c.output) : null];
   },
 };

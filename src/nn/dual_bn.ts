@@ -47,9 +47,17 @@ export class DualBatchNorm {
     }
   }
 
-  /** BN of `x` with the set of `branch` (train: batch statistics + running update). */
-  forward(x: Tensor, branch: Branch, training: boolean, relu = false): Tensor {
-    return batchNorm(x, this.sets[bnSetIndex(branch, this.sets.length)], training, { relu });
+  /**
+   * BN of `x` with the set of `branch` (train: batch statistics + running update), then
+   * optionally `residual` added and a ReLU, in the same pass.
+   */
+  forward(
+    x: Tensor,
+    branch: Branch,
+    o: { training: boolean; relu?: boolean; residual?: Tensor },
+  ): Tensor {
+    const set = this.sets[bnSetIndex(branch, this.sets.length)];
+    return batchNorm(x, set, o.training, { relu: o.relu, residual: o.residual });
   }
 
   /** Every tensor of the layer with its state_dict key (parameters and running stats). */

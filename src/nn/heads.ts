@@ -34,7 +34,7 @@ export function headForward(model: HeadParts, feat: Tensor, o: HeadForwardOption
   arch.head.forEach(({ fc, bn }, i) => {
     const b = fc.bias ? weights.get(`${fc.name}.bias`) : undefined;
     z = linearOp(z, weights.get(`${fc.name}.weight`)!, b);
-    z = bns.get(bn.name)!.forward(z, branch, training, i < arch.head.length - 1);
+    z = bns.get(bn.name)!.forward(z, branch, { training, relu: i < arch.head.length - 1 });
   });
   return z;
 }

@@ -6,7 +6,6 @@
  * @module
  */
 import { Tensor } from "../../core/tensor.ts";
-import { add, relu } from "../../kernels/elementwise/mod.ts";
 import {
   allBns,
   allConvs,
@@ -82,20 +81,27 @@ export class ResNet {
     const a = this.arch;
     let h = normalizeInputOp(x);
     h = this.#conv(a.stem.conv, h, branch);
-    h = bn(a.stem.bn.name).forward(h, branch, training, true);
+    h = bn(a.stem.bn.name).forward(h, branch, { training, relu: true });
     if (a.stem.maxPool) h = maxPoolOp(h);
     for (const b of a.blocks) {
-      let y = h;
-      b.path.forEach((p, i) => {
-        y = this.#conv(p.conv, y, branch);
-        y = bn(p.bn.name).forward(y, branch, training, i < b.path.length - 1);
-      });
       let idt = h;
       if (b.downsample) {
         idt = this.#conv(b.downsample.conv, h, branch);
-        idt = bn(b.downsample.bn.name).forward(idt, branch, training, false);
+        idt = bn(b.downsample.bn.name).forward(idt, branch, { training });
       }
-      h = relu(add(y, idt));
+      // The block's last BN adds the shortcut and applies the ReLU in its own pass:
+      // relu(bn(conv(y)) + idt), as PyTorch's separate ops compute it.
+      let y = h;
+      b.path.forEach((p, i) => {
+        const last = i === b.path.length - 1;
+        y = this.#conv(p.conv, y, branch);
+        y = bn(p.bn.name).forward(y, branch, {
+          training,
+          relu: true,
+          residual: last ? idt : undefined,
+        });
+      });
+      h = y;
     }
     const feat = globalAvgPoolOp(h);
     if (opts.output === "backbone" || a.head.length === 0) {

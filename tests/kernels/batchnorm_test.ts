@@ -2,6 +2,7 @@ import { engine, initEngine } from "../../core/engine.ts";
 import { Tensor, tidy, tidyAsync } from "../../core/tensor.ts";
 import { noGrad } from "../../core/tape.ts";
 import { backward } from "../../kernels/backward.ts";
+import { add, relu } from "../../kernels/elementwise/mod.ts";
 import {
   batchNorm,
   type BatchNormParams,
@@ -165,5 +166,33 @@ Deno.test("batchnorm: partial gradients (only γ/β, only x) and no leaks", asyn
   }
   if (engine().pool.liveCount > before) {
     throw new Error(`leak: ${engine().pool.liveCount - before} buffers still live`);
+  }
+});
+
+Deno.test("batchnorm: a fused residual + ReLU equals BN, add, ReLU (values and all gradients)", async () => {
+  const shape = [6, 4, 8, 8];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const xd = randn(n, 11, 2), rd = randn(n, 12), gyd = randn(n, 13);
+  for (const tuning of [{ chunk: 16384, wg: 0 }, { chunk: 50, wg: 0 }]) {
+    for (const textures of [false, true]) {
+      const t = { ...tuning, textures };
+      const run = async (fused: boolean) => {
+        const bn = createBatchNorm(4);
+        const x = Tensor.from(xd, shape, { requiresGrad: true });
+        const r = Tensor.from(rd, shape, { requiresGrad: true });
+        const y = fused
+          ? batchNorm(x, bn, true, { relu: true, residual: r, tuning: t })
+          : relu(add(batchNorm(x, bn, true, { tuning: t }), r));
+        const out = await y.read();
+        backward(y, Tensor.from(gyd, shape));
+        const got = [out, await x.grad!.read(), await r.grad!.read(), await bn.weight.grad!.read()];
+        for (const v of [x, r, y]) v.dispose();
+        disposeBn(bn);
+        return got;
+      };
+      const [a, b] = [await run(true), await run(false)];
+      const names = ["y", "gx", "gresidual", "gweight"];
+      a.forEach((v, i) => assertClose(`${names[i]} ${JSON.stringify(t)}`, v, b[i], { tol: 1e-5 }));
+    }
   }
 });
