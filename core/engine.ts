@@ -37,6 +37,20 @@ export interface Kernel {
   slots: Map<string, number>;
 }
 
+/**
+ * What an op scope tells the profile (Engine.op): the op and its shape in words, and its
+ * work, so every dispatch it records (relayouts, copies' kernels, reductions included) is
+ * summed into one row with a GFLOP/s or GB/s rate.
+ */
+export interface OpInfo {
+  /** e.g. "conv2d.forward". */
+  name: string;
+  /** e.g. "x[64,64,32,32] w[64,64,3,3] s1 p1". */
+  shape: string;
+  flops?: number;
+  bytes?: number;
+}
+
 /** What one named launch of a spec variant passes (see Engine.run). */
 export interface Launch {
   /** Uniform parameter values by name (all of the spec's, none else). */
@@ -93,6 +107,9 @@ export class Engine {
   phase = "forward";
   /** When set, every dispatch is recorded and timed (`deno task profile`). */
   profiler: Profiler | null = null;
+  /** The outermost open op scope while profiling (Engine.op). */
+  #op: (OpInfo & { id: number }) | null = null;
+  #opIds = 0;
 
   constructor(readonly gpu: GpuContext) {
     this.device = gpu.device;
@@ -175,6 +192,21 @@ export class Engine {
     this.#record(k, entries, l.groups, l);
   }
 
+  /**
+   * Runs `fn` as one op of the profile: its dispatches carry `info` (built only while a
+   * profiler is attached, so training pays one branch). The outermost scope wins: an op made
+   * of other ops is one row.
+   */
+  op<T>(info: () => OpInfo, fn: () => T): T {
+    if (!this.profiler || this.#op) return fn();
+    this.#op = { ...info(), id: ++this.#opIds };
+    try {
+      return fn();
+    } finally {
+      this.#op = null;
+    }
+  }
+
   /** Runs `fn` with dispatches attributed to `phase` (restored afterwards). */
   inPhase<T>(phase: string, fn: () => T): T {
     const prev = this.phase;
@@ -255,6 +287,7 @@ export class Engine {
         params: l?.params ?? null,
         groups: [x, y, z],
         ...l?.cost,
+        op: this.#op ?? undefined,
       });
       if (own) {
         // A pass of its own, bracketed by timestamp writes.

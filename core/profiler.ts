@@ -31,6 +31,8 @@ export interface DispatchRecord {
   /** Floating-point operations / bytes moved, when the launcher declares them. */
   flops?: number;
   bytes?: number;
+  /** The op scope the dispatch ran in (Engine.op), with an id per scope instance. */
+  op?: { name: string; shape: string; flops?: number; bytes?: number; id: number };
   /** GPU nanoseconds, filled by collect(). */
   ns?: number;
 }

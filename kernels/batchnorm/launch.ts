@@ -222,6 +222,20 @@ export function batchNormForward(
   bn: BnState,
   o: BnForwardOptions,
 ): { y: Tensor; stats: Tensor; geom: BnGeom } {
+  // The profile's op: its least traffic is reading x (and the residual) and writing y.
+  const info = () => ({
+    name: "batchnorm.forward",
+    shape: `x[${x.shape}]${o.relu ? " relu" : ""}${o.residual ? " +res" : ""}`,
+    bytes: (o.residual ? 3 : 2) * 4 * x.size,
+  });
+  return engine().op(info, () => forward(x, bn, o));
+}
+
+function forward(
+  x: Tensor,
+  bn: BnState,
+  o: BnForwardOptions,
+): { y: Tensor; stats: Tensor; geom: BnGeom } {
   const g = bnGeom(x.shape, o.tuning);
   if (o.residual && (!o.relu || o.residual.size !== x.size)) {
     throw new Error(`batchNorm: a residual needs relu and x's shape, got [${o.residual.shape}]`);
@@ -307,6 +321,21 @@ export interface BnBackwardInputs {
  * needed.
  */
 export function batchNormBackward(
+  i: BnBackwardInputs,
+): [Tensor | null, Tensor | null, Tensor | null, Tensor | null] {
+  // Least traffic: gy, x (and y under a ReLU) read; gx (and the residual's gradient) written.
+  const n = i.gy.size,
+    tensors = 2 + (i.relu ? 1 : 0) + (i.needs.x ? 1 : 0) +
+      (i.needs.residual ? 1 : 0);
+  const info = () => ({
+    name: "batchnorm.backward",
+    shape: `x[${i.x.shape}]${i.relu ? " relu" : ""}${i.needs.residual ? " +res" : ""}`,
+    bytes: tensors * 4 * n,
+  });
+  return engine().op(info, () => backward(i));
+}
+
+function backward(
   i: BnBackwardInputs,
 ): [Tensor | null, Tensor | null, Tensor | null, Tensor | null] {
   const { geom: g, needs, training, relu } = i;

@@ -11,7 +11,7 @@
 import { engine } from "../../core/engine.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
-import { convGeom } from "./plan.ts";
+import { type ConvGeom, convGeom } from "./plan.ts";
 import {
   chooseForward,
   chooseInputGrad,
@@ -61,10 +61,20 @@ function planOf(mask: Tensor | null, o: Conv2dRunOptions) {
   return { profile: engine().profile, masked: mask !== null, budget: o.budget };
 }
 
-/** Runs `fn` and returns `out`, disposing `out` if `fn` throws. */
-function filling(out: Tensor, fn: () => void): Tensor {
+/** The profile's op scope of a pass: the shape in words and its flops (dense, mask or not). */
+function opInfo(pass: string, g: ConvGeom) {
+  return () => ({
+    name: `conv2d.${pass}`,
+    shape: `x[${g.N},${g.C},${g.H},${g.W}] w[${g.O},${g.C},${g.KH},${g.KW}] s${g.stride} ` +
+      `p${g.padding}`,
+    flops: 2 * g.N * g.O * g.Ho * g.Wo * g.C * g.KH * g.KW,
+  });
+}
+
+/** Runs `fn` (one profiled op) and returns `out`, disposing `out` if `fn` throws. */
+function filling(out: Tensor, op: { pass: string; g: ConvGeom }, fn: () => void): Tensor {
   try {
-    fn();
+    engine().op(opInfo(op.pass, op.g), fn);
   } catch (e) {
     out.dispose();
     throw e;
@@ -83,7 +93,11 @@ export function conv2dForward(
   const y = Tensor.empty([g.N, g.O, g.Ho, g.Wo]);
   const c = { g, x, w, y, mask, plan: planOf(mask, opts) };
   const version = opts.version ?? chooseForward(c);
-  return filling(y, () => versionFor(FORWARD_VERSIONS, c, { pass: "forward", version }).run(c));
+  return filling(
+    y,
+    { pass: "forward", g },
+    () => versionFor(FORWARD_VERSIONS, c, { pass: "forward", version }).run(c),
+  );
 }
 
 /** Launcher: dL/dx of shape xShape from dL/dy (through w ⊙ mask, as the forward). */
@@ -98,7 +112,7 @@ export function conv2dBackwardInput(
   const gx = Tensor.empty(xShape);
   const c = { g, gy, w, gx, mask, plan: planOf(mask, opts) };
   const version = opts.version ?? chooseInputGrad(c);
-  return filling(gx, () => {
+  return filling(gx, { pass: "input_grad", g }, () => {
     versionFor(INPUT_GRAD_VERSIONS, c, { pass: "input gradient", version }).run(c);
   });
 }
@@ -124,7 +138,7 @@ export function conv2dBackwardWeight(
   const gw = Tensor.empty(wShape);
   const c = { g, gy, x, gw, mask, split, plan: planOf(mask, opts) };
   const version = opts.version ?? (split !== undefined ? 3 : chooseWeightGrad(c));
-  return filling(gw, () => {
+  return filling(gw, { pass: "weight_grad", g }, () => {
     versionFor(WEIGHT_GRAD_VERSIONS, c, { pass: "weight gradient", version }).run(c);
   });
 }

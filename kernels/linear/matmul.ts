@@ -172,6 +172,7 @@ export function gemm(g: GemmArgs, tile?: GemmTile): void {
       },
       bindings,
       groups: [gx, Math.ceil(rows / (t.rows * t.wgy))],
+      cost: { flops: 2 * rows * n * k },
     });
   }
 }

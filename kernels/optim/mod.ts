@@ -71,6 +71,8 @@ export function sgdUpdate(param: Tensor, opts: SgdUpdateOptions): void {
     params: { n, momentum: opts.momentum, wd: opts.weightDecay, first: opts.first ? 1 : 0 },
     bindings,
     groups: [Math.max(1, Math.min(Math.ceil(lanes / 256), 1024))],
+    // Reads grad, param (and buf), writes param (and buf).
+    cost: { bytes: (buf ? 5 : 3) * 4 * n },
   });
 }
 

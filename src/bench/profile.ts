@@ -28,6 +28,24 @@ export interface KernelRow {
   unit: "GFLOP/s" | "GB/s" | null;
 }
 
+/**
+ * One op × shape × pass row: the dispatches of each Engine.op scope (e.g. one convolution's
+ * input gradient: relayout, parity classes) summed, with the op's rate.
+ */
+export interface OpRow {
+  /** e.g. "conv2d.forward". */
+  op: string;
+  phase: string;
+  /** The op's shape in words, e.g. "x[64,64,32,32] w[64,64,3,3] s1 p1". */
+  shape: string;
+  /** Op calls per step. */
+  calls: number;
+  ms: number;
+  pct: number;
+  rate: number | null;
+  unit: "GFLOP/s" | "GB/s" | null;
+}
+
 /** A total of GPU time by family or by pass. */
 export interface Total {
   name: string;
@@ -57,6 +75,8 @@ export interface ProfileReport {
   /** GPU memory held by the buffer pool: peak during the steps, and after them. */
   memory: { peakBytes: number; steadyBytes: number; liveBytes: number };
   kernels: KernelRow[];
+  /** Rows of the ops that declare a scope (conv2d, linear, batch norm). */
+  ops: OpRow[];
   byFamily: Total[];
   byPhase: Total[];
 }
@@ -72,6 +92,51 @@ function shapeOf(p: Record<string, number> | null): string {
 function displayName(r: DispatchRecord): string {
   const entry = /^[^[]*?\.(\w+)/.exec(r.kernel)?.[1];
   return entry ? `${r.spec}.${entry}` : r.spec;
+}
+
+function rateOf(w: { ns: number; flops: number; bytes: number }) {
+  if (w.ns > 0 && w.flops > 0) return { rate: w.flops / w.ns, unit: "GFLOP/s" as const };
+  if (w.ns > 0 && w.bytes > 0) return { rate: w.bytes / w.ns, unit: "GB/s" as const };
+  return { rate: null, unit: null };
+}
+
+/** Op rows: dispatches grouped by op scope; an op's work counts once per scope instance. */
+function aggregateOps(records: DispatchRecord[], steps: number, totalNs: number): OpRow[] {
+  type Acc = { op: string; phase: string; shape: string; ids: Set<number> } & Work;
+  type Work = { ns: number; flops: number; bytes: number };
+  const rows = new Map<string, Acc>();
+  for (const r of records) {
+    if (!r.op) continue;
+    const key = `${r.op.name}|${r.op.shape}|${r.phase}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        op: r.op.name,
+        phase: r.phase,
+        shape: r.op.shape,
+        ids: new Set(),
+        ns: 0,
+        flops: 0,
+        bytes: 0,
+      };
+      rows.set(key, row);
+    }
+    if (!row.ids.has(r.op.id)) {
+      row.ids.add(r.op.id);
+      row.flops += r.op.flops ?? 0;
+      row.bytes += r.op.bytes ?? 0;
+    }
+    row.ns += r.ns ?? 0;
+  }
+  return [...rows.values()].map((r) => ({
+    op: r.op,
+    phase: r.phase,
+    shape: r.shape,
+    calls: r.ids.size / steps,
+    ms: r.ns / 1e6 / steps,
+    pct: totalNs ? (100 * r.ns) / totalNs : 0,
+    ...rateOf(r),
+  })).sort((a, b) => b.ms - a.ms);
 }
 
 /** Aggregates profiled dispatches of `steps` steps into rows and totals. */
@@ -107,11 +172,7 @@ export function aggregate(records: DispatchRecord[], steps: number) {
     row.bytes += r.bytes ?? 0;
   }
   const kernels: KernelRow[] = [...rows.values()].map((r) => {
-    const rate = r.ns > 0 && r.flops > 0
-      ? { rate: r.flops / r.ns, unit: "GFLOP/s" as const }
-      : r.ns > 0 && r.bytes > 0
-      ? { rate: r.bytes / r.ns, unit: "GB/s" as const }
-      : { rate: null, unit: null };
+    const rate = rateOf(r);
     return {
       kernel: r.kernel,
       family: r.family,
@@ -134,6 +195,7 @@ export function aggregate(records: DispatchRecord[], steps: number) {
   };
   return {
     kernels,
+    ops: aggregateOps(records, steps, totalNs),
     byFamily: total((r) => r.family),
     byPhase: total((r) => r.phase),
     gpuMs: totalNs / 1e6 / steps,
@@ -243,6 +305,24 @@ export function formatProfile(r: ProfileReport, top = 30): string {
   };
   totals("pass", r.byPhase);
   totals("family", r.byFamily);
+  if (r.ops.length) {
+    const ow = Math.min(30, Math.max(2, ...r.ops.slice(0, top).map((o) => o.op.length)));
+    lines.push(
+      `${pad("op", ow + 2)}${pad("pass", 10)}${lpad("calls", 6)}${lpad("GPU ms", 9)}${
+        lpad("%", 6)
+      }${lpad("rate", 14)}  shape`,
+    );
+    for (const o of r.ops.slice(0, top)) {
+      const rate = o.rate === null ? "" : `${o.rate.toFixed(1)} ${o.unit}`;
+      lines.push(
+        `${pad(o.op, ow + 2)}${pad(o.phase, 10)}${lpad(o.calls.toFixed(0), 6)}${
+          lpad(o.ms.toFixed(2), 9)
+        }${lpad(o.pct.toFixed(1), 6)}${lpad(rate, 14)}  ${o.shape}`,
+      );
+    }
+    if (r.ops.length > top) lines.push(`… ${r.ops.length - top} more op rows (--top N, --json)`);
+    lines.push("");
+  }
   const kw = Math.min(34, Math.max(6, ...r.kernels.slice(0, top).map((k) => k.kernel.length)));
   lines.push(
     `${pad("kernel", kw + 2)}${pad("pass", 10)}${lpad("calls", 6)}${lpad("GPU ms", 9)}${

@@ -28,7 +28,23 @@ for (const forceTimed of [false, true]) {
     const pct = r.byFamily.reduce((a, x) => a + x.pct, 0);
     assert.ok(Math.abs(pct - 100) < 1e-6, `family shares sum to ${pct}`);
     assert.ok(r.memory.peakBytes >= r.memory.steadyBytes && r.memory.steadyBytes > 0);
+    // Every convolution pass is one op row with its shape and a GFLOP/s rate; the conv2d
+    // family's time is exactly the conv ops' time (their relayouts and reductions included).
+    const convOps = r.ops.filter((o) => o.op.startsWith("conv2d."));
+    for (const pass of ["forward", "input_grad", "weight_grad"]) {
+      assert.ok(convOps.some((o) => o.op === `conv2d.${pass}`), `conv2d.${pass} rows`);
+    }
+    for (const o of convOps) {
+      assert.equal(o.unit, "GFLOP/s");
+      assert.ok(o.rate! > 0 && /^x\[\d+,\d+,\d+,\d+\] w\[/.test(o.shape), o.shape);
+    }
+    const convMs = convOps.reduce((a, o) => a + o.ms, 0);
+    const famMs = r.byFamily.find((x) => x.name === "conv2d")!.ms;
+    assert.ok(Math.abs(convMs - famMs) <= 1e-9 * famMs + 1e-9, `${convMs} vs ${famMs}`);
+    assert.ok(r.ops.some((o) => o.op === "batchnorm.backward" && o.unit === "GB/s"));
+    assert.ok(r.kernels.some((k) => k.kernel === "matmul" && k.unit === "GFLOP/s"));
     const text = formatProfile(r, 5);
+    assert.match(text, /^conv2d\.\w+ +(forward|backward) +\d/m);
     assert.match(text, /GPU times from (timestamp-query|timed submissions)/);
     assert.match(text, /^backward +\d/m);
   });
