@@ -82,7 +82,10 @@ function bufferId(b: Binding): number {
 export class Engine {
   readonly device: GPUDevice;
   /** What kernels may assume about this device (built once; see device_profile.ts). */
-  readonly profile: DeviceProfile;
+  get profile(): DeviceProfile {
+    return this.#profile;
+  }
+  #profile: DeviceProfile;
   readonly pool: BufferPool;
   /** Pool of flat rgba32float textures (`acquireTexture`, `copyToTexture`). */
   readonly textures: TexturePool;
@@ -113,7 +116,7 @@ export class Engine {
 
   constructor(readonly gpu: GpuContext) {
     this.device = gpu.device;
-    this.profile = deviceProfile(gpu);
+    this.#profile = deviceProfile(gpu);
     this.pool = new BufferPool(this.device);
     this.pool.onDestroy = (b) => this.#forgetBuffer(b);
     this.textures = new TexturePool(this.device);
@@ -190,6 +193,22 @@ export class Engine {
     }
     entries.sort((a, b) => a[0] - b[0]);
     this.#record(k, entries, l.groups, l);
+  }
+
+  /**
+   * Runs `fn` with some profile choices replaced (restored afterwards, also on throw): the
+   * step bench measures the buffer path GPUs take on a software adapter this way, and the
+   * autotuner and tests compare choices. Kernels read the profile per call, so the override
+   * takes effect at once.
+   */
+  async withProfile<T>(o: Partial<DeviceProfile>, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#profile;
+    this.#profile = Object.freeze({ ...prev, ...o });
+    try {
+      return await fn();
+    } finally {
+      this.#profile = prev;
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
  * Cases come from src/bench/cases.ts (each family's kernels/<family>/bench.ts).
  */
 import { parentMustExist, parseCommand, type Parsed, runMain, userPath } from "../src/cli.ts";
-import { formatStepTable, stepBench } from "../src/bench/step_bench.ts";
+import { caseName, formatStepTable, stepBench } from "../src/bench/step_bench.ts";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { initEngine } from "../core/engine.ts";
@@ -33,7 +33,9 @@ const spec = {
       type: "boolean" as const,
       help: "whole training steps instead of kernels: SDCLR and SimCLR at (width 64, batch 64) " +
         "and (width 8, batch 128), with and without the loader, beside PyTorch CPU " +
-        '(tools/bench_step_torch.py) in the same run; --filter matches e.g. "sdclr w8"',
+        "(tools/bench_step_torch.py) in the same run, each PyTorch step right after ours; on " +
+        "software adapters also the buffer path GPUs take; --filter matches case names such " +
+        'as "sdclr w8 b128 loader" or "buffers"',
     },
     steps: { type: "string" as const, default: "3", help: "--step: steps timed per case" },
   },
@@ -52,8 +54,7 @@ async function stepMode(p: Parsed, json: string | undefined): Promise<void> {
     steps,
     warmup: 1,
     torch: p.torch !== false,
-    filter: (c) =>
-      `${c.method} w${c.width} b${c.batchSize}${c.loader ? " loader" : ""}`.includes(filter),
+    filter: (c) => caseName(c).includes(filter),
     log: (l) => console.error(l),
   });
   if (!rows.length) throw new UserError(`no step case matches "${filter}"`);

@@ -9,12 +9,20 @@ import { engine } from "../../core/engine.ts";
 import type { Method } from "../train/steps.ts";
 import { makeStepRunner, type StepConfig } from "./step_runner.ts";
 
+/**
+ * Which kernels run: the device profile's default, or the storage-buffer path GPUs take
+ * (measured on software adapters too, whose default reads operands from textures, so the
+ * GPU path cannot silently rot).
+ */
+export type KernelPath = "default" | "buffers";
+
 /** One row of the step bench. */
 export interface StepRow {
   method: Method;
   width: number;
   batch: number;
   loader: boolean;
+  path: KernelPath;
   /** Seconds per step, ours and PyTorch's (null: not run). */
   ours_s: number;
   torch_s: number | null;
@@ -87,58 +95,98 @@ export async function timeTorch(
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-/** Runs every case (methods × STEP_CASES × loader on/off) and PyTorch beside. */
+/** A config of the bench and the kernel path it runs. */
+export type BenchCase = StepConfig & { path: KernelPath };
+
+/**
+ * The cases: methods × STEP_CASES × loader on/off on the default path, and where the default
+ * reads textures (software adapters), each step without the loader again on the buffer path.
+ */
+export function benchCases(): BenchCase[] {
+  const cases: BenchCase[] = [];
+  const buffersToo = engine().profile.preferTextureLoads;
+  for (const base of STEP_CASES) {
+    for (const method of ["sdclr", "simclr"] as const) {
+      for (const loader of [false, true]) cases.push({ ...base, method, loader, path: "default" });
+      if (buffersToo) cases.push({ ...base, method, loader: false, path: "buffers" });
+    }
+  }
+  return cases;
+}
+
+/** The case's name in logs, tables and --filter: "sdclr w8 b128 loader buffers". */
+export function caseName(c: BenchCase): string {
+  return `${c.method} w${c.width} b${c.batchSize}${c.loader ? " loader" : ""}${
+    c.path === "buffers" ? " buffers" : ""
+  }`;
+}
+
+/**
+ * Runs the cases, each one's PyTorch step right after ours so that background load (this is
+ * a shared machine) hits both sides of a ratio alike; a buffer-path case shares the PyTorch
+ * time of its default-path twin.
+ */
 export async function stepBench(o: {
   steps: number;
   warmup: number;
   torch: boolean;
-  filter?: (c: StepConfig) => boolean;
+  filter?: (c: BenchCase) => boolean;
   log?: (s: string) => void;
+  /** The cases to run (default: benchCases()). */
+  cases?: BenchCase[];
 }): Promise<{ rows: StepRow[]; note?: string }> {
-  const configs: StepConfig[] = [];
-  for (const base of STEP_CASES) {
-    for (const method of ["sdclr", "simclr"] as const) {
-      for (const loader of [false, true]) configs.push({ ...base, method, loader });
-    }
-  }
-  const chosen = configs.filter(o.filter ?? (() => true));
-  const ours: number[] = [];
-  for (const c of chosen) {
-    const s = await timeOurs(c, o.steps, o.warmup);
-    ours.push(s);
-    o.log?.(
-      `${c.method} w${c.width} b${c.batchSize}${c.loader ? " +loader" : ""}: ours ${
-        s.toFixed(3)
-      } s/step`,
-    );
-  }
-  let torch: (number | null)[] = chosen.map(() => null);
+  const chosen = (o.cases ?? benchCases()).filter(o.filter ?? (() => true));
+  const rows: StepRow[] = [];
+  const torchOf = new Map<string, number>();
   let note: string | undefined;
-  if (o.torch) {
-    const t = await timeTorch(chosen, o.steps, o.warmup);
-    if ("note" in t) note = t.note;
-    else torch = t.seconds;
+  for (const c of chosen) {
+    const run = () => timeOurs(c, o.steps, o.warmup);
+    const s = c.path === "buffers"
+      ? await engine().withProfile({ preferTextureLoads: false }, run)
+      : await run();
+    const twin = `${c.method} ${c.width} ${c.batchSize} ${c.loader}`;
+    if (o.torch && note === undefined && !torchOf.has(twin)) {
+      const t = await timeTorch([c], o.steps, o.warmup);
+      if ("note" in t) note = t.note;
+      else if (t.seconds[0] !== null) torchOf.set(twin, t.seconds[0]);
+    }
+    const torch = torchOf.get(twin) ?? null;
+    o.log?.(
+      `${caseName(c)}: ours ${s.toFixed(3)} s/step` +
+        (torch === null ? "" : `, PyTorch ${torch.toFixed(3)} s/step`),
+    );
+    rows.push({
+      method: c.method,
+      width: c.width,
+      batch: c.batchSize,
+      loader: c.loader,
+      path: c.path,
+      ours_s: s,
+      torch_s: torch,
+      ours_img_s: c.batchSize / s,
+      torch_img_s: torch === null ? null : c.batchSize / torch,
+      ratio: torch === null ? null : s / torch,
+    });
   }
-  const rows = chosen.map((c, i): StepRow => ({
-    method: c.method,
-    width: c.width,
-    batch: c.batchSize,
-    loader: c.loader,
-    ours_s: ours[i],
-    torch_s: torch[i],
-    ours_img_s: c.batchSize / ours[i],
-    torch_img_s: torch[i] === null ? null : c.batchSize / torch[i]!,
-    ratio: torch[i] === null ? null : ours[i] / torch[i]!,
-  }));
   return { rows, note };
 }
 
 /** The rows as a table. */
 export function formatStepTable(rows: StepRow[]): string {
-  const head = ["step", "loader", "ours s", "ours img/s", "torch s", "torch img/s", "ours/torch"];
+  const head = [
+    "step",
+    "loader",
+    "kernels",
+    "ours s",
+    "ours img/s",
+    "torch s",
+    "torch img/s",
+    "ours/torch",
+  ];
   const lines = rows.map((r) => [
     `${r.method} w${r.width} b${r.batch}`,
     r.loader ? "yes" : "no",
+    r.path,
     r.ours_s.toFixed(3),
     r.ours_img_s.toFixed(1),
     r.torch_s === null ? "—" : r.torch_s.toFixed(3),
