@@ -18,6 +18,7 @@ import { BufferPool, FLAT_TEXTURE_WIDTH, type FlatTexture, TexturePool } from ".
 import type { Defines } from "./wgsl.ts";
 import { activeBindings, kernelSource, type KernelSpec, packParams } from "./kernel_spec.ts";
 import type { Profiler } from "./profiler.ts";
+import type { Autotuner } from "./autotune.ts";
 
 export type { FlatTexture } from "./pool.ts";
 export type { DeviceProfile } from "./device_profile.ts";
@@ -110,6 +111,11 @@ export class Engine {
   phase = "forward";
   /** When set, every dispatch is recorded and timed (`deno task profile`). */
   profiler: Profiler | null = null;
+  /**
+   * When set, tunable ops (conv2d) take their configuration from it and queue untimed shapes
+   * (core/autotune.ts); null runs the device profile's defaults (the library default).
+   */
+  tuner: Autotuner | null = null;
   /** The outermost open op scope while profiling (Engine.op). */
   #op: (OpInfo & { id: number }) | null = null;
   #opIds = 0;
@@ -193,6 +199,15 @@ export class Engine {
     }
     entries.sort((a, b) => a[0] - b[0]);
     this.#record(k, entries, l.groups, l);
+  }
+
+  /**
+   * Times the shapes the tuner queued since the last call (nothing without a tuner or a
+   * queue). Call it between steps, never while a step is being recorded.
+   */
+  async tunePending(log?: (line: string) => void): Promise<number> {
+    if (!this.tuner?.pendingCount) return 0;
+    return await this.tuner.tunePending({ sync: () => this.sync(), log });
   }
 
   /**

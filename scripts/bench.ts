@@ -9,6 +9,7 @@ import { caseName, formatStepTable, stepBench } from "../src/bench/step_bench.ts
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { initEngine } from "../core/engine.ts";
+import { startTuning, TUNE_OPTIONS, tuneFlags } from "../src/tuning.ts";
 import { benchCases } from "../kernels/registry.ts";
 import { measureCase, POLICY } from "../src/bench/measure.ts";
 import { type BenchRow, formatTable, makeRow, setTorch } from "../src/bench/report.ts";
@@ -38,6 +39,7 @@ const spec = {
         'as "sdclr w8 b128 loader" or "buffers"',
     },
     steps: { type: "string" as const, default: "3", help: "--step: steps timed per case" },
+    ...TUNE_OPTIONS,
   },
   epilog: "Times are the best of several trials of back-to-back runs ending in one device " +
     "wait;\nours and TF.js trials alternate, so background load affects both alike.",
@@ -50,6 +52,8 @@ async function stepMode(p: Parsed, json: string | undefined): Promise<void> {
   }
   const filter = (p.filter as string | undefined) ?? "";
   await initEngine();
+  const tuneLine = await startTuning(tuneFlags(p).mode, { ...tuneFlags(p), warn: console.error });
+  if (tuneLine) console.error(tuneLine);
   const { rows, note } = await stepBench({
     steps,
     warmup: 1,

@@ -25,6 +25,7 @@ import { SPLIT_SOURCES, type SplitSource } from "../src/data/authors_splits.ts";
 import { PREEMPTED_EXIT, StopRequest } from "../src/train/stop.ts";
 import { isSplitPath } from "../src/data/split_read.ts";
 import { configArgs, readStoredConfig } from "../src/train/run_config.ts";
+import { TUNE_OPTIONS, tuneFlags } from "../src/tuning.ts";
 
 const PRETRAIN_DATASETS: readonly string[] = [...DATASET_NAMES, ...Object.keys(LIST_DATASETS)];
 
@@ -119,6 +120,7 @@ const spec: CommandSpec = {
         "it override the saved ones",
     },
     quiet: { type: "boolean", help: "no console output (the log files are still written)" },
+    ...TUNE_OPTIONS,
   },
   epilog: "Relative paths are relative to the folder you type the command in.\n" +
     "Examples:\n  deno task pretrain --data imgs.npy --model res18 --width 16 --epochs 5 " +
@@ -264,6 +266,7 @@ async function main() {
     stop,
     invocation: { task: "pretrain", args: typed, cwd: callerCwd() },
     replayOf: replay,
+    tune: tuneFlags(p),
   });
   stop.dispose();
   if (!p.quiet) console.log(`run folder: ${r.dir}`);

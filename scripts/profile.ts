@@ -6,6 +6,7 @@ import { parseCommand, runMain } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { initEngine } from "../core/engine.ts";
+import { startTuning, TUNE_OPTIONS, tuneFlags } from "../src/tuning.ts";
 import { formatProfile, profileStep } from "../src/bench/profile.ts";
 import type { Depth } from "../src/nn/arch.ts";
 import type { Method } from "../src/train/steps.ts";
@@ -46,6 +47,7 @@ const spec = {
     },
     top: { type: "string" as const, default: "30", help: "kernel rows shown" },
     json: { type: "string" as const, help: "also write the report as JSON to FILE" },
+    ...TUNE_OPTIONS,
   },
   epilog: "Example: deno task profile --method sdclr --width 64 --batch-size 64 --steps 3",
 };
@@ -69,6 +71,8 @@ runMain(async () => {
     loader: p.loader !== false,
   };
   await initEngine();
+  const tuneLine = await startTuning(tuneFlags(p).mode, { ...tuneFlags(p), warn: console.error });
+  if (tuneLine) console.error(tuneLine);
   const report = await profileStep(config, {
     steps: int(p, "steps", 1),
     warmup: int(p, "warmup", 0),

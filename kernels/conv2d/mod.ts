@@ -16,11 +16,13 @@ import {
   chooseForward,
   chooseInputGrad,
   chooseWeightGrad,
+  type ConvQuery,
   FORWARD_VERSIONS,
   INPUT_GRAD_VERSIONS,
   versionFor,
   WEIGHT_GRAD_VERSIONS,
 } from "./versions.ts";
+import { type ConvPass, tunedChoice } from "./tune.ts";
 
 /** Options of a convolution. */
 export interface Conv2dOptions {
@@ -41,6 +43,8 @@ export interface Conv2dRunOptions {
    * from the flops). Forcing it runs the production tiles on small shapes.
    */
   budget?: number;
+  /** Forward tile knobs (plan.ts PlanOptions.variant; the autotuner's candidates). */
+  variant?: { vecW?: boolean; wide?: boolean };
 }
 
 declare module "../../core/tape.ts" {
@@ -58,7 +62,12 @@ function checkMask(wShape: readonly number[], mask: Tensor | null | undefined): 
 }
 
 function planOf(mask: Tensor | null, o: Conv2dRunOptions) {
-  return { profile: engine().profile, masked: mask !== null, budget: o.budget };
+  return { profile: engine().profile, masked: mask !== null, budget: o.budget, variant: o.variant };
+}
+
+/** The autotuner's choice, unless the call names a version or a tile budget (checks, tests). */
+function tuned(pass: ConvPass, q: ConvQuery, o: Conv2dRunOptions) {
+  return o.version === undefined && o.budget === undefined ? tunedChoice(pass, q) : null;
 }
 
 /** The profile's op scope of a pass: the shape in words and its flops (dense, mask or not). */
@@ -92,7 +101,9 @@ export function conv2dForward(
   const mask = checkMask(w.shape, opts.mask);
   const y = Tensor.empty([g.N, g.O, g.Ho, g.Wo]);
   const c = { g, x, w, y, mask, plan: planOf(mask, opts) };
-  const version = opts.version ?? chooseForward(c);
+  const t = tuned("forward", c, opts);
+  if (t?.variant) c.plan.variant = t.variant;
+  const version = opts.version ?? t?.version ?? chooseForward(c);
   return filling(
     y,
     { pass: "forward", g },
@@ -111,7 +122,7 @@ export function conv2dBackwardInput(
   const mask = checkMask(w.shape, opts.mask);
   const gx = Tensor.empty(xShape);
   const c = { g, gy, w, gx, mask, plan: planOf(mask, opts) };
-  const version = opts.version ?? chooseInputGrad(c);
+  const version = opts.version ?? tuned("input_grad", c, opts)?.version ?? chooseInputGrad(c);
   return filling(gx, { pass: "input_grad", g }, () => {
     versionFor(INPUT_GRAD_VERSIONS, c, { pass: "input gradient", version }).run(c);
   });
@@ -137,7 +148,9 @@ export function conv2dBackwardWeight(
   }
   const gw = Tensor.empty(wShape);
   const c = { g, gy, x, gw, mask, split, plan: planOf(mask, opts) };
-  const version = opts.version ?? (split !== undefined ? 3 : chooseWeightGrad(c));
+  const t = split === undefined ? tuned("weight_grad", c, opts) : null;
+  if (t?.split) c.split = t.split;
+  const version = opts.version ?? t?.version ?? (split !== undefined ? 3 : chooseWeightGrad(c));
   return filling(gw, { pass: "weight_grad", g }, () => {
     versionFor(WEIGHT_GRAD_VERSIONS, c, { pass: "weight gradient", version }).run(c);
   });

@@ -29,6 +29,12 @@ export interface PlanOptions {
    * Checks and tests force it to run the production tiles on small shapes.
    */
   budget?: number;
+  /**
+   * Forward tile knobs the autotuner varies (default: the lavapipe-measured choice below):
+   * `vecW` false reads weights channel by channel instead of as 4-channel vec4 blocks,
+   * `wide` false keeps 16 output channels where 32 would be taken.
+   */
+  variant?: { vecW?: boolean; wide?: boolean };
 }
 
 /** A planned dispatch of the direct kernel. */
@@ -160,7 +166,8 @@ function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
   const budget = o.budget ?? stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps);
   // vec4 weight blocks cover 4 channels: the forward then unrolls 4 channels per step, which
   // small budgets cannot afford. (Transposed dgrad weights are vec4 rows over C: C % 4 == 0.)
-  const vecW = pr.g.C % 4 === 0 && (pr.pass === "dgrad" || budget >= 1152);
+  const vecW = pr.g.C % 4 === 0 && (pr.pass === "dgrad" || budget >= 1152) &&
+    (pr.pass === "dgrad" || o.variant?.vecW !== false);
   // Channels per step. With vec4 weight blocks the forward walks 4 channels per step: as a
   // runtime inner loop for multi-tap kernels, unrolled for 1×1 ones (their step is small).
   // The transposed input gradient unrolls reduction channels until a step has ~4 taps ×
@@ -171,7 +178,7 @@ function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
     ? [4, 2].find((k) => k * taps <= 4 && pr.cin % k === 0) ?? 1
     : 1;
   const unroll = (vecW && pr.pass === "fwd" && taps === 1) || pr.wT ? CG : 1;
-  const wide = pr.pass === "fwd" && (pr.IS > 1 || pr.gb >= 16);
+  const wide = pr.pass === "fwd" && (pr.IS > 1 || pr.gb >= 16) && o.variant?.wide !== false;
   const { TM, BH, BW } = directTile({
     ga: pr.ga,
     gb: pr.gb,

@@ -219,7 +219,10 @@ export async function profileStep(c: StepConfig, o: ProfileOptions): Promise<Pro
   const runner = await makeStepRunner(c);
   try {
     log(`warm-up: ${o.warmup} step(s) (the first compiles every kernel)`);
-    for (let i = 0; i < o.warmup; i++) await runner.step();
+    for (let i = 0; i < o.warmup; i++) {
+      await runner.step();
+      await e.tunePending(log); // with --tune: shapes first met in this step
+    }
     await e.sync();
     log(`timing: ${o.steps} plain step(s)`);
     e.pool.resetPeak();

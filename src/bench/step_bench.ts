@@ -43,7 +43,10 @@ export const STEP_CASES: Omit<StepConfig, "loader" | "method">[] = [
 export async function timeOurs(c: StepConfig, steps: number, warmup: number): Promise<number> {
   const r = await makeStepRunner(c);
   try {
-    for (let i = 0; i < warmup; i++) await r.step();
+    for (let i = 0; i < warmup; i++) {
+      await r.step();
+      await engine().tunePending(); // with --tune: shapes first met in this step
+    }
     await engine().sync();
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await r.step();
@@ -95,6 +98,20 @@ export async function timeTorch(
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
+/**
+ * Runs `fn` on the buffer path: the profile's choice forced, and no autotuner (whose winners
+ * may be texture versions), so what runs is what an untuned GPU runs by default.
+ */
+async function buffersPath<T>(fn: () => Promise<T>): Promise<T> {
+  const e = engine(), tuner = e.tuner;
+  e.tuner = null;
+  try {
+    return await e.withProfile({ preferTextureLoads: false }, fn);
+  } finally {
+    e.tuner = tuner;
+  }
+}
+
 /** A config of the bench and the kernel path it runs. */
 export type BenchCase = StepConfig & { path: KernelPath };
 
@@ -141,9 +158,7 @@ export async function stepBench(o: {
   let note: string | undefined;
   for (const c of chosen) {
     const run = () => timeOurs(c, o.steps, o.warmup);
-    const s = c.path === "buffers"
-      ? await engine().withProfile({ preferTextureLoads: false }, run)
-      : await run();
+    const s = c.path === "buffers" ? await buffersPath(run) : await run();
     const twin = `${c.method} ${c.width} ${c.batchSize} ${c.loader}`;
     if (o.torch && note === undefined && !torchOf.has(twin)) {
       const t = await timeTorch([c], o.steps, o.warmup);

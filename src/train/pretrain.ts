@@ -10,6 +10,7 @@
  */
 import { UserError } from "../../core/errors.ts";
 import { initEngine } from "../../core/engine.ts";
+import { startTuning, type TuneMode } from "../tuning.ts";
 import { getGpu } from "../../core/device.ts";
 import {
   describeProvenance,
@@ -101,6 +102,8 @@ export interface RunOptions {
   replayOf?: { path: string; splitSha256?: string };
   /** Console lines when not on a terminal: every this many seconds (default 60). */
   progressEverySec?: number;
+  /** `--tune` / `--retune` (src/tuning.ts; default auto). */
+  tune?: { mode: TuneMode; retune: boolean };
 }
 
 /** What a finished invocation reports. */
@@ -209,8 +212,13 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   });
   const ipe = views.itersPerEpoch;
   const total = cfg.epochs * ipe;
-  await initEngine({ quiet: o.quiet });
+  const e = await initEngine({ quiet: o.quiet });
   await files.create();
+  const tuneLine = await startTuning(o.tune?.mode ?? "auto", {
+    retune: o.tune?.retune,
+    warn: (l) => console.error(l),
+  });
+  if (tuneLine) await files.log(tuneLine, { fileOnly: true });
   const prov = await provenance({
     task: o.invocation?.task ?? "pretrain",
     args: o.invocation?.args ?? [],
@@ -369,6 +377,12 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       loss.dispose();
       x1.dispose();
       x2.dispose();
+      // Shapes this step met for the first time on this adapter: time them now (their
+      // winners run from the next step on, and from the first in later runs).
+      if (e.tuner?.pendingCount) {
+        await files.log(`autotune: timing ${e.tuner.pendingCount} new conv shape(s)`);
+        await e.tunePending((l) => files.log(l, { fileOnly: true }));
+      }
       step++;
       windowSteps++;
       epochSteps++;
