@@ -122,6 +122,12 @@ export class TexturePool {
   maxIdlePerSize = 8;
   /** Called with every texture destroyed, so caches holding its view can drop it. */
   onDestroy: ((t: FlatTexture) => void) | null = null;
+  /** Bytes of live (acquired) textures, of idle pooled ones, and the peak of their sum. */
+  liveBytes = 0;
+  idleBytes = 0;
+  peakBytes = 0;
+  /** Textures created so far (a steady state creates none). */
+  created = 0;
 
   constructor(private device: GPUDevice) {}
 
@@ -139,31 +145,39 @@ export class TexturePool {
   acquire(rows: number): FlatTexture {
     const size = TexturePool.rowClass(rows);
     let t = this.#free.get(size)?.pop();
-    if (!t) {
+    if (t) this.idleBytes -= bytesOf(t);
+    else {
       const texture = this.device.createTexture({
         size: [FLAT_TEXTURE_WIDTH, size],
         format: "rgba32float",
         usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
       });
       t = { texture, view: texture.createView(), rows: size };
+      this.created++;
     }
     this.#live.add(t);
+    this.liveBytes += bytesOf(t);
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes + this.idleBytes);
     return t;
   }
 
   /** Gives a texture back; work recorded before still reads it (commands run in order). */
   release(t: FlatTexture): void {
     if (!this.#live.delete(t)) throw new Error("TexturePool.release: texture is not live");
+    this.liveBytes -= bytesOf(t);
     const list = this.#free.get(t.rows) ?? [];
     this.#free.set(t.rows, list);
-    if (list.length < this.maxIdlePerSize) list.push(t);
-    else this.#destroy(t);
+    if (list.length < this.maxIdlePerSize) {
+      list.push(t);
+      this.idleBytes += bytesOf(t);
+    } else this.#destroy(t);
   }
 
   /** Destroys every idle texture now. */
   trim(): void {
     for (const list of this.#free.values()) for (const t of list) this.#destroy(t);
     this.#free.clear();
+    this.idleBytes = 0;
   }
 
   #destroy(t: FlatTexture): void {
@@ -171,8 +185,17 @@ export class TexturePool {
     t.texture.destroy();
   }
 
+  /** Resets the peak to what is held now (to measure a phase). */
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes + this.idleBytes;
+  }
+
   /** Number of live textures (for leak tests). */
   get liveCount(): number {
     return this.#live.size;
   }
+}
+
+function bytesOf(t: FlatTexture): number {
+  return FLAT_TEXTURE_WIDTH * t.rows * 16;
 }

@@ -72,8 +72,19 @@ export interface ProfileReport {
   gpuMs: number;
   dispatchesPerStep: number;
   submitsPerStep: number;
-  /** GPU memory held by the buffer pool: peak during the steps, and after them. */
-  memory: { peakBytes: number; steadyBytes: number; liveBytes: number };
+  /**
+   * GPU memory held by the buffer pool (peak during the steps, held after them, of which
+   * live) and by the texture pool (operand textures of software adapters), and textures
+   * created during the timed steps (0 in a steady state).
+   */
+  memory: {
+    peakBytes: number;
+    steadyBytes: number;
+    liveBytes: number;
+    texturePeakBytes: number;
+    textureBytes: number;
+    texturesCreated: number;
+  };
   kernels: KernelRow[];
   /** Rows of the ops that declare a scope (conv2d, linear, batch norm). */
   ops: OpRow[];
@@ -226,6 +237,8 @@ export async function profileStep(c: StepConfig, o: ProfileOptions): Promise<Pro
     await e.sync();
     log(`timing: ${o.steps} plain step(s)`);
     e.pool.resetPeak();
+    e.textures.resetPeak();
+    const created0 = e.textures.created;
     const d0 = e.dispatchCount, s0 = e.submitCount, sm0 = e.submitMs;
     let cpu = 0;
     const t0 = performance.now();
@@ -243,6 +256,9 @@ export async function profileStep(c: StepConfig, o: ProfileOptions): Promise<Pro
       peakBytes: e.pool.peakBytes,
       steadyBytes: e.pool.liveBytes + e.pool.idleBytes,
       liveBytes: e.pool.liveBytes,
+      texturePeakBytes: e.textures.peakBytes,
+      textureBytes: e.textures.liveBytes + e.textures.idleBytes,
+      texturesCreated: e.textures.created - created0,
     };
     log(`profiling: ${o.steps} step(s), every dispatch timed`);
     const prof = new Profiler(e.device, { forceTimed: o.forceTimed });
@@ -295,6 +311,9 @@ export function formatProfile(r: ProfileReport, top = 30): string {
     `GPU memory (buffer pool)        peak ${mib(r.memory.peakBytes)}, after the steps ${
       mib(r.memory.steadyBytes)
     } (${mib(r.memory.liveBytes)} live)`,
+    `GPU memory (texture pool)       peak ${mib(r.memory.texturePeakBytes)}, after the steps ${
+      mib(r.memory.textureBytes)
+    }; ${r.memory.texturesCreated} created during the timed steps`,
     "",
   ];
   const pad = (s: string, n: number) => s.length >= n ? s : s + " ".repeat(n - s.length);
