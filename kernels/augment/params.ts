@@ -11,6 +11,7 @@
  * @module
  */
 import { type Prng, viewRng } from "../../core/prng.ts";
+import { type BoostDraws, RANDAUG_OPS } from "./randaug.ts";
 
 /** Python's round(): halves go to the even neighbour (torchvision relies on it). */
 export function roundHalfEven(x: number): number {
@@ -262,6 +263,23 @@ export function drawView(r: AugmentRecipe, srcH: number, srcW: number, rng: Prng
   return v;
 }
 
+/**
+ * BCL's draws for one view (docs/method.md §10), all made whatever the image's weight (so a
+ * view's draws never depend on it): u, then for each of k ops its index (uniform with
+ * replacement over the 15), the apply draw, the sign draw and Cutout's two centre draws.
+ */
+export function drawBoost(rng: Prng, k: number): BoostDraws {
+  const u = rng.random();
+  const ops = Array.from({ length: k }, () => ({
+    op: rng.int(0, RANDAUG_OPS.length),
+    r: rng.random(),
+    negate: rng.random() > 0.5,
+    cx: rng.random(),
+    cy: rng.random(),
+  }));
+  return { u, ops };
+}
+
 /** drawView with the view's own generator (seed, epoch, dataset index, view). */
 export function drawViewFor(
   r: AugmentRecipe,
@@ -270,6 +288,21 @@ export function drawViewFor(
   key: { seed: number; epoch: number; index: number; view: number },
 ): ViewParams {
   return drawView(r, srcH, srcW, viewRng(key.seed, key.epoch, key.index, key.view));
+}
+
+/**
+ * drawViewFor plus BCL's k-op draws from the same generator, after the view's own (so the
+ * view's SimCLR parameters are those of a run without BCL).
+ */
+export function drawBoostedViewFor(
+  r: AugmentRecipe,
+  size: { height: number; width: number },
+  key: { seed: number; epoch: number; index: number; view: number },
+  k: number,
+): { view: ViewParams; boost: BoostDraws } {
+  const rng = viewRng(key.seed, key.epoch, key.index, key.view);
+  const view = drawView(r, size.height, size.width, rng);
+  return { view, boost: drawBoost(rng, k) };
 }
 
 /** Parameters that leave the image as is apart from a resize to outH × outW (for tests). */
