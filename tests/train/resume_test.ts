@@ -195,8 +195,14 @@ for (const method of ["sdclr", "simclr"] as const) {
       assert.equal(saved.tauSchedule, "cosine");
       assert.equal(saved.weightDecay, 5e-4);
       const log = await Deno.readTextFile(`${dir}/b/train.log`);
-      assert.match(log, /cosine τ 0\.1–1 \(T = 2 epochs\); weight decay 0\.0005; BCL \(β 0\.9, k 2/);
-      assert.match(log, /epoch 1: BCL weights for epoch 2: mean [\d.]+, max [\d.]+, [\d.]+% > 0\.5/);
+      assert.match(
+        log,
+        /cosine τ 0\.1–1 \(T = 2 epochs\); weight decay 0\.0005; BCL \(β 0\.9, k 2/,
+      );
+      assert.match(
+        log,
+        /epoch 1: BCL weights for epoch 2: mean [\d.]+, max [\d.]+, [\d.]+% > 0\.5/,
+      );
       assert.match(log, /epoch 2\/4 done: .*, τ 0\.1000/);
     } finally {
       await Deno.remove(dir, { recursive: true });
