@@ -166,6 +166,25 @@ Deno.test("demo --preset full --slurm --dry-run: two tasks (simclr, sdclr) and t
   assert.match(r.out, /scripts\/demo\.ts --preset full --out \/nowhere\/demo --analysis-only/);
 });
 
+Deno.test("demo --methods all --tau-schedule cosine --slurm --dry-run: four tasks named by (method, schedule)", async () => {
+  const r = await runTask("demo", [
+    "--methods",
+    "all",
+    "--tau-schedule",
+    "cosine",
+    "--slurm",
+    "--dry-run",
+    "--out",
+    "/nowhere/demo",
+  ]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /#SBATCH --array=0-3\n/);
+  for (const [i, m] of ["simclr", "sdclr", "bcl-i", "bcl-d"].entries()) {
+    const dir = `\\/nowhere\\/demo\\/${m}_tauCos0\\.1-1-T200`;
+    assert.match(r.out, new RegExp(`${i}\\) run_dir=${dir}; what='split1_D_i ${m}'`));
+  }
+});
+
 /** Runs the array script of a one-task sweep whose "pipeline" is `child` (a bash snippet). */
 async function runArrayScript(child: string, signal: Deno.Signal | null) {
   const dir = await Deno.makeTempDir({ prefix: "sdclr_array_sh_" });
