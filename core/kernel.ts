@@ -57,8 +57,10 @@ export interface BenchCase {
   shape: string;
   /** Floating-point operations of one run (reported as GFLOP/s) … */
   flops?: number;
-  /** … or bytes moved by one run (reported as GB/s) for memory-bound kernels. */
+  /** … or bytes moved by one run (reported as GB/s) for memory-bound kernels … */
   bytes?: number;
+  /** … or images produced by one run (reported as images/s; the augmentation cases). */
+  images?: number;
   /** Allocates inputs; `run` records one execution (no flush, no readback). */
   ours(): { run(): void; dispose(): void };
   /** The same computation in TF.js (`tf` = @tensorflow/tfjs-core with the webgpu backend). */

@@ -10,6 +10,7 @@ import type { BenchCase, KernelInfo } from "../core/kernel.ts";
 import type { Primitive, Rule } from "../core/tape.ts";
 import { augment } from "./augment/family.ts";
 import { batchnorm } from "./batchnorm/family.ts";
+import { bcl } from "./bcl/family.ts";
 import { conv2d } from "./conv2d/family.ts";
 import { elementwise } from "./elementwise/family.ts";
 import { knn } from "./knn/family.ts";
@@ -30,6 +31,7 @@ export const FAMILIES = [
   elementwise,
   optim,
   augment,
+  bcl,
   knn,
 ] as const;
 

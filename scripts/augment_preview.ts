@@ -2,6 +2,8 @@
  * `deno task augment-preview`: one image and K augmented views of it, as a PNG grid.
  * The views are the ones training draws for that image (same seed, epoch, dataset index and
  * view numbers), produced by the same GPU kernel. Tiles are upscaled (nearest) for visibility.
+ * With `--bcl-strength S` the views are BCL's boosted ones: the same draws plus RandAugment at
+ * the image weight `--bcl-weight` (default 1, the most boosted an image gets).
  */
 import { PNG } from "pngjs";
 import { Buffer } from "node:buffer";
@@ -14,12 +16,14 @@ import { DATASET_NAMES, type DatasetName, loadDataset } from "../src/data/reader
 import { imageAt } from "../src/data/readers/types.ts";
 import type { RawImage } from "../core/image.ts";
 import {
+  drawBoostedViewFor,
   drawViewFor,
   recipe,
   RECIPE_NAMES,
   type RecipeName,
   type ViewParams,
 } from "../kernels/augment/params.ts";
+import { type BoostOp, RANDAUG_OPS, resolveBoost } from "../kernels/augment/randaug.ts";
 import { augment } from "../kernels/augment/mod.ts";
 
 const spec = {
@@ -49,9 +53,21 @@ const spec = {
     },
     size: { type: "string" as const, help: "output side (default 32; 224 for imagenet)" },
     scale: { type: "string" as const, help: "upscaling factor of the tiles (default: ≥128 px)" },
+    "bcl-strength": {
+      type: "string" as const,
+      help: "show BCL's boosted views: RandAugment at maximum strength S (0-30; 30 in the " +
+        "released runs), on top of the recipe (docs/method.md §10)",
+    },
+    "bcl-weight": {
+      type: "string" as const,
+      help: "BCL: the image's weight w in [0, 1] (each op applies with probability w at " +
+        "strength S·w·u) [default: 1]",
+    },
+    "bcl-k": { type: "string" as const, help: "BCL: ops drawn per view, 1-4 [default: 1]" },
     out: { type: "string" as const, default: "augment_preview.png", help: "PNG file to write" },
   },
-  epilog: "Example: deno task augment-preview --index 7 --views 12 --recipe cifar",
+  epilog: "Example: deno task augment-preview --index 7 --views 12 --recipe cifar\n" +
+    "         deno task augment-preview --index 7 --views 12 --bcl-strength 30",
 };
 
 async function readInput(path: string): Promise<{ image: (i: number) => RawImage; n: number }> {
@@ -98,7 +114,17 @@ function blit(
   }
 }
 
-function describe(v: ViewParams, k: number): string {
+function describeOps(ops: readonly BoostOp[]): string {
+  if (!ops.length) return "";
+  return ", BCL " + ops.map((o) => {
+    const name = RANDAUG_OPS[o.op].name;
+    return ["AutoContrast", "Invert", "Equalize"].includes(name)
+      ? name
+      : `${name}(${Number(o.value.toPrecision(3))})`;
+  }).join(" → ");
+}
+
+function describe(v: ViewParams, k: number, ops: readonly BoostOp[] = []): string {
   const parts = [`crop ${v.cropH}×${v.cropW}@(${v.top},${v.left})`];
   if (v.offY || v.offX) parts.push(`offset (${v.offY},${v.offX})`);
   if (v.flip) parts.push("flip");
@@ -109,7 +135,7 @@ function describe(v: ViewParams, k: number): string {
   }
   if (v.gray) parts.push("gray");
   if (v.blur) parts.push(`blur σ=${v.sigma.toFixed(2)}`);
-  return `  view ${k + 1}: ${parts.join(", ")}`;
+  return `  view ${k + 1}: ${parts.join(", ")}${describeOps(ops)}`;
 }
 
 runMain(async () => {
@@ -152,11 +178,23 @@ runMain(async () => {
   }
   const img = src.image(index);
 
+  const given = new Set(p.given);
+  const bcl = p["bcl-strength"] === undefined ? null : {
+    strength: num(p, "bcl-strength", { min: 0, max: 30 }),
+    weight: p["bcl-weight"] === undefined ? 1 : num(p, "bcl-weight", { min: 0, max: 1 }),
+    k: p["bcl-k"] === undefined ? 1 : num(p, "bcl-k", { int: true, min: 1, max: 4 }),
+  };
+  if (!bcl && (given.has("bcl-weight") || given.has("bcl-k"))) {
+    throw new UserError("--bcl-weight and --bcl-k shape BCL's views: add --bcl-strength S");
+  }
   await initEngine({ quiet: true });
-  const views = Array.from({ length: k }, (_, v) => ({
-    image: 0,
-    view: drawViewFor(r, img, { seed, epoch, index, view: v }),
-  }));
+  const views = Array.from({ length: k }, (_, v) => {
+    const key = { seed, epoch, index, view: v };
+    if (!bcl) return { image: 0, view: drawViewFor(r, img, key), boost: [] };
+    const d = drawBoostedViewFor(r, img, { key, k: bcl.k });
+    const ctx = { weight: Math.fround(bcl.weight), strength: bcl.strength, width: ow, height: oh };
+    return { image: 0, view: d.view, boost: resolveBoost(d.boost, ctx) };
+  });
   const t = augment([img], views, { outH: oh, outW: ow });
   const pix = await t.read();
   t.dispose();
@@ -194,8 +232,9 @@ runMain(async () => {
   png.data = Buffer.from(canvas.buffer);
   await writeFileAtomic(out, new Uint8Array(PNG.sync.write(png)));
   console.log(
-    `image ${index} of ${src.what} (${img.height}×${img.width}×${c}), recipe ${name}, seed ${seed}, epoch ${epoch}`,
+    `image ${index} of ${src.what} (${img.height}×${img.width}×${c}), recipe ${name}, seed ${seed}, epoch ${epoch}` +
+      (bcl ? `, BCL strength ${bcl.strength}, weight ${bcl.weight}, k ${bcl.k}` : ""),
   );
-  views.forEach((v, j) => console.log(describe(v.view, j)));
+  views.forEach((v, j) => console.log(describe(v.view, j, v.boost)));
   console.log(out);
 });

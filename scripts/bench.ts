@@ -14,6 +14,7 @@ import { benchCases } from "../kernels/registry.ts";
 import { measureCase, POLICY } from "../src/bench/measure.ts";
 import { type BenchRow, formatTable, makeRow, setTorch } from "../src/bench/report.ts";
 import { loaderThroughput } from "../src/data/loader_bench.ts";
+import { DEFAULT_BOOST_PASS } from "../kernels/augment/mod.ts";
 import { loadTf, type Tf } from "../src/bench/tfjs.ts";
 import { runTorch, torchSpec } from "../src/bench/torch.ts";
 
@@ -112,10 +113,17 @@ runMain(async () => {
   console.log(formatTable(rows, !!p.torch && rows.some((r) => r.torch_gflops !== undefined)));
   if (!p.filter) {
     // The data loader end to end (gather, draw, pack, one upload, fused augment kernel).
-    const l = await loaderThroughput({ batches: p.quick ? 4 : 8 });
+    const batches = p.quick ? 4 : 8;
+    const l = await loaderThroughput({ batches });
     console.log(
       `loader: ${l.imagesPerSecond.toFixed(0)} images/s (two 32×32 views per image, batch 256, ` +
         `${l.images} images in ${l.seconds.toFixed(2)} s)`,
+    );
+    // With BCL's RandAugment (k 1, strength 30, weights spread over [0, 1]).
+    const b = await loaderThroughput({ batches, bcl: DEFAULT_BOOST_PASS });
+    console.log(
+      `loader with BCL (${DEFAULT_BOOST_PASS} pass): ${b.imagesPerSecond.toFixed(0)} images/s ` +
+        `(${(100 * (b.imagesPerSecond / l.imagesPerSecond - 1)).toFixed(0)}% against without)`,
     );
   }
   if (json !== undefined) {

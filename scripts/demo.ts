@@ -2,7 +2,8 @@
  * `deno task demo`: the suite's main job. On the embedded default data set (Fashion-MNIST from
  * Debian's dataset-fashion-mnist, our long-tail split 1) it pretrains SimCLR and SDCLR, runs
  * the full-shot linear probe and the few-shot probe on both, and prints the paper's
- * balancedness table (acc, Many/Medium/Few, std) side by side, with plots.
+ * balancedness table (acc, Many/Medium/Few, std) side by side, with plots. `--methods all`
+ * adds BCL-I and BCL-D (docs/method.md §10), `--tau-schedule cosine` the temperature schedule.
  *
  * Preset `cpu` (default) is sized for a 2-core machine without a GPU: a thin ResNet-18, a
  * stratified fraction of D_i, few epochs (with the warm-up scaled to them), probes on cached
@@ -38,6 +39,15 @@ import {
 import { StageRunner } from "../src/pipeline/stage_runner.ts";
 import { shellQuote } from "../src/provenance.ts";
 import { PREEMPTED_EXIT } from "../src/train/stop.ts";
+import {
+  BEYOND_OPTIONS,
+  beyondPretrainArgs,
+  beyondSettings,
+  beyondTags,
+  type MethodName,
+  methodParts,
+  parseMethods,
+} from "../src/pipeline/methods.ts";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname);
 
@@ -91,8 +101,9 @@ const PRESETS: Record<string, Preset> = {
 
 const spec: CommandSpec = {
   name: "demo",
-  description: "Pretrain SimCLR and SDCLR on long-tailed Fashion-MNIST (our split 1), probe " +
-    "both (full-shot linear and few-shot), and print the paper's table side by side.",
+  description: "Pretrain SimCLR and SDCLR (--methods: also BCL-I, BCL-D) on long-tailed " +
+    "Fashion-MNIST (our split 1), probe each (full-shot linear and few-shot), and print the " +
+    "paper's table side by side.",
   options: {
     preset: {
       type: "string",
@@ -110,17 +121,28 @@ const spec: CommandSpec = {
       help: "fraction of D_i per class to pretrain on, in (0, 1] [default: the preset's]",
     },
     seed: { type: "string", default: "1", help: "seed of every stage" },
+    methods: {
+      type: "string",
+      default: "simclr,sdclr",
+      help: "methods to compare: simclr, sdclr, bcl-i (SimCLR + BCL), bcl-d (SDCLR + BCL), " +
+        "or all (the four; twice the default's time)",
+    },
+    "tau-schedule": BEYOND_OPTIONS["tau-schedule"],
+    "tau-min": BEYOND_OPTIONS["tau-min"],
+    "tau-max": BEYOND_OPTIONS["tau-max"],
+    "tau-period": BEYOND_OPTIONS["tau-period"],
     slurm: SWEEP_OPTIONS.slurm,
     "slurm-args": SWEEP_OPTIONS["slurm-args"],
     "slurm-task": {
       type: "string",
-      help: "run only method I (0 simclr, 1 sdclr), without the analysis; the array script " +
-        "passes it",
+      help: "run only method I of --methods (0-based), without the analysis; the array " +
+        "script passes it",
     },
     "analysis-only": SWEEP_OPTIONS["analysis-only"],
     "dry-run": { type: "boolean", help: "with --slurm: print the job scripts, submit nothing" },
   },
   epilog: `Example: deno task demo            (CPU preset, ${DEMO_TIME})\n` +
+    "         deno task demo --methods all    (adds BCL-I and BCL-D)\n" +
     "         deno task demo --preset full --out runs/demo-full\n" +
     '         deno task demo --preset full --slurm --slurm-args "--gres=gpu:1 --time=72:00:00"\n' +
     "The warm-up is 10% of the pretraining epochs, at most the paper's 10 (of 2000): a " +
@@ -174,7 +196,10 @@ function subsetSplit(dataDir: string | undefined, split: number, fraction: numbe
   return keep;
 }
 
-const METHODS = ["simclr", "sdclr"] as const;
+/** The run folder of a method: its name, plus the schedule's tag (runs/demo/sdclr_tauCos…). */
+function runFolder(m: MethodName, tauTag: string): string {
+  return `${m}${tauTag}`;
+}
 
 runMain(async () => {
   const args = joinSlurmArgs(Deno.args);
@@ -189,6 +214,9 @@ runMain(async () => {
   const out = userPath(p.out as string, cwd);
   const data = userPath(p.data as string | undefined);
   const warmup = demoWarmup(preset.epochs);
+  const all = parseMethods(String(p.methods));
+  const { tau } = beyondSettings(p, false);
+  const tauTag = beyondTags(tau, null).suffix;
   if (p.slurm) {
     if (p["slurm-task"] !== undefined || p["analysis-only"]) {
       throw new UserError("--slurm-task and --analysis-only are what --slurm's jobs run; not both");
@@ -198,7 +226,10 @@ runMain(async () => {
     await submitSweep({
       name: "sdclr-demo",
       dir: `${out}/slurm/${p.preset}_${stamp}`,
-      tasks: METHODS.map((m) => ({ runDir: `${out}/${m}`, what: `split${split}_D_i ${m}` })),
+      tasks: all.map((m) => ({
+        runDir: `${out}/${runFolder(m, tauTag)}`,
+        what: `split${split}_D_i ${m}`,
+      })),
       command: rerun,
       analysis: [...rerun, "--analysis-only"],
       repo: REPO.replace(/\/$/, ""),
@@ -210,11 +241,13 @@ runMain(async () => {
   }
   if (p["dry-run"]) throw new UserError("--dry-run prints the job scripts of --slurm; add --slurm");
   if (p["slurm-args"] !== undefined) throw new UserError("--slurm-args needs --slurm");
-  let methods: readonly ("simclr" | "sdclr")[] = METHODS;
+  let methods: readonly MethodName[] = all;
   if (p["slurm-task"] !== undefined) {
     const i = num(p, "slurm-task", { int: true, min: 0 });
-    if (i >= METHODS.length) throw new UserError(`--slurm-task ${i}: the demo has tasks 0 and 1`);
-    methods = [METHODS[i]];
+    if (i >= all.length) {
+      throw new UserError(`--slurm-task ${i}: this demo has tasks 0..${all.length - 1}`);
+    }
+    methods = [all[i]];
   }
   if (p["analysis-only"]) methods = [];
   const t0 = performance.now();
@@ -229,8 +262,9 @@ runMain(async () => {
   const keep = methods.length ? subsetSplit(data, split, preset.fraction) : [];
   await Deno.mkdir(out, { recursive: true });
   const dataArgs = data ? ["--data", data] : [];
-  for (const method of methods) {
-    const run = `${out}/${method}`;
+  for (const name of methods) {
+    const { method, bcl } = methodParts(name);
+    const run = `${out}/${runFolder(name, tauTag)}`;
     const ckpt = `${run}/pretrain/checkpoint_last.pt`;
     // Each run folder holds its pretraining subset, so it can be moved or copied whole.
     const subset = `${run}/pretrain_split${split}_D_i_subset.npy`;
@@ -257,6 +291,7 @@ runMain(async () => {
       String(preset.lr),
       "--temperature",
       "0.2",
+      ...beyondPretrainArgs(tau, bcl ? beyondSettings(p, true).bcl : null),
       ...(method === "sdclr" ? ["--prune-percent", "0.9"] : []),
       "--image-size",
       String(preset.imageSize),
@@ -268,10 +303,10 @@ runMain(async () => {
       `${run}/pretrain`,
     ];
     const done = await isFinished(`${run}/pretrain`, preset.epochs);
-    if (done) console.log(`\n== pretrain ${method}: done already (${ckpt})`);
+    if (done) console.log(`\n== pretrain ${name}: done already (${ckpt})`);
     else {
       const resume = await exists(ckpt) ? ["--resume"] : [];
-      await stage(`pretrain ${method}`, [...pre, ...resume]);
+      await stage(`pretrain ${name}`, [...pre, ...resume]);
     }
     const probeCommon = [
       "--checkpoint",
@@ -282,14 +317,16 @@ runMain(async () => {
       "--pretrain-split",
       subset,
       "--method",
-      method,
+      name,
+      "--label",
+      `${name}${tauTag.replace(/^_/, "-")}`,
       "--out",
       run,
       "--seed",
       seed,
     ];
-    await stage(`linear probe ${method}`, ["scripts/linear.ts", ...probeCommon, ...preset.probe]);
-    await stage(`few-shot probe ${method}`, [
+    await stage(`linear probe ${name}`, ["scripts/linear.ts", ...probeCommon, ...preset.probe]);
+    await stage(`few-shot probe ${name}`, [
       "scripts/fewshot.ts",
       ...probeCommon,
       "--train-split",

@@ -16,6 +16,9 @@
 //      in pass 2 (each invocation re-reads only the pixels it wrote: no barrier needed).
 //   3. (BLUR) separable Gaussian blur with reflect padding: rows out → scratch, columns
 //      scratch → out, storage barriers between (the workgroup owns the whole image).
+//   4. (RANDAUG) BCL's RandAugment fused in (randaug_stage.wgsl): the entry's E_BOOST word is
+//      its boost record + 1 (0: none), the record's ops run on the view in `out`, with
+//      scratch as the second image the resampling ops write.
 // Workgroup barriers sit in uniform control flow: every invocation reaches every one.
 
 // Params, bindings and the entry layout constants (PW words per entry, E_* word offsets,
@@ -34,6 +37,10 @@ var<workgroup> tmp: array<f32, 3u * STAGE>;
 var<workgroup> red: array<f32, 256>;
 #if ${BLUR}
 var<workgroup> gk: array<f32, 64>;
+#endif
+#if ${RANDAUG}
+const RA_K: u32 = ${RA_K}u;
+#include "randaug_stage.wgsl"
 #endif
 
 fn word(e: u32, k: u32) -> u32 {
@@ -427,5 +434,13 @@ fn augment(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
       store(base, i, plane, acc);
     }
   }
+#endif
+#if ${RANDAUG}
+  storageBarrier();
+  workgroupBarrier();
+  let rec = word(e, E_BOOST);
+  let ra = p.ra_base + (max(rec, 1u) - 1u) * RA_WORDS;
+  let nops = select(0u, data[ra + RA_NOPS], rec > 0u);
+  randaug_stage(ra, nops, base, wg.x * 3u * plane, oh, ow, lid, p.ac_fix_n);
 #endif
 }

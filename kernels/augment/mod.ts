@@ -18,60 +18,49 @@ import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 import type { OutputSize, ViewParams } from "./params.ts";
 import type { RawImage } from "../../core/image.ts";
+import { ENTRY, FLAG, PARAM_WORDS, prefixed } from "./layout.ts";
+import { type BoostOp, packBoostRecord, RA_WORDS } from "./randaug.ts";
+import { acFixBuffer, raK, RANDAUG_CONSTANTS, randaugDispatch } from "./randaug_kernel.ts";
 
-/** u32 words per view entry. */
-export const PARAM_WORDS = 24;
+export { ENTRY, FLAG, PARAM_WORDS } from "./layout.ts";
+
 /** Largest Gaussian kernel the kernel supports. */
 export const MAX_KERNEL_SIZE = 63;
 
-/**
- * Word offsets of a view entry: the image (its word offset in the image section, H, W, C),
- * the crop box, the resize and output window, flags, jitter order and factors, blur, and the
- * output slot. The kernel reads the same names (E_*), generated from this table.
- */
-export const ENTRY = {
-  SRC: 0,
-  H: 1,
-  W: 2,
-  C: 3,
-  TOP: 4,
-  LEFT: 5,
-  CH: 6,
-  CW: 7,
-  RH: 8,
-  RW: 9,
-  OY: 10,
-  OX: 11,
-  FLAGS: 12,
-  ORDER: 13,
-  BRIGHT: 14,
-  CONTRAST: 15,
-  SAT: 16,
-  HUE: 17,
-  SIGMA: 18,
-  KSIZE: 19,
-  SLOT: 20,
-} as const;
-
-/** Bits of ENTRY.FLAGS (F_* in the kernel). */
-export const FLAG = { FLIP: 1, JITTER: 2, GRAY: 4, BLUR: 8, BILINEAR: 16 } as const;
-
-function prefixed(prefix: string, o: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [prefix + k, v]));
-}
-
-/** The fused augmentation kernel (entry point `augment`). */
+/** The fused augmentation kernel (entry point `augment`); RANDAUG fuses BCL's ops in. */
 export const AUGMENT = defineKernel({
   name: "augment",
   file: new URL("./augment.wgsl", import.meta.url),
-  params: { first: "u32", img_base: "u32", out_h: "u32", out_w: "u32" },
+  params: {
+    first: "u32",
+    img_base: "u32",
+    out_h: "u32",
+    out_w: "u32",
+    ra_base: "u32",
+    ac_fix_n: "u32",
+  },
   bindings: {
     data: { access: "read", type: "u32" },
     out: { access: "read_write", type: "f32" },
-    scratch: { access: "read_write", type: "f32", when: "BLUR" },
+    scratch: { access: "read_write", type: "f32", when: (d) => Boolean(d.BLUR || d.RANDAUG) },
+    ac_fix: { access: "read", type: "u32", when: "RANDAUG" },
   },
-  constants: { PW: PARAM_WORDS, ...prefixed("E_", ENTRY), ...prefixed("F_", FLAG) },
+  constants: {
+    PW: PARAM_WORDS,
+    ...prefixed("E_", ENTRY),
+    ...prefixed("F_", FLAG),
+    ...RANDAUG_CONSTANTS,
+  },
 });
+
+/** Where BCL's RandAugment runs: inside the augment kernel, or as a second pass. */
+export type BoostPass = "fused" | "second";
+
+/**
+ * The default boost pass, chosen by measurement (deno task bench, augment_bcl cases): see
+ * docs/method.md §10.
+ */
+export const DEFAULT_BOOST_PASS: BoostPass = "second";
 
 /** One view to produce: which image of the batch, its parameters, its output slot. */
 export interface AugmentEntry {
@@ -80,11 +69,23 @@ export interface AugmentEntry {
   slot: number;
 }
 
+/** The BCL boost records of a packed batch (filled by fillBoost, in entry order). */
+export interface PackedBoost {
+  /** Word offset of the record section; room for one record per entry. */
+  raBase: number;
+  /** The entry of each filled record, ascending. */
+  entries: number[];
+  /** The op count of each filled record. */
+  ops: number[];
+}
+
 /** A packed batch: everything the kernel reads, in one array for one upload. */
 export interface PackedBatch {
-  /** [entries × PARAM_WORDS][extra][images, 4-byte aligned][1 pad word] */
+  /** [entries × PARAM_WORDS][boost records][extra][images, 4-byte aligned][1 pad word] */
   words: Uint32Array;
   entries: number;
+  /** The boost record section (when packed with `boost`), else null. */
+  boost: PackedBoost | null;
   /** Word offset of `extra` (e.g. labels). */
   extraBase: number;
   /** Word offset of the image section. */
@@ -115,22 +116,25 @@ function validate(v: ViewParams, img: RawImage, i: number): void {
   if (v.blur && !(v.sigma > 0)) bad(`blur sigma ${v.sigma} must be > 0`);
 }
 
-/** Optional parts of `packAugment`. */
+/** Options of {@link packAugment}. */
 export interface PackOptions {
-  /** Words (labels) stored between the entries and the images (default none). */
+  /** Words stored between the entries (and boost records) and the images (e.g. labels). */
   extra?: ArrayLike<number>;
-  /** An earlier packed array to reuse when it is big enough. */
+  /** An array to pack into when it is big enough. */
   into?: Uint32Array;
+  /** Reserve a boost record per entry (BCL), filled later by fillBoost. */
+  boost?: boolean;
 }
 
-/** Packs images and view entries into one u32 array. */
+/** Packs images and view entries into one u32 array (see PackedBatch for the layout). */
 export function packAugment(
   images: readonly RawImage[],
   entries: readonly AugmentEntry[],
   o: PackOptions = {},
 ): PackedBatch {
-  const { extra = [], into } = o;
-  const extraBase = entries.length * PARAM_WORDS;
+  const extra = o.extra ?? [], into = o.into;
+  const raBase = entries.length * PARAM_WORDS;
+  const extraBase = raBase + (o.boost ? entries.length * RA_WORDS : 0);
   const imgBase = extraBase + extra.length;
   const offsets: number[] = [];
   let imgWords = 0;
@@ -193,13 +197,41 @@ export function packAugment(
   });
   words[total - 1] = 0;
   const maxTaps = 2 ** Math.ceil(Math.log2(taps));
+  if (o.boost) words.fill(0, raBase, extraBase);
   return {
     words,
     entries: entries.length,
+    boost: o.boost ? { raBase, entries: [], ops: [] } : null,
     extraBase,
     imgBase,
     defines: { COLOR: color, BLUR: blur, MAX_TAPS: maxTaps },
   };
+}
+
+/**
+ * Writes the boost records of a packed batch (reserved with `boost`): entry i gets the ops
+ * `ops(i)` (none: no record). Replaces earlier records.
+ */
+export function fillBoost(packed: PackedBatch, ops: (entry: number) => readonly BoostOp[]): void {
+  const b = packed.boost;
+  if (!b) throw new Error("fillBoost: the batch was packed without boost records");
+  b.entries = [];
+  b.ops = [];
+  for (let i = 0; i < packed.entries; i++) {
+    const list = ops(i);
+    const e = i * PARAM_WORDS + ENTRY.BOOST;
+    if (list.length === 0) {
+      packed.words[e] = 0;
+      continue;
+    }
+    packBoostRecord(packed.words, b.raBase + b.entries.length * RA_WORDS, {
+      entry: i,
+      ops: list,
+    });
+    b.entries.push(i);
+    b.ops.push(list.length);
+    packed.words[e] = b.entries.length;
+  }
 }
 
 /** Throws when a packed batch cannot be bound as one storage buffer on this device. */
@@ -216,14 +248,16 @@ export function checkUploadSize(packed: PackedBatch): void {
 
 /**
  * Pixels of the workgroup-memory stage: 1024 (a 32×32 crop) when the device allows the
- * 25 KiB it needs, else the largest power of two that fits (crops beyond it take the direct
- * path).
+ * 25 KiB it needs (28 KiB with the fused RandAugment's histograms), else the largest power of
+ * two that fits (crops beyond it take the direct path).
  */
-export function stagePixels(): number {
+export function stagePixels(randaug = false): number {
   const limit = engine().device.limits.maxComputeWorkgroupStorageSize;
   let s = 1024;
-  // Two planes of 3 floats per pixel, plus the 256-float reduction and the 64-float kernel.
-  while (s > 16 && 24 * s + 1280 > limit) s /= 2;
+  // Two planes of 3 floats per pixel, plus the 256-float reduction and the 64-float kernel
+  // (and 768 histogram words).
+  const fixed = 1280 + (randaug ? 3072 : 0);
+  while (s > 16 && 24 * s + fixed > limit) s /= 2;
   return s;
 }
 
@@ -239,11 +273,23 @@ export interface AugmentLaunch {
   out: Tensor;
   outH: number;
   outW: number;
+  /** Where the batch's boost records run (default DEFAULT_BOOST_PASS). */
+  boostPass?: BoostPass;
+}
+
+/** The boost records whose entries lie in [first, first + count): [r0, r1) and their ops. */
+function recordRange(b: PackedBoost, first: number, count: number) {
+  let r0 = 0;
+  while (r0 < b.entries.length && b.entries[r0] < first) r0++;
+  let r1 = r0;
+  while (r1 < b.entries.length && b.entries[r1] < first + count) r1++;
+  return { r0, r1, maxOps: Math.max(0, ...b.ops.slice(r0, r1)) };
 }
 
 /**
  * Launcher: records the augmentation of entries [first, first+count) of an uploaded packed
- * batch into `out`. No flush, no readback.
+ * batch into `out`, with their boost records (fused or as a second pass). No flush, no
+ * readback.
  */
 export function augmentDispatch(l: AugmentLaunch): void {
   const { data, packed, first, count, out, outH, outW } = l;
@@ -255,12 +301,40 @@ export function augmentDispatch(l: AugmentLaunch): void {
   }
   const e = engine();
   const d = packed.defines;
-  const k = e.compile(AUGMENT, { ...d, STAGE: stagePixels() }, "augment");
-  const params = { first, img_base: packed.imgBase, out_h: outH, out_w: outW };
-  const scratch = d.BLUR ? e.pool.acquire(count * 3 * outH * outW * 4) : undefined;
-  e.run(k, { params, bindings: { data, out: out.buffer, scratch }, groups: [count] });
+  const boost = packed.boost ? recordRange(packed.boost, first, count) : null;
+  const boosted = boost !== null && boost.r1 > boost.r0;
+  const fused = boosted && (l.boostPass ?? DEFAULT_BOOST_PASS) === "fused";
+  const defines = { ...d, RANDAUG: fused, RA_K: fused ? raK(boost.maxOps) : 1 };
+  const k = e.compile(AUGMENT, { ...defines, STAGE: stagePixels(fused) }, "augment");
+  const fix = fused ? acFixBuffer() : null;
+  const params = {
+    first,
+    img_base: packed.imgBase,
+    out_h: outH,
+    out_w: outW,
+    ra_base: packed.boost?.raBase ?? 0,
+    ac_fix_n: fix?.n ?? 0,
+  };
+  const scratch = d.BLUR || fused ? e.pool.acquire(count * 3 * outH * outW * 4) : undefined;
+  e.run(k, {
+    params,
+    bindings: { data, out: out.buffer, scratch, ac_fix: fix?.buffer },
+    groups: [count],
+  });
   // Later users of the scratch buffer run after this dispatch (submission order).
   if (scratch) e.pool.release(scratch);
+  if (boosted && !fused) {
+    randaugDispatch({
+      data,
+      raBase: packed.boost!.raBase,
+      first: boost.r0,
+      count: boost.r1 - boost.r0,
+      maxOps: boost.maxOps,
+      out,
+      outH,
+      outW,
+    });
+  }
 }
 
 /**
@@ -269,17 +343,28 @@ export function augmentDispatch(l: AugmentLaunch): void {
  */
 export function augment(
   images: readonly RawImage[],
-  views: readonly { image: number; view: ViewParams }[],
-  size: OutputSize,
+  views: readonly { image: number; view: ViewParams; boost?: readonly BoostOp[] }[],
+  o: OutputSize & { boostPass?: BoostPass },
 ): Tensor {
-  const { outH, outW } = size;
-  const packed = packAugment(images, views.map((v, i) => ({ ...v, slot: i })));
+  const { outH, outW } = o;
+  const boost = views.some((v) => v.boost?.length);
+  const packed = packAugment(images, views.map((v, i) => ({ ...v, slot: i })), { boost });
+  if (boost) fillBoost(packed, (i) => views[i].boost ?? []);
   checkUploadSize(packed);
   const e = engine();
   const buf = e.pool.acquire(packed.words.byteLength);
   e.write(buf, packed.words);
   const out = Tensor.empty([views.length, 3, outH, outW]);
-  augmentDispatch({ data: buf, packed, first: 0, count: views.length, out, outH, outW });
+  augmentDispatch({
+    data: buf,
+    packed,
+    first: 0,
+    count: views.length,
+    out,
+    outH,
+    outW,
+    boostPass: o.boostPass,
+  });
   e.pool.release(buf);
   return out;
 }

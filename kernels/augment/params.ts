@@ -12,6 +12,7 @@
  */
 import { type Prng, type ViewKey, viewRng } from "../../core/prng.ts";
 import type { ImageSize } from "../../core/image.ts";
+import { type BoostDraws, RANDAUG_OPS } from "./randaug.ts";
 
 /** Python's round(): halves go to the even neighbour (torchvision relies on it). */
 export function roundHalfEven(x: number): number {
@@ -287,9 +288,40 @@ export function drawView(r: AugmentRecipe, src: ImageSize, rng: Prng): ViewParam
   return v;
 }
 
+/**
+ * BCL's draws for one view (docs/method.md §10), all made whatever the image's weight (so a
+ * view's draws never depend on it): u, then for each of k ops its index (uniform with
+ * replacement over the 15), the apply draw, the sign draw and Cutout's two centre draws.
+ */
+export function drawBoost(rng: Prng, k: number): BoostDraws {
+  const u = rng.random();
+  const ops = Array.from({ length: k }, () => ({
+    op: rng.int(0, RANDAUG_OPS.length),
+    r: rng.random(),
+    negate: rng.random() > 0.5,
+    cx: rng.random(),
+    cy: rng.random(),
+  }));
+  return { u, ops };
+}
+
 /** drawView with the view's own generator (seed, epoch, dataset index, view). */
 export function drawViewFor(r: AugmentRecipe, src: ImageSize, key: ViewKey): ViewParams {
   return drawView(r, src, viewRng(key));
+}
+
+/**
+ * drawViewFor plus BCL's k-op draws from the same generator, after the view's own (so the
+ * view's SimCLR parameters are those of a run without BCL).
+ */
+export function drawBoostedViewFor(
+  r: AugmentRecipe,
+  src: ImageSize,
+  o: { key: ViewKey; k: number },
+): { view: ViewParams; boost: BoostDraws } {
+  const rng = viewRng(o.key);
+  const view = drawView(r, src, rng);
+  return { view, boost: drawBoost(rng, o.k) };
 }
 
 /**

@@ -90,7 +90,7 @@ function ntXentCase(b: number, d: number, t: number): BenchCase {
       return {
         run: gradRun(() => {
           const f = ntXentForward(z1, z2, { temperature: t, grad: true });
-          const saved = { b, d, temperature: t, u: f.u, norms: f.norms, g: f.g! };
+          const saved = { b, d, u: f.u, norms: f.norms, g: f.g! };
           const g1 = ntXentViewGrad(one, saved, 0), g2 = ntXentViewGrad(one, saved, 1);
           return [f.loss, f.u, f.norms, f.s, f.g!, f.rows, g1, g2];
         }),

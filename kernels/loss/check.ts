@@ -23,16 +23,26 @@ const NTX: [number, number, number][] = [[3, 5, 0.5], [16, 128, 0.2], [64, 128, 
 /** [N, C] */
 const CE: [number, number][] = [[7, 10], [128, 100], [300, 3]];
 
-async function ntxRows(what: "loss" | "u" | "grad"): Promise<CheckRow[]> {
+async function ntxRows(what: "loss" | "u" | "grad" | "samples"): Promise<CheckRow[]> {
   const out: CheckRow[] = [];
   for (const [b, d, t] of NTX) {
     const a = randn(b * d, b + d, 2), c = randn(b * d, 7 * b + d, 2);
     const z1 = Tensor.from(a, [b, d]), z2 = Tensor.from(c, [b, d]);
-    const f = ntXentForward(z1, z2, { temperature: t, grad: what === "grad" });
+    const f = ntXentForward(z1, z2, {
+      temperature: t,
+      grad: what === "grad",
+      perSample: what === "samples",
+    });
     const ref = ntXentRef(a, c, { b, d, t });
     const shape = `B${b} d${d} t${t}`;
     if (what === "loss") {
       out.push({ shape, ...errors(await f.loss.read(), [ref.loss]), tol: 1e-5 });
+    } else if (what === "samples") {
+      out.push({
+        shape: `${shape} ℓ_i`,
+        ...errors(await f.samples!.read(), ref.samples),
+        tol: 1e-5,
+      });
     } else if (what === "u") {
       const u = new Float64Array(2 * b * d);
       const row = (z: Float32Array, i: number) => {
@@ -46,13 +56,13 @@ async function ntxRows(what: "loss" | "u" | "grad"): Promise<CheckRow[]> {
       out.push({ shape, ...errors(await f.u.read(), u), tol: 1e-6 });
     } else {
       const gy = Tensor.fill([1], 1);
-      const saved = { b, d, temperature: t, u: f.u, norms: f.norms, g: f.g! };
+      const saved = { b, d, u: f.u, norms: f.norms, g: f.g! };
       const g1 = ntXentViewGrad(gy, saved, 0), g2 = ntXentViewGrad(gy, saved, 1);
       out.push({ shape: `${shape} ∂z1`, ...errors(await g1.read(), ref.g1), tol: 1e-4 });
       out.push({ shape: `${shape} ∂z2`, ...errors(await g2.read(), ref.g2), tol: 1e-4 });
       for (const x of [gy, g1, g2]) x.dispose();
     }
-    for (const x of [z1, z2, f.loss, f.u, f.norms, f.s, f.g, f.rows]) x?.dispose();
+    for (const x of [z1, z2, f.loss, f.u, f.norms, f.s, f.g, f.rows, f.samples]) x?.dispose();
   }
   return out;
 }
@@ -160,7 +170,7 @@ export const lossKernels: KernelInfo[] = [
   {
     name: "ntxent_softmax",
     family: "loss",
-    description: "per-row stable lse over the 2B−1 others of S = U·Uᵀ/t, loss and ∂/∂S",
+    description: "per-row stable lse over the 2B−1 others of S = U·Uᵀ·(1/t), loss and ∂/∂(U·Uᵀ)",
     spec: NTXENT_SOFTMAX,
     entry: "softmax_rows",
     defines: { VEC: true, GRAD: true },
@@ -169,7 +179,7 @@ export const lossKernels: KernelInfo[] = [
   {
     name: "ntxent_backward",
     family: "loss",
-    description: "∂L/∂z through u = z/‖z‖ of du = (G + Gᵀ)·U/t (two GEMMs, no transpose copy)",
+    description: "∂L/∂z through u = z/‖z‖ of du = (G + Gᵀ)·U (two GEMMs, no transpose copy)",
     spec: NTXENT_BACKWARD,
     entry: "normalize_backward",
     defines: { VEC: true },
@@ -182,6 +192,15 @@ export const lossKernels: KernelInfo[] = [
     spec: SUM_SCALED,
     entry: "sum_scaled",
     check: sumRows,
+  },
+  {
+    name: "sum_scaled_pairs",
+    family: "loss",
+    description: "the loss mean plus NT-Xent's per-sample losses ℓ_i = (row i + row i+B)/2",
+    spec: SUM_SCALED,
+    entry: "sum_scaled",
+    defines: { PAIRS: true },
+    check: () => ntxRows("samples"),
   },
   {
     name: "ce_rows",

@@ -19,7 +19,9 @@ export {
   type NtXentForwardOptions,
   ntXentRule,
   ntXentViewGrad,
+  ntXentWithSamples,
   sumScaled,
+  sumScaledPairs,
 } from "./ntxent.ts";
 export {
   AccuracyCounter,

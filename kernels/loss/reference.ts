@@ -31,14 +31,15 @@ export interface NtXentRefOptions {
 
 /**
  * NT-Xent of z1, z2 [b, d] at temperature t (spec §4, u = z/max(‖z‖, eps)): the mean loss
- * over the 2b rows, and ∂loss/∂z1, ∂loss/∂z2. With one view under stop_grad the other view's
- * gradient is the same partial derivative, so the one-sided forms use g1 or g2.
+ * over the 2b rows, ∂loss/∂z1, ∂loss/∂z2, and the per-sample losses (image i's two rows
+ * averaged, BCL's ℓ_i). With one view under stop_grad the other view's gradient is the same
+ * partial derivative, so the one-sided forms use g1 or g2.
  */
 export function ntXentRef(
   z1: ArrayLike<number>,
   z2: ArrayLike<number>,
   o: NtXentRefOptions,
-): { loss: number; g1: Float64Array; g2: Float64Array } {
+): { loss: number; g1: Float64Array; g2: Float64Array; samples: Float64Array } {
   const { b, d, t, eps = 1e-12 } = o;
   const r = 2 * b;
   const z = new Float64Array(r * d);
@@ -57,6 +58,7 @@ export function ntXentRef(
   }
   // G = ∂loss/∂S
   const g = new Float64Array(r * r);
+  const rows = new Float64Array(r);
   let loss = 0;
   for (let i = 0; i < r; i++) {
     const pos = (i + b) % r;
@@ -65,7 +67,8 @@ export function ntXentRef(
     let se = 0;
     for (let k = 0; k < r; k++) if (k !== i) se += Math.exp(s[i * r + k] - mx);
     const lse = mx + Math.log(se);
-    loss += lse - s[i * r + pos];
+    rows[i] = lse - s[i * r + pos];
+    loss += rows[i];
     for (let k = 0; k < r; k++) {
       if (k === i) continue;
       g[i * r + k] = (Math.exp(s[i * r + k] - lse) - (k === pos ? 1 : 0)) / r;
@@ -89,7 +92,8 @@ export function ntXentRef(
       for (let j = 0; j < d; j++) gz[i * d + j] = du[j] / eps;
     }
   }
-  return { loss, g1: gz.slice(0, b * d), g2: gz.slice(b * d) };
+  const samples = Float64Array.from({ length: b }, (_, i) => (rows[i] + rows[i + b]) / 2);
+  return { loss, g1: gz.slice(0, b * d), g2: gz.slice(b * d), samples };
 }
 
 /** Mean softmax cross-entropy of logits [n, c] and its gradient (as F.cross_entropy). */

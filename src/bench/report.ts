@@ -1,7 +1,8 @@
 /**
  * Rows of `deno task bench`: rates from times, the printed table, and the JSON records
  * (`kernel`, `shape`, `ours_gflops`, `tfjs_gflops`, `ratio`, plus `unit`, `torch_gflops`,
- * `torch_ratio` and the raw milliseconds). For memory-bound cases the rate is GB/s, named by `unit`.
+ * `torch_ratio` and the raw milliseconds). For memory-bound cases the rate is GB/s, for the
+ * augmentation cases images/s, named by `unit`.
  * @module
  */
 import type { BenchCase } from "../../core/kernel.ts";
@@ -10,7 +11,7 @@ import type { BenchCase } from "../../core/kernel.ts";
 export interface BenchRow {
   kernel: string;
   shape: string;
-  unit: "GFLOP/s" | "GB/s";
+  unit: "GFLOP/s" | "GB/s" | "img/s";
   ours_gflops: number;
   tfjs_gflops: number | null;
   /** ours / TF.js. */
@@ -22,8 +23,11 @@ export interface BenchRow {
   tfjs_ms: number | null;
 }
 
-/** Rate (GFLOP/s or GB/s) of a case run in `seconds`. */
+/** Rate (GFLOP/s, GB/s or images/s) of a case run in `seconds`. */
 export function rate(c: BenchCase, seconds: number): number {
+  if (c.flops === undefined && c.bytes === undefined && c.images !== undefined) {
+    return c.images / seconds;
+  }
   const work = c.flops ?? c.bytes ?? 0;
   return work / seconds / 1e9;
 }
@@ -34,7 +38,7 @@ export function makeRow(c: BenchCase, ours: number, tf: number | null): BenchRow
   return {
     kernel: c.kernel,
     shape: c.shape,
-    unit: c.flops !== undefined ? "GFLOP/s" : "GB/s",
+    unit: c.flops !== undefined ? "GFLOP/s" : c.bytes !== undefined ? "GB/s" : "img/s",
     ours_gflops: round(o),
     tfjs_gflops: t === null ? null : round(t),
     ratio: t === null ? null : round(o / t),

@@ -18,11 +18,19 @@ import { Tensor } from "../../core/tensor.ts";
 import {
   augmentDispatch,
   type AugmentEntry,
+  type BoostPass,
   checkUploadSize,
+  fillBoost,
   packAugment,
   type PackedBatch,
 } from "../../kernels/augment/mod.ts";
-import { type AugmentRecipe, drawViewFor, recipe } from "../../kernels/augment/params.ts";
+import {
+  type AugmentRecipe,
+  drawBoostedViewFor,
+  drawViewFor,
+  recipe,
+} from "../../kernels/augment/params.ts";
+import { type BoostDraws, resolveBoost } from "../../kernels/augment/randaug.ts";
 import { epochPermutation } from "../../core/prng.ts";
 import type { RawImage } from "../../core/image.ts";
 import type { ImageSource } from "./loader_sources.ts";
@@ -52,6 +60,25 @@ export interface LoaderOptions {
    * tensor whose rows 2i and 2i+1 are the two views of image i (the authors' layout).
    */
   layout?: "pair" | "interleaved";
+  /** BCL: every view also gets RandAugment by its image's weight (see LoaderBoost). */
+  boost?: LoaderBoost;
+}
+
+/**
+ * BCL's RandAugment in the loader (docs/method.md §10): each view draws k ops (keyed with the
+ * view, whatever the weights) when its batch is prepared; when the batch is launched the
+ * current weights decide which ops apply and at what strength, and the kernel applies them.
+ * Batches then also carry their items' positions on the GPU (for the loss memory).
+ */
+export interface LoaderBoost {
+  /** Ops drawn per view (1..4). */
+  k: number;
+  /** Maximum strength S (0..30). */
+  strength: number;
+  /** The weight of each item (by position in the source) in effect now. */
+  weights(): ArrayLike<number>;
+  /** Where the ops run (default: the augment family's choice). */
+  pass?: BoostPass;
 }
 
 /** One batch on the GPU. The caller owns its tensors: call dispose() when done. */
@@ -69,6 +96,8 @@ export interface Batch {
   views: Tensor[];
   /** u32 labels [B], when asked for. */
   labels: Tensor | null;
+  /** u32 item positions [B] (with boost), for the loss memory. */
+  itemsOnGpu: Tensor | null;
   /** Releases the batch's tensors. */
   dispose(): void;
 }
@@ -81,6 +110,8 @@ export interface PreparedBatch {
   ids: Uint32Array;
   hostLabels: Int32Array;
   packed: PackedBatch;
+  /** BCL draws per entry (with boost). */
+  draws: BoostDraws[] | null;
 }
 
 /** Runs `fn` in a later macrotask (after the current synchronous work and microtasks). */
@@ -150,30 +181,32 @@ export class Loader {
     const ids = items.map((i) => src.id(i));
     const hostLabels = Int32Array.from(items, (i) => src.label(i));
     const r = this.options.recipe;
+    const boost = this.options.boost;
     const n = items.length;
     const entries: AugmentEntry[] = [];
+    const draws: BoostDraws[] | null = boost ? [] : null;
     for (let v = 0; v < this.views; v++) {
       for (let k = 0; k < n; k++) {
         const im = images[k];
-        const view = drawViewFor(r, im, {
-          seed: this.options.seed,
-          epoch,
-          index: ids[k],
-          view: v,
-        });
+        const key = { seed: this.options.seed, epoch, index: ids[k], view: v };
+        let view;
+        if (draws) {
+          const d = drawBoostedViewFor(r, im, { key, k: boost!.k });
+          view = d.view;
+          draws.push(d.boost);
+        } else view = drawViewFor(r, im, key);
         const slot = this.views === 2 && this.layout === "interleaved" ? 2 * k + v : k;
         entries.push({ image: k, view, slot });
       }
     }
     const scratch = reuse === undefined ? undefined : this.#scratch[reuse];
-    const packed = packAugment(images, entries, {
-      extra: this.withLabels ? hostLabels : [],
-      into: scratch,
-    });
+    // Extra words: the labels (when asked for), then the item positions (with boost).
+    const extra = [...(this.withLabels ? hostLabels : []), ...(boost ? items : [])];
+    const packed = packAugment(images, entries, { extra, into: scratch, boost: Boolean(boost) });
     if (reuse !== undefined && packed.words.buffer !== scratch!.buffer) {
       this.#scratch[reuse] = packed.words;
     }
-    return { epoch, index, items, ids, hostLabels, packed };
+    return { epoch, index, items, ids, hostLabels, packed, draws };
   }
 
   /** The GPU part: one upload, the augmentation dispatch(es), the labels copy; then submit. */
@@ -181,12 +214,25 @@ export class Loader {
     const e = engine();
     const [h, w] = this.options.recipe.size;
     const n = p.items.length;
+    const boost = this.options.boost;
+    if (boost && p.draws) {
+      // The weights in effect now decide each view's ops (entry i is item i mod n).
+      const weights = boost.weights();
+      const draws = p.draws;
+      fillBoost(p.packed, (i) =>
+        resolveBoost(draws[i], {
+          weight: weights[p.items[i % n]],
+          strength: boost.strength,
+          width: w,
+          height: h,
+        }));
+    }
     checkUploadSize(p.packed);
     const buf = e.pool.acquire(p.packed.words.byteLength);
     e.write(buf, p.packed.words);
     this.uploads++;
     const views: Tensor[] = [];
-    const launch = { data: buf, packed: p.packed, outH: h, outW: w };
+    const launch = { data: buf, packed: p.packed, outH: h, outW: w, boostPass: boost?.pass };
     e.inPhase("loader", () => {
       if (this.views === 2 && this.layout === "interleaved") {
         views.push(Tensor.empty([2 * n, 3, h, w]));
@@ -204,6 +250,12 @@ export class Loader {
       labels = Tensor.empty([n], "u32");
       e.copy(buf, labels.buffer, n * 4, p.packed.extraBase * 4, 0);
     }
+    let itemsOnGpu: Tensor | null = null;
+    if (boost) {
+      itemsOnGpu = Tensor.empty([n], "u32");
+      const at = p.packed.extraBase + (this.withLabels ? n : 0);
+      e.copy(buf, itemsOnGpu.buffer, n * 4, at * 4, 0);
+    }
     // Later users of the upload buffer run after these commands (submission order).
     e.pool.release(buf);
     e.flush();
@@ -215,9 +267,11 @@ export class Loader {
       hostLabels: p.hostLabels,
       views,
       labels,
+      itemsOnGpu,
       dispose() {
         for (const t of views) t.dispose();
         labels?.dispose();
+        itemsOnGpu?.dispose();
       },
     };
   }

@@ -40,10 +40,18 @@ export interface MethodSummary {
   aggregate: AggregateMetrics;
 }
 
-/** Every method of one stage, sorted by key. */
+/** Every method of one stage: simclr, sdclr, bcl-i, bcl-d, then others; by key within. */
 export interface StageAnalysis {
   stage: Stage;
   methods: MethodSummary[];
+}
+
+/** The order of methods in tables and plots (others after them, by label). */
+const METHOD_ORDER = ["simclr", "sdclr", "bcl-i", "bcl-d"];
+
+function methodRank(m: string): number {
+  const i = METHOD_ORDER.indexOf(m);
+  return i < 0 ? METHOD_ORDER.length : i;
 }
 
 /** If overall and mean per-class test accuracy differ by more than this (points), warn. */
@@ -91,7 +99,10 @@ export function summarise(
     byKey.set(key, list);
   }
   const methods: MethodSummary[] = [];
-  for (const key of [...byKey.keys()].sort()) {
+  // SimCLR, SDCLR, BCL-I, BCL-D (docs/method.md §10), then any other method; by label within.
+  const rank = (k: string) => methodRank(byKey.get(k)![0].results.method);
+  const keys = [...byKey.keys()].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const key of keys) {
     const runs = byKey.get(key)!.sort((a, b) =>
       a.results.split.localeCompare(b.results.split, undefined, { numeric: true }) ||
       a.path.localeCompare(b.path)

@@ -106,6 +106,8 @@ export function probeSpec(stage: Stage): CommandSpec {
 
 interface RunConfig {
   method?: string;
+  /** BCL's settings in BCL runs (the method is then named bcl-i / bcl-d). */
+  bcl?: unknown;
   dataset?: string | null;
   data?: string | null;
   split?: string | null;
@@ -212,9 +214,13 @@ export function probeOptions(stage: Stage, p: Parsed, cwd: string): ProbeStageOp
       }
     }
   }
-  const method = (p.method as string | undefined) ?? cfg.method;
+  // A BCL run's method is named as the BCL paper does: bcl-i (SimCLR), bcl-d (SDCLR).
+  const saved = cfg.method && cfg.bcl ? (cfg.method === "sdclr" ? "bcl-d" : "bcl-i") : cfg.method;
+  const method = (p.method as string | undefined) ?? saved;
   if (!method) {
-    throw new UserError("--method is required (simclr or sdclr; the analysis groups runs by it)");
+    throw new UserError(
+      "--method is required (simclr, sdclr, bcl-i or bcl-d; the analysis groups runs by it)",
+    );
   }
   const ckDir = dirname(checkpoint);
   const out = path(p.out as string | undefined) ??

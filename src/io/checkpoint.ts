@@ -3,7 +3,8 @@
  * checkpoint layout (the authors' files included). The suite's own checkpoints use ONE format,
  * a `.pt` zip that PyTorch users can `torch.load(path, weights_only=True)`:
  * `{state_dict: OrderedDict, momentum: OrderedDict, masks: OrderedDict, epoch: int, step: int,
- * rng: [int], config: str (JSON)}`. Tensors round-trip bit-exactly.
+ * rng: [int], config: str (JSON)}`, plus `bcl: OrderedDict` (the loss memory and the weights)
+ * in BCL runs. Tensors round-trip bit-exactly.
  * @module
  */
 import { UserError } from "../../core/errors.ts";
@@ -126,6 +127,8 @@ export interface Checkpoint {
   rng: number[];
   /** Run configuration; stored as a JSON string. */
   config: unknown;
+  /** BCL state (`memory`, `weights`: float32 [N]) of BCL runs; absent otherwise. */
+  bcl?: Map<string, TorchTensor>;
 }
 
 function checkInt(v: unknown, what: string): number {
@@ -152,6 +155,7 @@ export function formatCheckpoint(ck: Checkpoint): Uint8Array {
     ["rng", ck.rng.map((r) => checkInt(r, "rng word"))],
     ["config", JSON.stringify(ck.config ?? null)],
   ]);
+  if (ck.bcl) top.set("bcl", od(ck.bcl));
   return formatTorch(top);
 }
 
@@ -198,7 +202,9 @@ export function parseCheckpoint(bytes: Uint8Array, name = "checkpoint"): Checkpo
   } catch {
     bad("'config' is not valid JSON");
   }
-  return { stateDict, momentum, masks, epoch, step, rng: rng as number[], config };
+  const ck: Checkpoint = { stateDict, momentum, masks, epoch, step, rng: rng as number[], config };
+  if (top.has("bcl")) ck.bcl = tensors("bcl");
+  return ck;
 }
 
 /** Loads a checkpoint written by `saveCheckpoint`. */

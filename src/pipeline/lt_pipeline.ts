@@ -113,7 +113,7 @@ async function claimRunDir(plan: StagePlan, c: PipelineConfig, inv: Invocation):
     script: c.profile.name,
     authors_script: c.profile.authorsScript,
     dataset: c.dataset,
-    method: c.method,
+    method: c.methodName,
     label: c.label,
     split: plan.job.split,
     seed: c.seed,
@@ -239,7 +239,7 @@ function dryRun(sweep: Sweep, tasks: SweepJob[]): number {
   if (problem) console.error(`warning: ${problem} (dry run: the commands are shown anyway)`);
   const many = sweep.configs.length > 1;
   for (const { c, job } of tasks) {
-    const what = many ? `${job.split} ${c.method}` : job.split;
+    const what = many ? `${job.split} ${c.methodName}` : job.split;
     let p: StagePlan;
     try {
       p = planJob(c, job);

@@ -11,6 +11,14 @@ import { replayedArgs } from "./replay.ts";
 import { UserError } from "../../core/errors.ts";
 import { type NameValues, PROFILES, type ScriptName, type ScriptProfile } from "./profiles.ts";
 import type { SplitSource } from "../data/authors_splits.ts";
+import type { BclConfig } from "../train/bcl.ts";
+import {
+  beyondSettings,
+  beyondTags,
+  type MethodName,
+  methodName,
+  type TauSettings,
+} from "./methods.ts";
 
 /** One split of a row: its number (null for ImageNet's single list) and names. */
 export interface SplitJob {
@@ -37,7 +45,14 @@ export interface StageSelection {
 export interface PipelineConfig {
   profile: ScriptProfile;
   dataset: string;
+  /** The pretraining method (SDCLR with --prune True). */
   method: "simclr" | "sdclr";
+  /** The method as the results and the analysis name it: simclr, sdclr, bcl-i or bcl-d. */
+  methodName: MethodName;
+  /** The NT-Xent temperature schedule. */
+  tau: TauSettings;
+  /** BCL's settings, or null (off). */
+  bcl: BclConfig | null;
   /** Results label, the same for every split of one configuration (analysis groups by it). */
   label: string;
   model: string;
@@ -244,7 +259,9 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     pairs = [[null, split.replace(/\.txt$/, "")]];
   }
   const method = prune ? "sdclr" : "simclr";
-  const suffix = (width !== undefined ? `_w${width}` : "") +
+  const beyond = beyondSettings(v, v.bcl === true);
+  const tags = beyondTags(beyond.tau, beyond.bcl);
+  const suffix = tags.suffix + (width !== undefined ? `_w${width}` : "") +
     (maxSteps !== undefined ? `_steps${maxSteps}` : "") +
     (v["drop-last"] === true ? "_droplast" : "") +
     (imageSize !== undefined ? `_img${imageSize}` : "") +
@@ -264,14 +281,17 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
       randomPrunePercent: random,
     };
     const fewShot = fewShotOverride?.replace(/\.txt$/, "") ?? p.fewShotSplit(k);
-    // Another backbone takes the place of the authors' res18 / res50 token in the name.
-    const runName = p.runName(nv).replace(p.model, model) + suffix;
+    // Another backbone takes the place of the authors' res18 / res50 token in the name, and
+    // BCL's weight decay the place of theirs.
+    let runName = p.runName(nv).replace(p.model, model) + suffix;
+    if (beyond.bcl) runName = runName.replace("_wd1e-4_", "_wd5e-4_");
     return { k, split: sp, fewShot, runName };
   });
 
   // The label names the configuration, not the split: everything that differs from the
   // script's defaults, so that different configurations never pool in one analysis row.
-  const parts: string[] = [method];
+  const shown = methodName(method, beyond.bcl !== null);
+  const parts: string[] = [shown, ...tags.label];
   if (prune) parts.push(`p${prunePercentRaw}` + (dualBn ? "" : "-singlebn"));
   const differs = (opt: string | undefined, tag: string) => {
     if (opt && s(opt) !== p.options[opt]?.default) parts.push(`${tag}${s(opt)}`);
@@ -308,6 +328,9 @@ export function buildConfig(name: ScriptName, v: Parsed, cwd: string): PipelineC
     profile: p,
     dataset,
     method,
+    methodName: shown,
+    tau: beyond.tau,
+    bcl: beyond.bcl,
     label: parts.join("-"),
     model,
     width,

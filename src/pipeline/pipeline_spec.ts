@@ -8,6 +8,7 @@ import type { CommandSpec, OptionSpec } from "../cli.ts";
 import { PROFILES, type ScriptName } from "./profiles.ts";
 import { SPLIT_SOURCES } from "../data/authors_splits.ts";
 import { SWEEP_OPTIONS } from "./slurm.ts";
+import { BEYOND_OPTIONS } from "./methods.ts";
 
 /** Our options of the CIFAR scripts. */
 export const EXTRAS_FOR_CIFAR: Record<string, OptionSpec> = {
@@ -93,12 +94,14 @@ export function pipelineSpec(name: ScriptName): CommandSpec {
       help: "data set",
     };
   }
-  Object.assign(options, EXTRAS, SWEEP_OPTIONS);
+  Object.assign(options, EXTRAS, BEYOND_OPTIONS, SWEEP_OPTIONS);
   const examples = p.family === "cifar"
     ? `  deno task ${name} -g 1 -w 8 --split ${p.options.split.default} --prune True ` +
       `--prune_percent 0.9 --prune_dual_bn True\n  deno task ${name} --splits 1-5\n` +
       `  deno task ${name} --splits 1-5 --methods simclr,sdclr --prune_percent 0.9 ` +
-      `--prune_dual_bn True --slurm --slurm-args "--partition=gpu --gres=gpu:1 --time=48:00:00"`
+      `--prune_dual_bn True --slurm --slurm-args "--partition=gpu --gres=gpu:1 --time=48:00:00"\n` +
+      `  deno task ${name} --splits 1-5 --methods all --prune_percent 0.9 --prune_dual_bn True ` +
+      "--tau-schedule cosine"
     : `  deno task ${name} --data /path/to/imagenet --split-dir /path/to/lists`;
   return {
     name,

@@ -17,6 +17,7 @@ import {
   type SplitKind,
 } from "../data/authors_splits.ts";
 import type { PipelineConfig, SplitJob } from "./options.ts";
+import { beyondPretrainArgs } from "./methods.ts";
 
 /** The files one split's stages read. */
 export interface SplitFiles {
@@ -216,7 +217,7 @@ function probeArgs(
   a.push("--train-split", train, "--val-split", f.val);
   if (f.test !== undefined) a.push("--test-split", f.test);
   a.push("--pretrain-split", f.groups, "--out", runDir);
-  a.push("--method", c.method, "--label", c.label, "--seed", String(c.probeSeed));
+  a.push("--method", c.methodName, "--label", c.label, "--seed", String(c.probeSeed));
   if (c.cachedFeatures) a.push("--cached-features");
   if (c.maxTrain !== undefined) a.push("--max-train", String(c.maxTrain));
   if (c.imageSize !== undefined) a.push("--image-size", String(c.imageSize));
@@ -251,6 +252,7 @@ export function planJob(c: PipelineConfig, job: SplitJob, exists: Exists = fileE
   if (c.method === "sdclr") {
     pre.push("--prune-percent", String(c.prunePercent), c.dualBn ? "--dual-bn" : "--no-dual-bn");
   }
+  pre.push(...beyondPretrainArgs(c.tau, c.bcl));
   // `--resume` is added at run time, when a checkpoint to resume from exists.
   pre.push("--seed", String(c.seed), "--out", pretrainDir(runDir));
   if (c.maxSteps !== undefined) pre.push("--max-steps", String(c.maxSteps));

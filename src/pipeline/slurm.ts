@@ -23,8 +23,9 @@ import { shellQuote } from "../provenance.ts";
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
   methods: {
     type: "string",
-    help: "run several methods as one sweep, e.g. simclr,sdclr (sets --prune per method; " +
-      "SDCLR keeps --prune_percent and --prune_dual_bn as given)",
+    help: "run several methods as one sweep: simclr, sdclr, bcl-i (SimCLR + BCL), bcl-d " +
+      "(SDCLR + BCL), e.g. simclr,sdclr, or all (sets --prune and --bcl per method; SDCLR " +
+      "and BCL-D keep --prune_percent and --prune_dual_bn as given)",
   },
   slurm: {
     type: "boolean",

@@ -1,6 +1,7 @@
 /**
- * A pipeline invocation as a sweep: one configuration per method (`--methods simclr,sdclr`,
- * else the one `--prune` picks) times its splits, in split-major order (task i of a sweep of
+ * A pipeline invocation as a sweep: one configuration per method (`--methods simclr,sdclr,
+ * bcl-i,bcl-d` or `all`, else the one `--prune` and `--bcl` pick) times its splits, in
+ * split-major order (task i of a sweep of
  * M methods is split ⌊i / M⌋, method i mod M); `--slurm-task I` runs one task, and
  * `--slurm` turns the sweep into a Slurm job array (slurm.ts).
  * @module
@@ -11,6 +12,7 @@ import { replayedArgs } from "./replay.ts";
 import { buildConfig, type PipelineConfig, type SplitJob } from "./options.ts";
 import { pipelineSpec } from "./pipeline_spec.ts";
 import { runDirOf } from "./plan.ts";
+import { type MethodName, methodParts, parseMethods } from "./methods.ts";
 import { shellQuote } from "../provenance.ts";
 import type { ScriptName } from "./profiles.ts";
 import { jobArgs, joinSlurmArgs, shellWords, type SweepSpec } from "./slurm.ts";
@@ -35,40 +37,28 @@ export interface Sweep {
   dryRun: boolean;
 }
 
-const METHODS = ["simclr", "sdclr"] as const;
-
-function methodList(s: string): ("simclr" | "sdclr")[] {
-  const ms = s.split(",").map((m) => m.trim().toLowerCase()).filter(Boolean);
-  for (const m of ms) {
-    if (!(METHODS as readonly string[]).includes(m)) {
-      throw new UserError(
-        `--methods "${s}": expected a list of simclr and sdclr, e.g. simclr,sdclr`,
-      );
-    }
-  }
-  if (ms.length === 0 || new Set(ms).size !== ms.length) {
-    throw new UserError(`--methods "${s}": name each method once, e.g. simclr,sdclr`);
-  }
-  return ms as ("simclr" | "sdclr")[];
+/** The options of method `m` in a --methods sweep (prune and BCL set per run). */
+function methodOptions(v: Parsed, m: MethodName): Parsed {
+  const { method, bcl } = methodParts(m);
+  // --methods decides per run: SDCLR's --prune_* flags apply to its runs only, BCL's
+  // --bcl-* flags to the BCL runs.
+  const given = (v.given ?? []).filter((k) =>
+    (method === "sdclr" || !k.startsWith("prune")) && (bcl || !k.startsWith("bcl"))
+  );
+  const out: Parsed = { ...v, bcl, given };
+  if (method === "sdclr") return { ...out, prune: "True" };
+  return { ...out, prune: "False", prune_dual_bn: undefined, prune_percent: undefined };
 }
 
 /** The sweep of parsed options (`cwd`: where relative paths resolve). */
 export function sweepOf(name: ScriptName, v: Parsed, cwd: string): Sweep {
-  const methods = v.methods === undefined ? null : methodList(String(v.methods));
-  const configs = methods === null ? [buildConfig(name, v, cwd)] : methods.map((m) =>
-    // --methods decides per run: SDCLR's --prune_* flags apply to its runs only.
-    buildConfig(
-      name,
-      m === "sdclr" ? { ...v, prune: "True" } : {
-        ...v,
-        prune: "False",
-        prune_dual_bn: undefined,
-        prune_percent: undefined,
-        given: (v.given ?? []).filter((k) => !k.startsWith("prune")),
-      },
-      cwd,
-    )
-  );
+  const methods = v.methods === undefined ? null : parseMethods(String(v.methods));
+  if (methods !== null && v.bcl === true) {
+    throw new UserError("--bcl with --methods: name the BCL methods in the list (bcl-i, bcl-d)");
+  }
+  const configs = methods === null
+    ? [buildConfig(name, v, cwd)]
+    : methods.map((m) => buildConfig(name, methodOptions(v, m), cwd));
   const tasks = configs[0].jobs.flatMap((_, j) => configs.map((c) => ({ c, job: c.jobs[j] })));
   let slurmTask: number | null = null;
   if (v["slurm-task"] !== undefined) {
@@ -127,7 +117,7 @@ export function sweepSpec(
     dir: `${c.out}/${c.dataset}/slurm/${labels}_${stamp}`,
     tasks: sweep.tasks.map(({ c, job }) => ({
       runDir: runDirOf(c, job),
-      what: `${job.split} ${c.method}`,
+      what: `${job.split} ${c.methodName}`,
     })),
     command: rerun,
     analysis: [...rerun, "--analysis-only"],

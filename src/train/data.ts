@@ -12,7 +12,13 @@ import { type ImageSet, toRgb } from "../data/readers/types.ts";
 import { readSplitIndices, resolveSplit } from "../data/split_read.ts";
 import type { SplitSource } from "../data/authors_splits.ts";
 import { recipe } from "../../kernels/augment/params.ts";
-import { callbackSource, imageSetSource, type ImageSource, Loader } from "../data/loader.ts";
+import {
+  callbackSource,
+  imageSetSource,
+  type ImageSource,
+  Loader,
+  type LoaderBoost,
+} from "../data/loader.ts";
 import { ListImageSource } from "../data/readers/image_list.ts";
 import { resizeShorter } from "../data/readers/resize.ts";
 
@@ -152,6 +158,16 @@ export interface ViewOptions {
    * loader (a DataLoader without drop_last), so an epoch has ceil(N / B) iterations.
    */
   dropLast?: boolean;
+  /** BCL's RandAugment on every view by its image's current weight (see LoaderBoost). */
+  boost?: LoaderBoost;
+}
+
+/** One training batch on the GPU: its two views and (with boost) its items' positions. */
+export interface TrainBatch {
+  x1: Tensor;
+  x2: Tensor;
+  /** u32 [B] positions of the batch's images in the training set (with boost), else null. */
+  items: Tensor | null;
 }
 
 /**
@@ -176,6 +192,7 @@ export class ViewSource {
       seed: o.seed,
       views: 2,
       dropLast: o.dropLast ?? false,
+      boost: o.boost,
     });
     if (this.loader.batchesPerEpoch === 0) {
       throw new UserError(
@@ -198,6 +215,13 @@ export class ViewSource {
 
   /** Views [B, 3, S, S] ×2 of batch `b` of `epoch` (the caller disposes them). */
   async views(epoch: number, b: number): Promise<[Tensor, Tensor]> {
+    const t = await this.batch(epoch, b);
+    t.items?.dispose();
+    return [t.x1, t.x2];
+  }
+
+  /** Batch `b` of `epoch`: views and (with boost) item positions; the caller disposes them. */
+  async batch(epoch: number, b: number): Promise<TrainBatch> {
     const n = this.#next;
     const prepared = n && n.epoch === epoch && n.b === b ? n.p : this.loader.prepare(epoch, b);
     const ready = await prepared;
@@ -208,6 +232,6 @@ export class ViewSource {
     p.catch(() => {}); // observed when awaited; an unused prefetch must not crash the run
     this.#next = { epoch: ne, b: nb, p };
     const batch = this.loader.launch(ready);
-    return [batch.views[0], batch.views[1]];
+    return { x1: batch.views[0], x2: batch.views[1], items: batch.itemsOnGpu };
   }
 }

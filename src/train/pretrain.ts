@@ -2,15 +2,20 @@
  * The pretraining loop (`deno task pretrain`): data, model, optimizer, per-epoch pruning
  * (SDCLR), the per-iteration schedule, logging, checkpoints and exact resume.
  *
+ * Options beyond the paper (docs/method.md §10): a temperature schedule (τ a function of the
+ * epoch) and BCL (a per-image loss memory whose weights boost the augmentation of hard images).
+ *
  * Resume is exact because every random choice is keyed rather than streamed: the batch order
  * by (seed, epoch), each view's augmentation by (seed, epoch, image, view); a checkpoint holds
  * the weights, both BN sets with their counters, the momentum buffers, the masks of the
- * current epoch and the global step, which together fix everything that follows.
+ * current epoch, the global step and (BCL) the loss memory and weights, which together fix
+ * everything that follows.
  * @module
  */
 import { UserError } from "../../core/errors.ts";
 import { initEngine } from "../../core/engine.ts";
 import { startTuning, type TuneMode } from "../tuning.ts";
+import type { Tensor } from "../../core/tensor.ts";
 import { getGpu } from "../../core/device.ts";
 import {
   describeProvenance,
@@ -38,6 +43,8 @@ import { provenance, provenanceLine } from "../provenance.ts";
 import { seedWords } from "../../core/prng.ts";
 import { lrAt } from "./schedule.ts";
 import { LossLog, type Method, trainStep } from "./steps.ts";
+import { describeTau, tauAt, type TauScheduleName } from "./tau.ts";
+import { type BclConfig, BclState, describeWeights, type WeightDistribution } from "./bcl.ts";
 
 /** Everything that defines a run (saved as config.json and inside every checkpoint). */
 export interface PretrainConfig {
@@ -75,6 +82,14 @@ export interface PretrainConfig {
   knnEvery?: number | null;
   /** k-NN monitor: at most this many train-list images (null: all). */
   knnMaxTrain?: number | null;
+  /** The temperature schedule (absent in runs made before it existed: constant). */
+  tauSchedule?: TauScheduleName;
+  /** The cosine schedule's τ−, τ+ and half period T in epochs. */
+  tauMin?: number;
+  tauMax?: number;
+  tauPeriod?: number;
+  /** BCL's settings, or null (absent in older runs): off. */
+  bcl?: BclConfig | null;
 }
 
 /** Per-invocation options that are not part of the run's definition. */
@@ -203,16 +218,18 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     cfg = { ...cfg, imageSize, arch: { ...cfg.arch, stem } };
   }
   checkLastBatch(cfg, data.n);
+  const e = await initEngine({ quiet: o.quiet });
+  const bcl = cfg.bcl ? new BclState(data.n, cfg.bcl) : null;
   const views = new ViewSource(data, {
     mode: cfg.augment,
     seed: cfg.seed,
     size: cfg.imageSize,
     batchSize: cfg.batchSize,
     dropLast: cfg.dropLast,
+    boost: bcl ? { k: bcl.cfg.k, strength: bcl.cfg.strength, weights: () => bcl.host } : undefined,
   });
   const ipe = views.itersPerEpoch;
   const total = cfg.epochs * ipe;
-  const e = await initEngine({ quiet: o.quiet });
   await files.create();
   const tuneLine = await startTuning(o.tune?.mode ?? "auto", {
     retune: o.tune?.retune,
@@ -239,6 +256,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     }
     step = ck.step;
     elapsed = (ck.config as { elapsed?: number }).elapsed ?? 0;
+    bcl?.load(ck.bcl, files.path("checkpoint_last.pt"));
     await files.truncateMetrics(step);
     await files.log(`resumed at step ${step} (epoch ${Math.floor(step / ipe) + 1})`);
   } else {
@@ -268,7 +286,8 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
         `${data.origin}${
           cfg.split ? ` (split ${cfg.split})` : ""
         }; ${cfg.epochs} epochs × ${ipe} ` +
-        `iterations of ${cfg.batchSize}${lastBatchNote(cfg, data.n)}`,
+        `iterations of ${cfg.batchSize}${lastBatchNote(cfg, data.n)}; ${describeTau(cfg)}; ` +
+        `weight decay ${cfg.weightDecay}${bclNote(cfg.bcl)}`,
     );
   }
   const stopAt = Math.min(total, o.maxSteps ?? total);
@@ -277,6 +296,8 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   const lossLog = new LossLog(logEvery);
   const losses: number[] = [];
   let sparsity = model.masks ? await currentSparsity(model) : 0;
+  // The BCL weights the current epoch augments with (metrics.csv shows their distribution).
+  let boost: WeightDistribution | null = bcl ? bcl.distribution() : null;
   // θ of the current masks (unknown after a resume until the next epoch prunes again).
   let threshold = NaN;
   const t0 = performance.now();
@@ -299,6 +320,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       step,
       rng: [...seedWords(cfg.seed), step],
       config: { ...toStored(cfg, files.dir), elapsed: elapsed + (performance.now() - t0) / 1000 },
+      bcl: bcl ? await bcl.toCheckpoint() : undefined,
     });
   };
   const flushLog = async () => {
@@ -315,11 +337,14 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       step,
       loss: mean,
       lr: lrAt(step - 1, sched),
-      tau: cfg.temperature,
+      tau: tauAt(epoch, cfg),
       sparsity,
       prune_threshold: threshold,
       img_per_s: cfg.batchSize / secPerStep,
       time,
+      bcl_w_mean: boost?.mean ?? NaN,
+      bcl_w_max: boost?.max ?? NaN,
+      bcl_w_above_half: boost?.above ?? NaN,
     });
     const line = {
       epoch,
@@ -364,19 +389,22 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
             }%)`,
         );
       }
-      const [x1, x2] = await views.views(epoch, b);
+      const { x1, x2, items } = await views.batch(epoch, b);
       const lr = lrAt(step, sched);
+      const tau = tauAt(epoch + 1, cfg);
+      const memorise = bcl && items
+        ? (samples: Tensor) => bcl.update(samples, items, epoch + 1)
+        : undefined;
       const loss = trainStep(model, opt, {
         method: cfg.method,
         x1,
         x2,
         lr,
-        temperature: cfg.temperature,
+        temperature: tau,
+        onSamples: memorise,
       });
       lossLog.push(loss);
-      loss.dispose();
-      x1.dispose();
-      x2.dispose();
+      for (const t of [loss, x1, x2, items]) t?.dispose();
       // Shapes this step met for the first time on this adapter: time them now (their
       // winners run from the next step on, and from the first in later runs).
       if (e.tuner?.pendingCount) {
@@ -398,8 +426,14 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
           `epoch ${done}/${cfg.epochs} done: mean loss ${avg.toFixed(4)}, ` +
             `${(cfg.batchSize / sps).toFixed(1)} img/s, ETA ${
               formatDuration((stopAt - step) * sps)
-            }`,
+            }${cfg.tauSchedule === "cosine" ? `, τ ${tauAt(done, cfg).toPrecision(4)}` : ""}`,
         );
+        if (bcl) {
+          boost = await bcl.endEpoch();
+          await files.log(
+            `epoch ${done}: BCL weights for epoch ${done + 1}: ` + describeWeights(boost),
+          );
+        }
         if (done % cfg.saveEvery === 0 || done === cfg.epochs) {
           await save(`checkpoint_epoch${done}.pt`);
         }
@@ -432,8 +466,13 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     lossLog.dispose();
     model.dispose();
     opt.dispose();
+    bcl?.dispose();
   }
   return { step, epoch: Math.floor(step / ipe), losses, dir: o.out, stoppedBy };
+}
+
+function bclNote(b: BclConfig | null | undefined): string {
+  return b ? `; BCL (β ${b.beta}, k ${b.k}, strength ${b.strength})` : "";
 }
 
 function lastBatchNote(cfg: PretrainConfig, n: number): string {

@@ -84,6 +84,19 @@ export function configArgs(cfg: PretrainConfig): string[] {
   opt("--batch-size", cfg.batchSize);
   opt("--lr", cfg.lr);
   opt("--temperature", cfg.temperature);
+  if (cfg.tauSchedule === "cosine") {
+    opt("--tau-schedule", cfg.tauSchedule);
+    opt("--tau-min", cfg.tauMin);
+    opt("--tau-max", cfg.tauMax);
+    opt("--tau-period", cfg.tauPeriod);
+  }
+  if (cfg.bcl) {
+    out.push("--bcl");
+    opt("--bcl-beta", cfg.bcl.beta);
+    opt("--bcl-k", cfg.bcl.k);
+    opt("--bcl-strength", cfg.bcl.strength);
+  }
+  opt("--weight-decay", cfg.weightDecay);
   opt("--prune-percent", cfg.prunePercent);
   opt("--seed", cfg.seed);
   opt("--augment", cfg.augment);

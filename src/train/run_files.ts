@@ -17,6 +17,9 @@ export const METRIC_COLUMNS = [
   "prune_threshold",
   "img_per_s",
   "time",
+  "bcl_w_mean",
+  "bcl_w_max",
+  "bcl_w_above_half",
 ] as const;
 
 /** One metrics row. */
@@ -28,7 +31,7 @@ export interface MetricRow {
   /** Mean logged loss since the previous row. */
   loss: number;
   lr: number;
-  /** NT-Xent temperature τ of the step. */
+  /** NT-Xent temperature τ of the row's epoch (its schedule's value, or the constant). */
   tau: number;
   /** Fraction of conv weights masked in the pruned branch (0 for SimCLR). */
   sparsity: number;
@@ -38,6 +41,13 @@ export interface MetricRow {
   img_per_s: number;
   /** Seconds of training so far (across resumes). */
   time: number;
+  /**
+   * BCL: the distribution of the boosting weights the row's epoch augments with (mean, max,
+   * fraction above 1/2); NaN (empty cells) without BCL.
+   */
+  bcl_w_mean: number;
+  bcl_w_max: number;
+  bcl_w_above_half: number;
 }
 
 /** The files of one run. */

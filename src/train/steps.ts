@@ -10,6 +10,8 @@
  * SimCLR: f = model([x1; x2]) as one batch of 2B, one NT-Xent over the pairs, backward, step.
  *
  * Each step runs inside `tidy`; nothing is read back (the loss stays on the GPU, see LossLog).
+ * With `onSamples` (BCL's loss memory) the step also hands over the per-sample losses of the
+ * logged loss (SDCLR: the dense branch's L1) while they are alive, from the same forward.
  * @module
  */
 import { Tensor, tidy } from "../../core/tensor.ts";
@@ -17,7 +19,7 @@ import { noGrad } from "../../core/tape.ts";
 import { backward } from "../../kernels/backward.ts";
 import { zeroGrad } from "../../core/tensor.ts";
 import { detach, sliceRows } from "../../kernels/elementwise/mod.ts";
-import { ntXent } from "../../kernels/loss/mod.ts";
+import { ntXent, ntXentWithSamples } from "../../kernels/loss/mod.ts";
 import { engine } from "../../core/engine.ts";
 import type { ResNet } from "../nn/resnet.ts";
 
@@ -29,6 +31,17 @@ export interface Optimizer {
 /** The pretraining methods. */
 export type Method = "sdclr" | "simclr";
 
+/** Receives a step's per-sample losses [B] (valid until the step returns). */
+export type SamplesHook = (samples: Tensor) => void;
+
+/** NT-Xent, handing its per-sample losses to `hook` when there is one. */
+function lossOf(z1: Tensor, z2: Tensor, t: number, hook?: SamplesHook): Tensor {
+  if (!hook) return ntXent(z1, z2, t);
+  const { loss, samples } = ntXentWithSamples(z1, z2, t);
+  hook(samples);
+  return loss;
+}
+
 /** One step's inputs and rates. */
 export interface StepOptions {
   /** First augmented views [B, 3, H, W]. */
@@ -39,6 +52,8 @@ export interface StepOptions {
   lr: number;
   /** NT-Xent temperature. */
   temperature: number;
+  /** BCL: receives the per-sample losses (SDCLR: of the dense branch's L1). */
+  onSamples?: SamplesHook;
 }
 
 /** `trainStep`'s options: a step's inputs and the method that takes it. */
@@ -48,13 +63,13 @@ export interface TrainStepOptions extends StepOptions {
 
 /** One SDCLR step; returns L1 as a [1] tensor the caller owns. */
 export function sdclrStep(model: ResNet, opt: Optimizer, o: StepOptions): Tensor {
-  const { x1, x2, lr, temperature } = o;
+  const { x1, x2, lr, temperature, onSamples } = o;
   return tidy(() => {
     zeroGrad(model.parameters());
     const f2 = noGrad(() => model.forward(x2, { branch: "pruned", training: true }));
     const f1 = model.forward(x1, { branch: "dense", training: true });
     const f1d = detach(f1); // backward releases f1; the pruned half needs its values
-    const l1 = ntXent(f1, f2, temperature);
+    const l1 = lossOf(f1, f2, temperature, onSamples);
     backward(l1);
     const f2p = model.forward(x2, { branch: "pruned", training: true });
     const l2 = ntXent(f1d, f2p, temperature);
@@ -81,12 +96,12 @@ export function splitRows(f: Tensor, b: number): [Tensor, Tensor] {
 
 /** One SimCLR step on the concatenated batch; returns the loss as a [1] tensor. */
 export function simclrStep(model: ResNet, opt: Optimizer, o: StepOptions): Tensor {
-  const { x1, x2, lr, temperature } = o;
+  const { x1, x2, lr, temperature, onSamples } = o;
   return tidy(() => {
     zeroGrad(model.parameters());
     const f = model.forward(concatBatch(x1, x2), { branch: "dense", training: true });
     const [z1, z2] = splitRows(f, x1.shape[0]);
-    const loss = ntXent(z1, z2, temperature);
+    const loss = lossOf(z1, z2, temperature, onSamples);
     backward(loss);
     engine().inPhase("optimizer", () => opt.step(lr));
     return loss;

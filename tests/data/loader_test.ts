@@ -217,3 +217,32 @@ Deno.test("loader: async decode callback with images of different sizes", async 
   }
   b.dispose();
 });
+
+Deno.test("loader with BCL boost: item positions on the GPU; weights 0 leave the views as without BCL, weight 1 boosts by the drawn ops", async () => {
+  const set = makeSet(21, 12, 12, 3);
+  const src = imageSetSource(set, Uint32Array.from({ length: 15 }, (_, i) => 20 - i));
+  let weights = new Float32Array(15);
+  const opts = { recipe: recipe("cifar", 12), batchSize: 6, seed: 3 };
+  const plain = new Loader(src, opts);
+  const boosted = new Loader(src, {
+    ...opts,
+    boost: { k: 2, strength: 30, weights: () => weights },
+  });
+  const a = await plain.batch(1, 2), b = await boosted.batch(1, 2);
+  check(a.itemsOnGpu === null, "no items without boost");
+  check(String(await b.itemsOnGpu!.readU32()) === String(b.items), "item positions uploaded");
+  for (let v = 0; v < 2; v++) {
+    assertClose(`weight 0, view ${v}`, await b.views[v].read(), await a.views[v].read(), {
+      tol: 0,
+    });
+  }
+  b.dispose();
+  weights = new Float32Array(15).fill(1);
+  const c = await boosted.batch(1, 2);
+  const [x, y] = [await a.views[0].read(), await c.views[0].read()];
+  check(x.some((v, i) => v !== y[i]), "weight 1 changes the views");
+  // Boosted views are 8-bit levels.
+  check(y.every((v) => Math.abs(Math.round(v * 255) - v * 255) < 1e-4), "levels/255");
+  a.dispose();
+  c.dispose();
+});

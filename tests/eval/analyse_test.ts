@@ -97,11 +97,12 @@ async function writeRuns(root: string): Promise<void> {
 //   Major 87 ± 0; Moderate 78 ± 0; Minor 72+2k → 74.00 ± 2·sqrt(2/3) = 1.63;
 //   std_k = pstd(.87,.78,.72+.02k) = .0616441, .0543650, .0478423 → .0546 ± .0056;
 //   variance_k = .0660000, .0591946, .0531037 → .0594 ± .0053.
+// Rows in method order: SimCLR, SDCLR (then BCL-I, BCL-D, then any other label).
 const EXPECTED_ROWS = [
-  ["sdclr", "3", "80.40 ± 0.49", "87.00 ± 0.00", "78.00 ± 0.00", "74.00 ± 1.63"]
-    .concat(["0.0546 ± 0.0056", "0.0594 ± 0.0053"]),
   ["simclr", "3", "74.40 ± 0.82", "84.00 ± 0.82", "73.00 ± 0.82", "63.00 ± 0.82"]
     .concat(["0.0858 ± 0.0000", "0.0895 ± 0.0000"]),
+  ["sdclr", "3", "80.40 ± 0.49", "87.00 ± 0.00", "78.00 ± 0.00", "74.00 ± 1.63"]
+    .concat(["0.0546 ± 0.0056", "0.0594 ± 0.0053"]),
 ];
 
 type XmlNode = Record<string, unknown>;
@@ -215,7 +216,7 @@ Deno.test("analyse: 2 methods × 3 runs end to end", async () => {
     const csv = (await Deno.readTextFile(join(out, "analysis.csv"))).trim().split("\n");
     assert.equal(csv.length, 3);
     const header = csv[0].split(",");
-    const sdclr = Object.fromEntries(header.map((h, i) => [h, csv[1].split(",")[i]]));
+    const sdclr = Object.fromEntries(header.map((h, i) => [h, csv[2].split(",")[i]]));
     assert.equal(sdclr.method, "sdclr");
     assert.equal(sdclr.runs, "3");
     assert.ok(Math.abs(Number(sdclr.acc_mean) - 80.4) < 1e-9);
@@ -365,6 +366,41 @@ Deno.test("deno task analyse CLI: no network, glob input, both stages", async ()
     }).output();
     assert.equal(bad.code, 1);
     assert.match(new TextDecoder().decode(bad.stderr), /^error: .*nowhere: no such file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("analyse: SimCLR, SDCLR, BCL-I and BCL-D over 2 splits in one table and one plot set", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const methods = [
+      ["bcl-d", "bcl-d-p0.9", 6],
+      ["simclr", "simclr", 0],
+      ["bcl-i", "bcl-i", 3],
+      ["sdclr", "sdclr-p0.9", 4],
+    ] as const;
+    for (const [method, label, gain] of methods) {
+      for (const k of [0, 1]) {
+        await writeResults(resultsPath(join(dir, "runs", label, `split${k + 1}`), "linear"), {
+          ...makeRun(method, k, simclrAcc(k).map((a) => a + gain)),
+          label,
+        });
+      }
+    }
+    const report = await analyse({ inputs: ["runs"], stage: "linear", out: "out", cwd: dir });
+    const rows = report.table.split("\n").slice(3, 7).map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(rows.map((r) => r[0]), ["simclr", "sdclr-p0.9", "bcl-i", "bcl-d-p0.9"]);
+    assert.deepEqual(rows.map((r) => r[1]), ["2", "2", "2", "2"]);
+    // mean ± std over the splits: simclr 73.4 + k → 73.90 ± 0.50; each gain adds to the mean.
+    assert.deepEqual(rows.map((r) => r[2]), [
+      "73.90 ± 0.50",
+      "77.90 ± 0.50",
+      "76.90 ± 0.50",
+      "79.90 ± 0.50",
+    ]);
+    const svg = await Deno.readTextFile(join(dir, "out", "groups_linear.svg"));
+    for (const [, label] of methods) assert.ok(svg.includes(label), `${label} in the group plot`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -9,14 +9,21 @@ import torch.nn.functional as F
 from _common import rand, save
 
 
-def nt_xent(z1, z2, t):
+def nt_xent(z1, z2, t, reduction="mean"):
     u = F.normalize(torch.cat([z1, z2]), dim=1)
     r = u.shape[0]
     b = r // 2
     sim = (u @ u.T) / t
     sim = sim.masked_fill(torch.eye(r, dtype=torch.bool), float("-inf"))
     pos = torch.cat([torch.arange(b, r), torch.arange(0, b)])
-    return F.cross_entropy(sim, pos)
+    return F.cross_entropy(sim, pos, reduction=reduction)
+
+
+def per_sample(z1, z2, t):
+    """BCL's per-sample losses: image i's two rows (i and i + B) averaged, as the released
+    BCL code's loss.view(2, B).mean(0)."""
+    rows = nt_xent(z1, z2, t, reduction="none")
+    return rows.view(2, -1).mean(0)
 
 
 def main():
@@ -36,7 +43,8 @@ def main():
             "name": f"ntxent_B{b}_d{d}_t{t}",
             "params": {"temperature": t, "gy": gy},
             "tensors": {"z1": z1, "z2": z2, "loss": loss.reshape(1), "g1": a1.grad, "g2": a2.grad,
-                        "g1_only": o1.grad, "g2_only": o2.grad},
+                        "g1_only": o1.grad, "g2_only": o2.grad,
+                        "samples": per_sample(z1, z2, t)},
         })
     for n, c, gy in [(7, 10, 1.0), (64, 100, 1.3), (5, 3, 0.5)]:
         x = rand(g, n, c, scale=3.0).double().requires_grad_()

@@ -1,8 +1,9 @@
 """Regenerates the PyTorch golden fixtures in tests/golden/fixtures/: runs each
 tests/golden/gen_*.py in turn (or only those whose name contains --only TEXT).
 
-Needs PyTorch (CPU) and numpy: `pip install torch==2.13.0 numpy`. The tests never run Python;
-they read the committed fixtures.
+Needs PyTorch (CPU), numpy and Pillow (gen_randaug.py checks BCL's RandAugment against PIL):
+`pip install torch==2.13.0 numpy pillow`. The tests never run Python; they read the committed
+fixtures.
 
 Usage: deno task goldens [--only TEXT] [--list]
   --only TEXT   run only the generators whose file name contains TEXT (e.g. --only conv2d)
@@ -23,7 +24,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         prog="deno task goldens",
         description="Regenerate the PyTorch golden fixtures (tests/golden/fixtures/).",
-        epilog="Needs torch==2.13.0 and numpy; the tests read the committed fixtures.",
+        epilog="Needs torch==2.13.0, numpy and pillow; the tests read the committed fixtures.",
     )
     ap.add_argument("--only", metavar="TEXT", help="only generators whose name contains TEXT")
     ap.add_argument("--list", action="store_true", help="list the generators and exit")
@@ -38,11 +39,11 @@ def main() -> int:
         for p in paths:
             print(os.path.basename(p))
         return 0
-    missing = [m for m in ("torch", "numpy") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("torch", "numpy", "PIL") if importlib.util.find_spec(m) is None]
     if missing:
         print(
             f"error: {' and '.join(missing)} not installed; "
-            "pip install torch==2.13.0 numpy (tests never need them)",
+            "pip install torch==2.13.0 numpy pillow (tests never need them)",
             file=sys.stderr,
         )
         return 1

@@ -9,7 +9,9 @@ import {
   countCorrect,
   crossEntropy,
   ntXent,
+  ntXentWithSamples,
 } from "../../kernels/loss/mod.ts";
+import { invTemperature } from "../../kernels/loss/ntxent.ts";
 import {
   accuracyRef,
   argmaxRowsRef,
@@ -189,4 +191,52 @@ Deno.test("argmaxRows: more than 65535 workgroups of rows (2-D grid)", async () 
   }
   t.dispose();
   pred.dispose();
+});
+
+Deno.test("ntXentWithSamples: per-sample losses equal PyTorch's rows (i, i+B) averaged; their mean is the loss", async () => {
+  for (const c of ntCases()) {
+    const t = c.tensors, temp = c.params.temperature as number;
+    const z1 = Tensor.from(t.z1.data, t.z1.shape, { requiresGrad: true });
+    const z2 = Tensor.from(t.z2.data, t.z2.shape);
+    const { loss, samples } = ntXentWithSamples(z1, detach(z2), temp);
+    const got = await samples.read();
+    assertClose(`${c.name} samples`, got, t.samples.data);
+    const mean = got.reduce((a, v) => a + v, 0) / got.length;
+    assertClose(`${c.name} mean of samples`, [mean], await loss.read());
+    assertClose(`${c.name} loss`, await loss.read(), t.loss.data);
+    // The per-sample output leaves the gradient as it was.
+    backward(loss, Tensor.fill([1], c.params.gy as number));
+    assertClose(`${c.name} g1_only`, await z1.grad!.read(), t.g1_only.data);
+    for (const x of [z1, z2, loss, samples]) x.dispose();
+  }
+});
+
+Deno.test("ntXent: a changing temperature rewrites one buffer, no new uniform or pipeline per value", async () => {
+  const a = randn(4 * 8, 3), c = randn(4 * 8, 4);
+  const z1 = Tensor.from(a, [4, 8]), z2 = Tensor.from(c, [4, 8]);
+  const e = engine();
+  // Warm-up: compile the kernels and create the uniforms of this shape.
+  noGrad(() => ntXent(z1, z2, 0.3)).dispose();
+  const kernels = e.compiledKernels().length;
+  const bufBefore = invTemperature(0.3);
+  const create = e.device.createBuffer.bind(e.device);
+  let uniforms = 0;
+  e.device.createBuffer = (d: GPUBufferDescriptor) => {
+    if (d.usage & GPUBufferUsage.UNIFORM) uniforms++;
+    return create(d);
+  };
+  try {
+    for (const t of [0.1, 0.25, 0.7, 1.0, 0.1]) {
+      const l = noGrad(() => ntXent(z1, z2, t));
+      assertClose(`t ${t}`, await l.read(), [ntXentRef(a, c, { b: 4, d: 8, t }).loss]);
+      l.dispose();
+    }
+  } finally {
+    e.device.createBuffer = create;
+  }
+  if (uniforms !== 0) throw new Error(`${uniforms} uniform buffers made for new temperatures`);
+  if (e.compiledKernels().length !== kernels) throw new Error("a new pipeline per temperature");
+  if (invTemperature(1.0) !== bufBefore) throw new Error("a new 1/t buffer per temperature");
+  z1.dispose();
+  z2.dispose();
 });

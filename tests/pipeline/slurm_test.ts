@@ -4,6 +4,7 @@
  * stand-in `scontrol` and a stand-in pipeline. tests/pipeline/slurm_e2e_test.ts runs a real
  * cluster as root.
  */
+import { planJob } from "../../src/pipeline/plan.ts";
 import assert from "node:assert/strict";
 import { UserError } from "../../core/errors.ts";
 import { parseSweep } from "../../src/pipeline/sweep.ts";
@@ -37,13 +38,60 @@ Deno.test("sweep: --methods × --splits in split-major order; one task with --sl
   assert.deepEqual(inet.tasks.map((t) => t.c.method), ["sdclr", "simclr"]);
 });
 
+Deno.test("sweep: --methods all runs SimCLR, SDCLR, BCL-I and BCL-D, each with the τ schedule; folders and labels by (method, schedule)", () => {
+  const args = ["--methods", "all", "--tau-schedule", "cosine", "--tau-period", "100"];
+  const sw = parseSweep(
+    "cifar100-lt",
+    [...args, "--prune_percent", "0.9", "--bcl-beta", "0.97"],
+    "/c",
+  );
+  assert.deepEqual(sw.configs.map((c) => c.methodName), ["simclr", "sdclr", "bcl-i", "bcl-d"]);
+  assert.deepEqual(sw.configs.map((c) => c.method), ["simclr", "sdclr", "simclr", "sdclr"]);
+  assert.deepEqual(sw.configs.map((c) => c.bcl?.beta ?? null), [null, null, 0.97, 0.97]);
+  for (const c of sw.configs) {
+    assert.deepEqual(c.tau, { schedule: "cosine", min: 0.1, max: 1, period: 100 });
+  }
+  assert.deepEqual(sw.configs.map((c) => c.label), [
+    "simclr-tauCos0.1-1-T100",
+    "sdclr-tauCos0.1-1-T100-p0.9-singlebn",
+    "bcl-i-tauCos0.1-1-T100-bclB0.97",
+    "bcl-d-tauCos0.1-1-T100-bclB0.97-p0.9-singlebn",
+  ]);
+  const names = sw.configs.map((c) => c.jobs[0].runName);
+  assert.equal(new Set(names).size, 4, "one folder per method");
+  assert.ok(names.every((n) => n.endsWith("_tauCos0.1-1-T100") || n.endsWith("_bclB0.97")));
+  // BCL runs train with the released BCL weight decay, and say so in their name.
+  assert.deepEqual(names.map((n) => /_wd(\S+?)_/.exec(n)![1]), ["1e-4", "1e-4", "5e-4", "5e-4"]);
+  const plans = sw.configs.map((c) => planJob(c, c.jobs[0]));
+  const tau = "--tau-schedule cosine --tau-min 0.1 --tau-max 1 --tau-period 100";
+  assert.ok(plans.every((p) => p.pretrain.join(" ").includes(tau)));
+  assert.deepEqual(plans.map((p) => p.pretrain.includes("--bcl")), [false, false, true, true]);
+  assert.ok(plans[3].pretrain.join(" ").includes("--bcl-beta 0.97 --bcl-k 1 --bcl-strength 30"));
+  const probeMethod = (a: string[]) => a[a.indexOf("--method") + 1];
+  assert.deepEqual(plans.map((p) => probeMethod(p.fewshot)), ["simclr", "sdclr", "bcl-i", "bcl-d"]);
+  const plain = parseSweep("cifar100-lt", ["--methods", "simclr,sdclr"], "/c");
+  assert.deepEqual(plain.configs.map((c) => c.label), ["simclr", "sdclr-p0.7-singlebn"]);
+  // --bcl alone makes the one configuration BCL (BCL-D with --prune True).
+  const one = parseSweep("cifar10-lt", ["--bcl", "--prune", "True"], "/c");
+  assert.deepEqual(one.configs.map((c) => [c.methodName, c.label]), [[
+    "bcl-d",
+    "bcl-d-p0.7-singlebn",
+  ]]);
+});
+
 Deno.test("sweep: option errors are one line", () => {
   const bad = (args: string[], re: RegExp) =>
     assert.throws(
       () => parseSweep("cifar10-lt", args, "/c"),
       (e) => e instanceof UserError && re.test(e.message),
     );
-  bad(["--methods", "simclr,byol"], /--methods "simclr,byol": expected a list of simclr and sdclr/);
+  bad(
+    ["--methods", "simclr,byol"],
+    /--methods "simclr,byol": expected a list of simclr, sdclr, bcl-i, bcl-d \(or all\)/,
+  );
+  bad(["--methods", "all", "--bcl"], /name the BCL methods in the list/);
+  bad(["--tau-min", "0.05"], /--tau-min set the cosine schedule: add --tau-schedule cosine/);
+  bad(["--bcl", "--bcl-k", "5"], /--bcl-k must be in \[1, 4\], got 5/);
   bad(["--methods", "sdclr,sdclr"], /name each method once/);
   bad(["--splits", "1-2", "--slurm-task", "2"], /--slurm-task 2: this sweep has tasks 0\.\.1/);
   bad(["--slurm-args", "--partition=gpu"], /--slurm-args needs --slurm/);
@@ -116,6 +164,25 @@ Deno.test("demo --preset full --slurm --dry-run: two tasks (simclr, sdclr) and t
   assert.match(r.out, /#SBATCH --array=0-1\n/);
   assert.match(r.out, /0\) run_dir=\/nowhere\/demo\/simclr; what='split1_D_i simclr'/);
   assert.match(r.out, /scripts\/demo\.ts --preset full --out \/nowhere\/demo --analysis-only/);
+});
+
+Deno.test("demo --methods all --tau-schedule cosine --slurm --dry-run: four tasks named by (method, schedule)", async () => {
+  const r = await runTask("demo", [
+    "--methods",
+    "all",
+    "--tau-schedule",
+    "cosine",
+    "--slurm",
+    "--dry-run",
+    "--out",
+    "/nowhere/demo",
+  ]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /#SBATCH --array=0-3\n/);
+  for (const [i, m] of ["simclr", "sdclr", "bcl-i", "bcl-d"].entries()) {
+    const dir = `\\/nowhere\\/demo\\/${m}_tauCos0\\.1-1-T200`;
+    assert.match(r.out, new RegExp(`${i}\\) run_dir=${dir}; what='split1_D_i ${m}'`));
+  }
 });
 
 /** Runs the array script of a one-task sweep whose "pipeline" is `child` (a bash snippet). */

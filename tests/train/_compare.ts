@@ -1,6 +1,7 @@
 /**
  * Compares the final state of two pretraining runs (checkpoint_last.pt): step, weights, BN
- * statistics and counters, momentum buffers and masks, at ≤1e-6 relative.
+ * statistics and counters, momentum buffers and masks, at ≤1e-6 relative; BCL's loss memory
+ * and weights exactly.
  * @module
  */
 import assert from "node:assert/strict";
@@ -26,4 +27,6 @@ export async function compareRuns(a: string, b: string): Promise<void> {
   }
   assert.deepEqual([...ca.masks.keys()], [...cb.masks.keys()]);
   for (const [k, t] of ca.masks) assert.deepEqual(cb.masks.get(k)!.data, t.data, `mask ${k}`);
+  assert.equal(Boolean(ca.bcl), Boolean(cb.bcl), "BCL state in one checkpoint only");
+  for (const [k, t] of ca.bcl ?? []) assert.deepEqual(cb.bcl!.get(k)!.data, t.data, `BCL ${k}`);
 }

@@ -63,10 +63,12 @@ Deno.test("pretrain CLI: thin ResNet-18 SDCLR run finishes, loss falls, run fold
     const lines = (await Deno.readTextFile(`${run}/metrics.csv`)).trim().split("\n");
     assert.equal(
       lines[0],
-      "epoch,step,loss,lr,tau,sparsity,prune_threshold,img_per_s,time",
+      "epoch,step,loss,lr,tau,sparsity,prune_threshold,img_per_s,time," +
+        "bcl_w_mean,bcl_w_max,bcl_w_above_half",
     );
     const rows = lines.slice(1).map((l) => l.split(",").map(Number));
     assert.ok(rows.every((x) => x[4] === 0.2), "tau = the temperature");
+    assert.ok(lines.slice(1).every((l) => l.endsWith(",,,")), "no BCL columns without --bcl");
     assert.ok(rows.every((x) => x[6] > 0 && x[7] > 0), "θ and img/s logged");
     // How the run was made: the command, the commit, Deno, the adapter, the seed.
     const prov = cfg.provenance;

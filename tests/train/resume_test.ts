@@ -142,3 +142,70 @@ Deno.test("--resume before the first checkpoint restarts the run with its saved 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const method of ["sdclr", "simclr"] as const) {
+  Deno.test(`resume (${method} + BCL + cosine τ): 7 steps straight = 4 steps + --resume + 3 steps`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "resume_bcl_" });
+    try {
+      await writeNpy(`${dir}/x.npy`, syntheticImages(20, 16, 3), [20, 16, 16, 3]);
+      const cfg: PretrainConfig = {
+        ...config(`${dir}/x.npy`, method),
+        epochs: 4,
+        tauSchedule: "cosine",
+        tauMin: 0.1,
+        tauMax: 1.0,
+        tauPeriod: 2,
+        bcl: { beta: 0.9, k: 2, strength: 30 },
+        weightDecay: 5e-4,
+      };
+      const opts = { resume: false, quiet: true };
+      const straight = await pretrain(cfg, { ...opts, out: `${dir}/a`, maxSteps: 7 });
+      // Stopped inside epoch 2 (4 of 3 + 3 + 3 steps): the memory holds part of an epoch and
+      // the weights are epoch 1's.
+      const first = await pretrain(cfg, { ...opts, out: `${dir}/b`, maxSteps: 4 });
+      const rest = await pretrain(cfg, { out: `${dir}/b`, resume: true, maxSteps: 7, quiet: true });
+      assert.equal(rest.step, 7);
+      assert.deepEqual([...first.losses, ...rest.losses], straight.losses);
+      await compareRuns(`${dir}/a`, `${dir}/b`);
+      const ck = await loadCheckpoint(`${dir}/b/checkpoint_last.pt`);
+      const w = ck.bcl!.get("weights")!.data as Float32Array;
+      assert.ok(w.some((v) => v > 0.5) && w.some((v) => v < 0.5), "epoch 2's weights are spread");
+      const a = (await Deno.readTextFile(`${dir}/a/metrics.csv`)).trim();
+      const b = (await Deno.readTextFile(`${dir}/b/metrics.csv`)).trim();
+      const cols = (s: string, names: string[]) => {
+        const [head, ...rows] = s.split("\n");
+        const idx = names.map((n) => head.split(",").indexOf(n));
+        return rows.map((r) => idx.map((i) => r.split(",")[i]).join(","));
+      };
+      const named = ["epoch", "tau", "bcl_w_mean", "bcl_w_max", "bcl_w_above_half"];
+      assert.deepEqual(cols(b, named), cols(a, named));
+      // τ(e) = 0.1 + 0.9·(1 + cos(π e / 2))/2: 0.55, 0.1, 0.55; no boosting in epoch 1.
+      assert.deepEqual(cols(a, ["epoch", "tau"]).map((r) => r.split(",").map(Number)), [
+        [1, 0.55],
+        [1, 0.55],
+        [1, 0.55],
+        [2, 0.1],
+        [2, 0.1],
+        [2, 0.1],
+        [3, 0.55],
+      ]);
+      assert.deepEqual(cols(a, ["bcl_w_max"]).slice(0, 3), ["0", "0", "0"]);
+      const saved = JSON.parse(await Deno.readTextFile(`${dir}/b/config.json`));
+      assert.deepEqual(saved.bcl, cfg.bcl);
+      assert.equal(saved.tauSchedule, "cosine");
+      assert.equal(saved.weightDecay, 5e-4);
+      const log = await Deno.readTextFile(`${dir}/b/train.log`);
+      assert.match(
+        log,
+        /cosine τ 0\.1–1 \(T = 2 epochs\); weight decay 0\.0005; BCL \(β 0\.9, k 2/,
+      );
+      assert.match(
+        log,
+        /epoch 1: BCL weights for epoch 2: mean [\d.]+, max [\d.]+, [\d.]+% > 0\.5/,
+      );
+      assert.match(log, /epoch 2\/4 done: .*, τ 0\.1000/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
