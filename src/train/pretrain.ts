@@ -298,8 +298,8 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
   let sparsity = model.masks ? await currentSparsity(model) : 0;
   // The BCL weights the current epoch augments with (metrics.csv shows their distribution).
   let boost: WeightDistribution | null = bcl ? bcl.distribution() : null;
-  // θ of the current masks (unknown after a resume until the next epoch prunes again).
-  let threshold = NaN;
+  // θ of the current masks (a checkpoint keeps it, so a mid-epoch resume logs it too).
+  let threshold = (ck?.config as { pruneThreshold?: number } | undefined)?.pruneThreshold ?? NaN;
   const t0 = performance.now();
   let lastSaved = ck ? step : -1;
   let windowStart = performance.now();
@@ -319,7 +319,11 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
       epoch: Math.floor(step / ipe),
       step,
       rng: [...seedWords(cfg.seed), step],
-      config: { ...toStored(cfg, files.dir), elapsed: elapsed + (performance.now() - t0) / 1000 },
+      config: {
+        ...toStored(cfg, files.dir),
+        elapsed: elapsed + (performance.now() - t0) / 1000,
+        ...(Number.isFinite(threshold) ? { pruneThreshold: threshold } : {}),
+      },
       bcl: bcl ? await bcl.toCheckpoint() : undefined,
     });
   };
