@@ -26,8 +26,8 @@ import { PREEMPTED_EXIT, StopRequest } from "../src/train/stop.ts";
 import { isSplitPath } from "../src/data/split_read.ts";
 import { configArgs, readStoredConfig } from "../src/train/run_config.ts";
 import { TUNE_OPTIONS, tuneFlags } from "../src/tuning.ts";
-import { TAU_DEFAULTS, TAU_SCHEDULES, type TauScheduleName } from "../src/train/tau.ts";
-import { BCL_DEFAULTS } from "../src/train/bcl.ts";
+import { TAU_SCHEDULES } from "../src/train/tau.ts";
+import { bclSettingOptions, beyondSettings, TAU_SETTING_OPTIONS } from "../src/pipeline/methods.ts";
 
 const PRETRAIN_DATASETS: readonly string[] = [...DATASET_NAMES, ...Object.keys(LIST_DATASETS)];
 
@@ -85,30 +85,14 @@ const spec: CommandSpec = {
       help: "temperature per epoch: constant (--temperature) or cosine, τ(e) = τ− + (τ+ − τ−)·" +
         "(1 + cos(π e / T))/2 for the 1-based epoch e (Kukleva et al. 2023; docs/method.md §10)",
     },
-    "tau-min": { type: "string", help: `cosine schedule: τ− [default: ${TAU_DEFAULTS.min}]` },
-    "tau-max": { type: "string", help: `cosine schedule: τ+ [default: ${TAU_DEFAULTS.max}]` },
-    "tau-period": {
-      type: "string",
-      help: `cosine schedule: T in epochs (a full period is 2T) [default: ${TAU_DEFAULTS.period}]`,
-    },
+    ...TAU_SETTING_OPTIONS,
     bcl: {
       type: "boolean",
       help: "boosted contrastive learning (Zhou et al. 2022): a per-image loss memory whose " +
         "weights give hard images stronger RandAugment views (docs/method.md §10); BCL-I with " +
         "--method simclr, BCL-D with sdclr",
     },
-    "bcl-beta": {
-      type: "string",
-      help: `BCL: momentum β of the loss memory [default: ${BCL_DEFAULTS.beta}]`,
-    },
-    "bcl-k": {
-      type: "string",
-      help: `BCL: RandAugment ops per view, 1-4 [default: ${BCL_DEFAULTS.k}]`,
-    },
-    "bcl-strength": {
-      type: "string",
-      help: `BCL: maximum RandAugment strength S, 0-30 [default: ${BCL_DEFAULTS.strength}]`,
-    },
+    ...bclSettingOptions("BCL"),
     "weight-decay": {
       type: "string",
       help: "SGD weight decay [default: 1e-4, the SDCLR/SimCLR runs'; 5e-4 with --bcl, the " +
@@ -232,25 +216,11 @@ async function main() {
   const data = userPath(p.data as string | undefined);
   const split = p.split as string | undefined;
   const epochs = num(p, "epochs", { int: true, min: 1 });
-  const tauSchedule = p["tau-schedule"] as TauScheduleName;
-  const cosine = tauSchedule === "cosine";
-  // (A replayed config may carry them for a schedule or BCL that a later flag turned off.)
-  if (!cosine && !replay) {
-    const idle = ["tau-min", "tau-max", "tau-period"].filter((k) => given.has(k));
-    if (idle.length) {
-      throw new UserError(
-        `${
-          idle.map((k) => `--${k}`).join(", ")
-        } set the cosine schedule: add --tau-schedule cosine`,
-      );
-    }
-  }
+  // (A replayed config may carry settings of a schedule or BCL that a later flag turned off.)
+  const beyond = beyondSettings(p, p.bcl === true, Boolean(replay));
+  const cosine = beyond.tau.schedule === "cosine";
   const tau = cosine
-    ? {
-      tauMin: optNum(p, "tau-min", { above: 0 }) ?? TAU_DEFAULTS.min,
-      tauMax: optNum(p, "tau-max", { above: 0 }) ?? TAU_DEFAULTS.max,
-      tauPeriod: optNum(p, "tau-period", { above: 0 }) ?? TAU_DEFAULTS.period,
-    }
+    ? { tauMin: beyond.tau.min, tauMax: beyond.tau.max, tauPeriod: beyond.tau.period }
     : {};
   if (!p.bcl && !replay) {
     const idle = ["bcl-beta", "bcl-k", "bcl-strength"].filter((k) => given.has(k));
@@ -258,13 +228,7 @@ async function main() {
       throw new UserError(`${idle.map((k) => `--${k}`).join(", ")} set BCL: add --bcl`);
     }
   }
-  const bcl = p.bcl
-    ? {
-      beta: optNum(p, "bcl-beta", { min: 0, below: 1 }) ?? BCL_DEFAULTS.beta,
-      k: optNum(p, "bcl-k", { int: true, min: 1, max: 4 }) ?? BCL_DEFAULTS.k,
-      strength: optNum(p, "bcl-strength", { min: 0, max: 30 }) ?? BCL_DEFAULTS.strength,
-    }
-    : null;
+  const bcl = beyond.bcl;
   const cfg: PretrainConfig = {
     method,
     arch,
@@ -277,7 +241,7 @@ async function main() {
     batchSize: num(p, "batch-size", { int: true, min: 2 }),
     lr: num(p, "lr", { min: 0 }),
     temperature: num(p, "temperature", { above: 0 }),
-    tauSchedule,
+    tauSchedule: beyond.tau.schedule,
     ...tau,
     bcl,
     prunePercent: prune,

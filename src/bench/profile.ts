@@ -327,38 +327,29 @@ export function formatProfile(r: ProfileReport, top = 30): string {
   };
   totals("pass", r.byPhase);
   totals("family", r.byFamily);
-  if (r.ops.length) {
-    const ow = Math.min(30, Math.max(2, ...r.ops.slice(0, top).map((o) => o.op.length)));
+  // Op rows (when any op declared a scope), then kernel rows: the same columns.
+  type Row = Omit<KernelRow, "kernel" | "family">;
+  const table = (title: string, rows: (Row & { name: string })[], more: string) => {
+    const w = Math.min(34, Math.max(title.length, ...rows.slice(0, top).map((k) => k.name.length)));
     lines.push(
-      `${pad("op", ow + 2)}${pad("pass", 10)}${lpad("calls", 6)}${lpad("GPU ms", 9)}${
+      `${pad(title, w + 2)}${pad("pass", 10)}${lpad("calls", 6)}${lpad("GPU ms", 9)}${
         lpad("%", 6)
       }${lpad("rate", 14)}  shape`,
     );
-    for (const o of r.ops.slice(0, top)) {
-      const rate = o.rate === null ? "" : `${o.rate.toFixed(1)} ${o.unit}`;
+    for (const k of rows.slice(0, top)) {
+      const rate = k.rate === null ? "" : `${k.rate.toFixed(1)} ${k.unit}`;
       lines.push(
-        `${pad(o.op, ow + 2)}${pad(o.phase, 10)}${lpad(o.calls.toFixed(0), 6)}${
-          lpad(o.ms.toFixed(2), 9)
-        }${lpad(o.pct.toFixed(1), 6)}${lpad(rate, 14)}  ${o.shape}`,
+        `${pad(k.name, w + 2)}${pad(k.phase, 10)}${lpad(k.calls.toFixed(0), 6)}${
+          lpad(k.ms.toFixed(2), 9)
+        }${lpad(k.pct.toFixed(1), 6)}${lpad(rate, 14)}  ${k.shape}`,
       );
     }
-    if (r.ops.length > top) lines.push(`… ${r.ops.length - top} more op rows (--top N, --json)`);
+    if (rows.length > top) lines.push(`… ${rows.length - top} more ${more} (--top N, --json)`);
+  };
+  if (r.ops.length) {
+    table("op", r.ops.map((o) => ({ ...o, name: o.op })), "op rows");
     lines.push("");
   }
-  const kw = Math.min(34, Math.max(6, ...r.kernels.slice(0, top).map((k) => k.kernel.length)));
-  lines.push(
-    `${pad("kernel", kw + 2)}${pad("pass", 10)}${lpad("calls", 6)}${lpad("GPU ms", 9)}${
-      lpad("%", 6)
-    }${lpad("rate", 14)}  shape`,
-  );
-  for (const k of r.kernels.slice(0, top)) {
-    const rate = k.rate === null ? "" : `${k.rate.toFixed(1)} ${k.unit}`;
-    lines.push(
-      `${pad(k.kernel, kw + 2)}${pad(k.phase, 10)}${lpad(k.calls.toFixed(0), 6)}${
-        lpad(k.ms.toFixed(2), 9)
-      }${lpad(k.pct.toFixed(1), 6)}${lpad(rate, 14)}  ${k.shape}`,
-    );
-  }
-  if (r.kernels.length > top) lines.push(`… ${r.kernels.length - top} more rows (--top N, --json)`);
+  table("kernel", r.kernels.map((k) => ({ ...k, name: k.kernel })), "rows");
   return lines.join("\n");
 }

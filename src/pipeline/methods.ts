@@ -52,6 +52,34 @@ export interface TauSettings {
   period: number;
 }
 
+/** The cosine schedule's settings (pretrain, the pipelines and the demo). */
+export const TAU_SETTING_OPTIONS: Record<string, OptionSpec> = {
+  "tau-min": { type: "string", help: `cosine schedule: τ− [default: ${TAU_DEFAULTS.min}]` },
+  "tau-max": { type: "string", help: `cosine schedule: τ+ [default: ${TAU_DEFAULTS.max}]` },
+  "tau-period": {
+    type: "string",
+    help: `cosine schedule: T in epochs (a full period is 2T) [default: ${TAU_DEFAULTS.period}]`,
+  },
+};
+
+/** BCL's settings; `who` starts their help ("BCL", or "BCL runs" in a sweep). */
+export function bclSettingOptions(who: string): Record<string, OptionSpec> {
+  return {
+    "bcl-beta": {
+      type: "string",
+      help: `${who}: momentum β of the loss memory [default: ${BCL_DEFAULTS.beta}]`,
+    },
+    "bcl-k": {
+      type: "string",
+      help: `${who}: RandAugment ops per view, 1-4 [default: ${BCL_DEFAULTS.k}]`,
+    },
+    "bcl-strength": {
+      type: "string",
+      help: `${who}: maximum RandAugment strength S, 0-30 [default: ${BCL_DEFAULTS.strength}]`,
+    },
+  };
+}
+
 /** Options of the temperature schedule and BCL (pipelines and the demo). */
 export const BEYOND_OPTIONS: Record<string, OptionSpec> = {
   "tau-schedule": {
@@ -61,40 +89,28 @@ export const BEYOND_OPTIONS: Record<string, OptionSpec> = {
     help: "NT-Xent temperature per epoch for every method: constant (the --temp value) or " +
       "cosine (Kukleva et al. 2023, docs/method.md §10)",
   },
-  "tau-min": { type: "string", help: `cosine schedule: τ− [default: ${TAU_DEFAULTS.min}]` },
-  "tau-max": { type: "string", help: `cosine schedule: τ+ [default: ${TAU_DEFAULTS.max}]` },
-  "tau-period": {
-    type: "string",
-    help: `cosine schedule: T in epochs (a full period is 2T) [default: ${TAU_DEFAULTS.period}]`,
-  },
+  ...TAU_SETTING_OPTIONS,
   bcl: {
     type: "boolean",
     help: "boosted contrastive learning on this configuration's method (BCL-I on SimCLR, " +
       "BCL-D on SDCLR); --methods bcl-i,bcl-d picks it per method",
   },
-  "bcl-beta": {
-    type: "string",
-    help: `BCL runs: momentum β of the loss memory [default: ${BCL_DEFAULTS.beta}]`,
-  },
-  "bcl-k": {
-    type: "string",
-    help: `BCL runs: RandAugment ops per view [default: ${BCL_DEFAULTS.k}]`,
-  },
-  "bcl-strength": {
-    type: "string",
-    help: `BCL runs: maximum RandAugment strength S [default: ${BCL_DEFAULTS.strength}]`,
-  },
+  ...bclSettingOptions("BCL runs"),
 };
 
-/** The schedule and BCL settings of parsed options (`bcl`: whether this run uses BCL). */
-export function beyondSettings(v: Parsed, bcl: boolean): {
+/**
+ * The schedule and BCL settings of parsed options (`bcl`: whether this run uses BCL). Cosine
+ * settings without `--tau-schedule cosine` are an error unless `lenient` (a replayed config
+ * may carry them for a schedule a later flag turned off).
+ */
+export function beyondSettings(v: Parsed, bcl: boolean, lenient = false): {
   tau: TauSettings;
   bcl: BclConfig | null;
 } {
   const s = (k: string) => v[k] as string | undefined;
   const schedule = (s("tau-schedule") ?? "constant") as TauScheduleName;
   const given = new Set(v.given ?? []);
-  if (schedule === "constant") {
+  if (schedule === "constant" && !lenient) {
     const idle = ["tau-min", "tau-max", "tau-period"].filter((k) => given.has(k));
     if (idle.length) {
       throw new UserError(
