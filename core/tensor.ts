@@ -160,6 +160,15 @@ class ReshapeView extends Tensor {
   }
 }
 
+/**
+ * Reads several tensors back in one GPU round trip (checkpoints, pruning): each
+ * `Tensor.read()` waits for the GPU on its own, which costs seconds over a model's tensors.
+ */
+export async function readAll(ts: readonly Tensor[]): Promise<Float32Array[]> {
+  const abs = await engine().readMany(ts.map((t) => ({ buf: t.buffer, bytes: t.bytes })));
+  return abs.map((ab) => new Float32Array(ab));
+}
+
 /** Zeroes (disposes) the gradients of parameters before the next accumulation. */
 export function zeroGrad(params: Iterable<Tensor>): void {
   for (const p of params) {

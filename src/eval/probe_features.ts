@@ -9,7 +9,7 @@
  * @module
  */
 import { engine } from "../../core/engine.ts";
-import { Tensor } from "../../core/tensor.ts";
+import { readAll, Tensor } from "../../core/tensor.ts";
 import { gemm } from "../../kernels/linear/matmul.ts";
 import { gatherRowsInto } from "../../kernels/elementwise/mod.ts";
 import { argmaxRows } from "../../kernels/loss/mod.ts";
@@ -64,12 +64,12 @@ export class FeatureBank {
   }
 
   /**
-   * Copies `rows` ([m, dim], a batch of features) into rows [start, start + m) of the bank
-   * (split across chunk boundaries as needed). Records copies only.
+   * Copies the first `m` rows of `rows` ([≥m, dim], a batch of features; all of them by
+   * default) into rows [start, start + m) of the bank (split across chunk boundaries as
+   * needed). Records copies only.
    */
-  write(rows: Tensor, start: number): void {
-    const m = rows.shape[0];
-    if (rows.size !== m * this.dim || start + m > this.n) {
+  write(rows: Tensor, start: number, m = rows.shape[0]): void {
+    if (rows.size !== rows.shape[0] * this.dim || m > rows.shape[0] || start + m > this.n) {
       throw new Error(
         `FeatureBank.write: [${rows.shape}] at ${start} into [${this.n}, ${this.dim}]`,
       );
@@ -96,12 +96,10 @@ export class FeatureBank {
     return i * this.rowsPerChunk;
   }
 
-  /** Reads all rows back (tests and small banks). */
+  /** Reads all rows back (one GPU round trip). */
   async read(): Promise<Float32Array> {
     const out = new Float32Array(this.n * this.dim);
-    for (let i = 0; i < this.chunks.length; i++) {
-      out.set(await this.chunks[i].read(), this.chunkStart(i) * this.dim);
-    }
+    (await readAll(this.chunks)).forEach((v, i) => out.set(v, this.chunkStart(i) * this.dim));
     return out;
   }
 

@@ -45,6 +45,8 @@ import {
   type Extractor,
   type ProbeImages,
 } from "./probe_data.ts";
+import { cacheFile, type FeatureCache, readCachedBank, writeCachedBank } from "./feature_cache.ts";
+import { sha256Hex } from "../io/sha256.ts";
 import { loadProbeInputs, type ProbeInputs, type ProbeInputSpec } from "./probe_inputs.ts";
 
 /** Everything a stage run needs. */
@@ -64,6 +66,8 @@ export interface ProbeStageOptions extends ProbeInputSpec {
   invocation?: { task: string; args: string[]; cwd: string };
   /** The WebGPU adapter line of the run (set by runProbeStage). */
   adapter?: string;
+  /** Un-augmented features shared with the run's other probe stage (set by runProbeStage). */
+  featureCache?: FeatureCache;
 }
 
 /** What a stage run did. */
@@ -148,11 +152,24 @@ async function loadClassifier(path: string): Promise<{ weight: Float32Array; bia
   return { weight: w.data as Float32Array, bias: b.data as Float32Array };
 }
 
-async function bank(extract: Extractor, images: ProbeImages, what: string, log: StageLog) {
+async function bank(
+  extract: Extractor,
+  images: ProbeImages,
+  what: "val" | "train" | "test",
+  ctx: { log: StageLog; cache?: FeatureCache },
+) {
+  const { log, cache } = ctx;
   const t0 = performance.now();
-  const b = await extractBank(extract, images);
+  const file = cache ? await cacheFile(cache, images, what) : null;
+  const cached = file && !cache!.refresh ? await readCachedBank(file, images) : null;
+  const b = cached ?? await extractBank(extract, images);
+  if (file && !cached) await writeCachedBank(file, b);
   const s = (performance.now() - t0) / 1000;
-  await log.line(`${what}: ${images.n} images → ${b.dim}-d features (${s.toFixed(1)} s)`);
+  await log.line(
+    `${what} features: ${images.n} images → ${b.dim}-d features (${s.toFixed(1)} s${
+      cached ? `, read from ${file}` : ""
+    })`,
+  );
   return b;
 }
 
@@ -174,8 +191,17 @@ export async function runProbeStage(o: ProbeStageOptions): Promise<ProbeStageRes
   await initEngine({ quiet: o.quiet });
   const adapter = (await getGpu()).description;
   const loaded = await loadForInference(o.checkpoint);
+  const featureCache: FeatureCache = {
+    dir: `${o.out}/feature_cache`,
+    checkpointSha256: await sha256Hex(await Deno.readFile(o.checkpoint)),
+    refresh: o.force,
+  };
   try {
-    return await runProbeWith({ ...o, adapter }, inputs, backboneExtractor(loaded.model));
+    return await runProbeWith(
+      { ...o, adapter, featureCache },
+      inputs,
+      backboneExtractor(loaded.model),
+    );
   } finally {
     loaded.model.dispose();
   }
@@ -209,7 +235,7 @@ export async function runProbeWith(
   }
   const banks: FeatureBank[] = [];
   try {
-    const val = await bank(extract, inputs.val, "val features", log);
+    const val = await bank(extract, inputs.val, "val", { log, cache: o.featureCache });
     banks.push(val);
     const dim = val.dim;
     let state: TrainState;
@@ -229,7 +255,7 @@ export async function runProbeWith(
     } else {
       let train: TrainBatches;
       if (protocol === "cached-features") {
-        const tb = await bank(extract, inputs.train, "train features", log);
+        const tb = await bank(extract, inputs.train, "train", { log, cache: o.featureCache });
         banks.push(tb);
         train = cachedBatches(tb, o.seed);
       } else train = augmentedBatches(extract, inputs.train, o.seed);
@@ -270,7 +296,7 @@ export async function runProbeWith(
       await saveClassifier(`${dir}/best_classifier.pt`, weight, bias, classes);
       await writeFileAtomic(`${dir}/train_state.json`, JSON.stringify(state, null, 2) + "\n");
     }
-    const test = await bank(extract, inputs.test, "test features", log);
+    const test = await bank(extract, inputs.test, "test", { log, cache: o.featureCache });
     banks.push(test);
     const W = Tensor.from(weight, [classes, dim]);
     const b = Tensor.from(bias, [classes]);

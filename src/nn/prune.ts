@@ -5,7 +5,7 @@
  * authors' `save_mask` does: "conv1", "layer1.0.conv1", …) and by weight key on the model.
  * @module
  */
-import { Tensor } from "../../core/tensor.ts";
+import { readAll, Tensor } from "../../core/tensor.ts";
 import { allConvs } from "./arch.ts";
 import { magnitudeMasks, type PruneResult } from "./prune_cpu.ts";
 import type { ResNet } from "./resnet.ts";
@@ -32,8 +32,7 @@ export async function pruneModel(
   p: number,
 ): Promise<PruneResult & { byName: Map<string, Uint8Array> }> {
   const convs = allConvs(model.arch);
-  const weights: Float32Array[] = [];
-  for (const c of convs) weights.push(await model.weights.get(`${c.name}.weight`)!.read());
+  const weights = await readAll(convs.map((c) => model.weights.get(`${c.name}.weight`)!));
   const res = magnitudeMasks(weights, p);
   const byName = new Map(convs.map((c, i) => [c.name, res.masks[i]]));
   setMasks(model, byName);

@@ -5,7 +5,7 @@
  * uses w ⊙ mask (the masks from prune.ts) and BN set 1.
  * @module
  */
-import { Tensor } from "../../core/tensor.ts";
+import { readAll, Tensor } from "../../core/tensor.ts";
 import {
   allBns,
   allConvs,
@@ -149,9 +149,9 @@ export class ResNet {
   /** Reads the whole state back to the host (one flush; for checkpoints and pruning). */
   async toHost(): Promise<HostState> {
     const host: HostState = { tensors: new Map(), counters: new Map() };
-    for (const [k, t] of this.namedTensors()) {
-      host.tensors.set(k, { shape: [...t.shape], data: await t.read() });
-    }
+    const named = this.namedTensors();
+    const data = await readAll(named.map(([, t]) => t));
+    named.forEach(([k, t], i) => host.tensors.set(k, { shape: [...t.shape], data: data[i] }));
     for (const bn of this.bns.values()) {
       for (const [k, set] of bn.counters()) host.counters.set(k, set.numBatchesTracked);
     }

@@ -4,7 +4,7 @@
  * @module
  */
 import { Sgd } from "../../kernels/optim/mod.ts";
-import type { Tensor } from "../../core/tensor.ts";
+import { readAll, type Tensor } from "../../core/tensor.ts";
 import type { TorchTensor } from "../io/torch_types.ts";
 import { UserError } from "../../core/errors.ts";
 import type { Optimizer } from "./steps.ts";
@@ -30,12 +30,11 @@ export function makeSgd(
     async momentum() {
       const out = new Map<string, TorchTensor>();
       const bufs = sgd.momentumBuffers();
-      for (let i = 0; i < named.length; i++) {
-        const b = bufs[i];
-        if (b) {
-          out.set(named[i][0], { dtype: "float32", shape: [...b.shape], data: await b.read() });
-        }
-      }
+      const have = named.flatMap(([n], i) => bufs[i] ? [[n, bufs[i]!] as const] : []);
+      const data = await readAll(have.map(([, b]) => b));
+      have.forEach(([n, b], i) => {
+        out.set(n, { dtype: "float32", shape: [...b.shape], data: data[i] });
+      });
       return out;
     },
     loadMomentum(m) {

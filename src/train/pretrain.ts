@@ -15,7 +15,7 @@
 import { UserError } from "../../core/errors.ts";
 import { initEngine } from "../../core/engine.ts";
 import { startTuning, type TuneMode } from "../tuning.ts";
-import type { Tensor } from "../../core/tensor.ts";
+import { readAll, type Tensor } from "../../core/tensor.ts";
 import { getGpu } from "../../core/device.ts";
 import {
   describeProvenance,
@@ -501,8 +501,10 @@ function lastEpochMean(losses: number[], ipe: number): number {
 async function masksForCheckpoint(model: ResNet): Promise<Map<string, TorchTensor>> {
   const out = new Map<string, TorchTensor>();
   if (!model.masks) return out;
-  for (const [key, t] of model.masks) {
-    const v = await t.read();
+  const entries = [...model.masks];
+  const data = await readAll(entries.map(([, t]) => t));
+  for (const [i, [key, t]] of entries.entries()) {
+    const v = data[i];
     out.set(key.replace(/\.weight$/, ""), {
       dtype: "bool",
       shape: [...t.shape],
@@ -513,9 +515,7 @@ async function masksForCheckpoint(model: ResNet): Promise<Map<string, TorchTenso
 }
 
 async function currentSparsity(model: ResNet): Promise<number> {
-  const ms: Uint8Array[] = [];
-  for (const t of model.masks!.values()) {
-    ms.push(Uint8Array.from(await t.read(), (x) => (x ? 1 : 0)));
-  }
+  const data = await readAll([...model.masks!.values()]);
+  const ms = data.map((v) => Uint8Array.from(v, (x) => (x ? 1 : 0)));
   return maskSparsity(ms);
 }
