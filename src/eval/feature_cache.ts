@@ -35,7 +35,11 @@ export async function cacheFile(c: FeatureCache, images: ProbeImages, what: stri
   const bytes = new Uint8Array(head.length + ids.byteLength + images.labels.byteLength);
   bytes.set(head);
   bytes.set(new Uint8Array(ids.buffer), head.length);
-  bytes.set(new Uint8Array(images.labels.buffer), head.length + ids.byteLength);
+  const labels = images.labels;
+  bytes.set(
+    new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength),
+    head.length + ids.byteLength,
+  );
   const key = (await sha256Hex(bytes)).slice(0, 20);
   return `${c.dir}/${what}_${key}.npy`;
 }
