@@ -9,15 +9,12 @@ import { engine } from "../../core/engine.ts";
 import { type DispatchRecord, Profiler, type TimingSource } from "../../core/profiler.ts";
 import { makeStepRunner, type StepConfig } from "./step_runner.ts";
 
-/** One kernel × shape × pass row of the profile. */
-export interface KernelRow {
-  /** Spec name (and entry point), e.g. "batchnorm_fwd", "elementwise.relu_fwd". */
-  kernel: string;
-  family: string;
+/** What every profile row reports: a pass, a shape, calls and GPU time per step, a rate. */
+export interface TimedRow {
   phase: string;
-  /** Uniform parameters, compactly (the shape for most kernels). */
+  /** The shape: uniform parameters compactly (kernels) or in words (ops). */
   shape: string;
-  /** Dispatches per step. */
+  /** Dispatches (kernels) or op calls per step. */
   calls: number;
   /** GPU milliseconds per step. */
   ms: number;
@@ -28,22 +25,21 @@ export interface KernelRow {
   unit: "GFLOP/s" | "GB/s" | null;
 }
 
+/** One kernel × shape × pass row of the profile. */
+export interface KernelRow extends TimedRow {
+  /** Spec name (and entry point), e.g. "batchnorm_fwd", "elementwise.relu_fwd". */
+  kernel: string;
+  family: string;
+}
+
 /**
  * One op × shape × pass row: the dispatches of each Engine.op scope (e.g. one convolution's
- * input gradient: relayout, parity classes) summed, with the op's rate.
+ * input gradient: relayout, parity classes) summed, with the op's rate; its shape in words,
+ * e.g. "x[64,64,32,32] w[64,64,3,3] s1 p1".
  */
-export interface OpRow {
+export interface OpRow extends TimedRow {
   /** e.g. "conv2d.forward". */
   op: string;
-  phase: string;
-  /** The op's shape in words, e.g. "x[64,64,32,32] w[64,64,3,3] s1 p1". */
-  shape: string;
-  /** Op calls per step. */
-  calls: number;
-  ms: number;
-  pct: number;
-  rate: number | null;
-  unit: "GFLOP/s" | "GB/s" | null;
 }
 
 /** A total of GPU time by family or by pass. */
@@ -328,8 +324,7 @@ export function formatProfile(r: ProfileReport, top = 30): string {
   totals("pass", r.byPhase);
   totals("family", r.byFamily);
   // Op rows (when any op declared a scope), then kernel rows: the same columns.
-  type Row = Omit<KernelRow, "kernel" | "family">;
-  const table = (title: string, rows: (Row & { name: string })[], more: string) => {
+  const table = (title: string, rows: (TimedRow & { name: string })[], more: string) => {
     const w = Math.min(34, Math.max(title.length, ...rows.slice(0, top).map((k) => k.name.length)));
     lines.push(
       `${pad(title, w + 2)}${pad("pass", 10)}${lpad("calls", 6)}${lpad("GPU ms", 9)}${
