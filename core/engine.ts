@@ -105,6 +105,12 @@ export class Engine {
    * runs the work before returning, so this is where JS waits for the "GPU").
    */
   submitMs = 0;
+  /**
+   * Pipelines compiled since the engine started, and the milliseconds spent compiling them
+   * (WGSL → driver code: on lavapipe LLVM runs here, 0.1–3 s per large conv variant).
+   */
+  compileCount = 0;
+  compileMs = 0;
   /** Recorded dispatches after which a command buffer is submitted anyway. */
   maxPending = 4096;
   /** The pass dispatches are attributed to in profiles: forward, backward, optimizer, loader. */
@@ -156,12 +162,15 @@ export class Engine {
     let k = this.#kernels.get(key);
     if (k) return k;
     const code = kernelSource(spec, defines);
+    const t0 = performance.now();
     const module = this.device.createShaderModule({ code, label: key });
     const pipeline = this.device.createComputePipeline({
       layout: "auto",
       compute: { module, entryPoint: entry },
       label: key,
     });
+    this.compileCount++;
+    this.compileMs += performance.now() - t0;
     const slots = new Map([...activeBindings(spec, defines)].map(([n, [i]]) => [n, i]));
     k = {
       name: `${spec.name}${entry === "main" ? "" : "." + entry}${label ? `[${label}]` : ""}`,

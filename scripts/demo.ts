@@ -325,9 +325,14 @@ runMain(async () => {
       "--seed",
       seed,
     ];
-    await stage(`linear probe ${name}`, ["scripts/linear.ts", ...probeCommon, ...preset.probe]);
-    await stage(`few-shot probe ${name}`, [
-      "scripts/fewshot.ts",
+    // Both probes in one process: the backbone's kernels compile once (see scripts/probes.ts).
+    await stage(`linear and few-shot probes ${name}`, [
+      "scripts/probes.ts",
+      "linear",
+      ...probeCommon,
+      ...preset.probe,
+      "--then",
+      "fewshot",
       ...probeCommon,
       "--train-split",
       `split${split}_S_b`,

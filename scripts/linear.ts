@@ -4,21 +4,12 @@
  * @module
  */
 import { callerCwd, runMain } from "../src/cli.ts";
-import { parseProbeArgs } from "../src/eval/probe_cli.ts";
-import { runProbeStage } from "../src/eval/probe_stage.ts";
+import { probeCommand, runProbeCommand } from "../src/eval/probe_cli.ts";
 
 async function main() {
   // `deno task` runs in the project root; relative paths are relative to where it was typed.
   const cwd = callerCwd();
-  const o = parseProbeArgs("linear", Deno.args, cwd);
-  const r = await runProbeStage({ ...o, invocation: { task: "linear", args: Deno.args, cwd } });
-  if (r.skipped) {
-    console.log(
-      `linear: ${r.path} is complete (test ${
-        r.results.test_acc.toFixed(2)
-      }%); skipped (--force reruns)`,
-    );
-  }
+  await runProbeCommand(probeCommand("linear", Deno.args, cwd), cwd);
 }
 
 if (import.meta.main) await runMain(main);

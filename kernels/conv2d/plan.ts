@@ -91,11 +91,14 @@ export function convGeom(
 
 /**
  * Unrolled FMA statements (vec4) allowed in one reduction step. Compile time grows with it
- * (lavapipe needs seconds for the largest), and only large problems repay it: ResNet-18 layers
- * (≥ 10⁸ flops) get the full budget, unit-test sizes a small one.
+ * (lavapipe needs 1–3 s for a variant at the full 4608), and only large problems repay it:
+ * calls of ≥ 2³⁰ flops (ResNet-18 at width 64: 4.8–9.7 GFLOP a layer) get the full budget,
+ * smaller ones at most 1152 (at width 8, 151–302 MFLOP a layer, 1152 timed the same SDCLR step
+ * as 4608 with half the compile time: 33 s instead of 66 s per process), unit-test sizes less.
  */
 export function stepBudget(flops: number): number {
-  return Math.max(256, Math.min(4608, Math.round(flops / 65536)));
+  const b = Math.round(flops / 65536);
+  return Math.max(256, Math.min(flops >= 2 ** 30 ? 4608 : 1152, b));
 }
 
 /**

@@ -40,6 +40,7 @@
  *   Default: 3 when the plan wants a split (plan.ts wantedSplit), else 2.
  * @module
  */
+import { engine } from "../../core/engine.ts";
 import type { Tensor } from "../../core/tensor.ts";
 import { naiveForward, naiveInputGrad, naiveWeightGrad } from "./naive.ts";
 import {
@@ -175,7 +176,12 @@ export const FORWARD_VERSIONS: ConvVersion<ForwardCall>[] = [
 function runInputGrad(c: InputGradCall, o: { transposed: boolean; textures?: boolean }): void {
   // Transposed: the weights as [KK, O, C] with the mask folded in (the kernel loads no mask).
   const wt = o.transposed ? transposeWeights(c.w, c.mask) : null;
-  for (const l of backwardInputPlans(c.g, { ...c.plan, transposed: o.transposed })) {
+  const plans = backwardInputPlans(c.g, { ...c.plan, transposed: o.transposed });
+  // Parity classes no tap reaches (a 1×1 stride-S kernel's S² − 1 of them) are zeros: one
+  // clear of gx instead of a compiled store-only kernel per class and tile (~0.25 s each).
+  if (plans.some((l) => !l.cfg.taps.length)) engine().clear(c.gx.buffer, 0, c.gx.bytes);
+  for (const l of plans) {
+    if (!l.cfg.taps.length) continue;
     const t = { x: c.gy, w: wt ?? c.w, y: c.gx, mask: l.cfg.masked ? c.mask : null };
     if (o.textures && textureCapable(l.cfg)) runDirectTextures(l, t);
     else runDirect(l, t);

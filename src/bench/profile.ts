@@ -68,6 +68,8 @@ export interface ProfileReport {
   gpuMs: number;
   dispatchesPerStep: number;
   submitsPerStep: number;
+  /** Pipelines the process compiled (nearly all in the first warm-up step) and their time. */
+  compile: { pipelines: number; ms: number };
   /**
    * GPU memory held by the buffer pool (peak during the steps, held after them, of which
    * live) and by the texture pool (operand textures of software adapters), and textures
@@ -278,6 +280,7 @@ export async function profileStep(c: StepConfig, o: ProfileOptions): Promise<Pro
       submitMs,
       dispatchesPerStep,
       submitsPerStep,
+      compile: { pipelines: e.compileCount, ms: e.compileMs },
       memory,
       ...agg,
     };
@@ -304,6 +307,9 @@ export function formatProfile(r: ProfileReport, top = 30): string {
     `dispatches / command buffers    ${r.dispatchesPerStep.toFixed(0)} / ${
       r.submitsPerStep.toFixed(1)
     } per step`,
+    `kernels compiled (process)      ${r.compile.pipelines} pipelines in ${
+      (r.compile.ms / 1000).toFixed(1)
+    } s`,
     `GPU memory (buffer pool)        peak ${mib(r.memory.peakBytes)}, after the steps ${
       mib(r.memory.steadyBytes)
     } (${mib(r.memory.liveBytes)} live)`,

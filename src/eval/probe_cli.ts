@@ -19,7 +19,7 @@ import {
 } from "../data/authors_splits.ts";
 import { loadedPath } from "../provenance.ts";
 import { isSplitPath } from "../data/split_read.ts";
-import type { ProbeStageOptions } from "./probe_stage.ts";
+import { type ProbeStageOptions, runProbeStage } from "./probe_stage.ts";
 
 /** The command spec of a probe stage. */
 export function probeSpec(stage: Stage): CommandSpec {
@@ -341,4 +341,31 @@ export function parseProbeArgs(stage: Stage, args: string[], cwd: string): Probe
     all = [...resultsArgs(stage, saved, file), ...rest];
   }
   return probeOptions(stage, parseCommand(probeSpec(stage), all), cwd);
+}
+
+/** A parsed probe command line: which stage, its options and the arguments as typed. */
+export interface ProbeCommand {
+  stage: Stage;
+  args: string[];
+  options: ProbeStageOptions;
+}
+
+/** Parses `deno task linear|fewshot ARGS` (typed in `cwd`) without running it. */
+export function probeCommand(stage: Stage, args: string[], cwd: string): ProbeCommand {
+  return { stage, args, options: parseProbeArgs(stage, args, cwd) };
+}
+
+/**
+ * Runs a parsed probe command in this process (its results.json records it as the `deno task`
+ * it stands for); says so when complete results made it skip.
+ */
+export async function runProbeCommand(c: ProbeCommand, cwd: string): Promise<void> {
+  const r = await runProbeStage({ ...c.options, invocation: { task: c.stage, args: c.args, cwd } });
+  if (r.skipped) {
+    console.log(
+      `${c.stage}: ${r.path} is complete (test ${
+        r.results.test_acc.toFixed(2)
+      }%); skipped (--force reruns)`,
+    );
+  }
 }

@@ -25,6 +25,9 @@ for (const forceTimed of [false, true]) {
       assert.ok(r.byFamily.some((x) => x.name === f), `family ${f} appears`);
     }
     assert.ok(r.gpuMs > 0 && r.wallMs > 0);
+    // The engine is shared by the tests in this file: the first one compiles the step's kernels.
+    assert.ok(r.compile.pipelines >= (forceTimed ? 0 : 10) && r.compile.ms >= 0);
+    assert.match(formatProfile(r), /kernels compiled \(process\)\s+\d+ pipelines in [\d.]+ s/);
     const pct = r.byFamily.reduce((a, x) => a + x.pct, 0);
     assert.ok(Math.abs(pct - 100) < 1e-6, `family shares sum to ${pct}`);
     assert.ok(r.memory.peakBytes >= r.memory.steadyBytes && r.memory.steadyBytes > 0);

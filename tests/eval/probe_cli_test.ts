@@ -50,3 +50,50 @@ Deno.test("probe --config: a results.json's flags replay the probe; flags beside
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task probes: parts split at --then, each parsed as its probe; bad parts are one line", async () => {
+  const { parseProbes } = await import("../../scripts/probes.ts");
+  const dir = await Deno.makeTempDir({ prefix: "probes_cli_" });
+  try {
+    const ckpt = `${dir}/run/pretrain/checkpoint_last.pt`;
+    await Deno.mkdir(`${dir}/run/pretrain`, { recursive: true });
+    await Deno.writeFile(ckpt, new Uint8Array(1));
+    await Deno.writeFile(`${dir}/d_i.npy`, new Uint8Array(1));
+    const common = ["--checkpoint", ckpt, "--dataset", "cifar10", "--method", "sdclr"];
+    common.push("--pretrain-split", `${dir}/d_i.npy`);
+    const sb = ["--train-split", `${dir}/s_b.npy`];
+    const both = parseProbes(
+      [
+        "linear",
+        ...common,
+        "--epochs",
+        "3",
+        "--then",
+        "fewshot",
+        ...common,
+        ...sb,
+        "--epochs",
+        "7",
+      ],
+      dir,
+    );
+    assert.deepEqual(both.map((c) => c.stage), ["linear", "fewshot"]);
+    assert.deepEqual(both.map((c) => c.options.hyper.epochs), [3, 7]);
+    assert.deepEqual(both[1].args, [...common, ...sb, "--epochs", "7"], "recorded as typed");
+    assert.equal(both[0].options.out, `${dir}/run`);
+    for (const bad of [[], ["knn", ...common], ["linear", ...common, "--then"]]) {
+      assert.throws(() => parseProbes(bad, dir), UserError, JSON.stringify(bad));
+    }
+    // A typo in the last part fails before the first part runs.
+    assert.throws(
+      () =>
+        parseProbes(
+          ["linear", ...common, "--then", "fewshot", ...common, ...sb, "--epoch", "1"],
+          dir,
+        ),
+      UserError,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
