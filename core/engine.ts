@@ -111,6 +111,12 @@ export class Engine {
    */
   compileCount = 0;
   compileMs = 0;
+  /** "this process compiled N kernels in S s": for logs that explain a slow first step. */
+  compiledSummary(): string {
+    return `this process compiled ${this.compileCount} kernels in ${
+      (this.compileMs / 1000).toFixed(1)
+    } s`;
+  }
   /** Recorded dispatches after which a command buffer is submitted anyway. */
   maxPending = 4096;
   /** The pass dispatches are attributed to in profiles: forward, backward, optimizer, loader. */
@@ -525,6 +531,11 @@ let theEngine: Engine | null = null;
 /** Acquires the GPU (printing the adapter line unless quiet) and creates the engine once. */
 export async function initEngine(opts: { quiet?: boolean } = {}): Promise<Engine> {
   if (!theEngine) theEngine = new Engine(await getGpu(opts));
+  return theEngine;
+}
+
+/** The engine if initEngine has created one, else null (nothing is started). */
+export function engineStarted(): Engine | null {
   return theEngine;
 }
 

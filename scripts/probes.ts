@@ -15,6 +15,7 @@ import { callerCwd, runMain } from "../src/cli.ts";
 import { UserError } from "../core/errors.ts";
 import { type ProbeCommand, probeCommand, runProbeCommand } from "../src/eval/probe_cli.ts";
 import type { Stage } from "../src/eval/results.ts";
+import { engineStarted } from "../core/engine.ts";
 
 const USAGE =
   "Usage: deno task probes linear|fewshot ARGS... [--then linear|fewshot ARGS...]...\n\n" +
@@ -50,6 +51,8 @@ async function main() {
   }
   const cwd = callerCwd();
   for (const c of parseProbes(Deno.args, cwd)) await runProbeCommand(c, cwd);
+  const e = engineStarted();
+  if (e) console.log(`probes: ${e.compiledSummary()}`);
 }
 
 if (import.meta.main) await runMain(main);

@@ -10,47 +10,67 @@ import { PREEMPTED_EXIT, StopRequest } from "../train/stop.ts";
 /** How a stage ended. */
 export type StageEnd = "ok" | "failed" | "stopped";
 
-/** Spawns stages one at a time, forwarding stop signals to the running one. */
+/** How `StageRunner.run` shows a stage's output. */
+export interface StageOutput {
+  /**
+   * Prefix of every output line (stdout and stderr, line by line), for stages that run side
+   * by side; without it the stage writes to the parent's stdout and stderr directly.
+   */
+  label?: string;
+}
+
+/**
+ * Spawns stages (one at a time, or several side by side), forwarding stop signals to every
+ * running one.
+ */
 export class StageRunner {
   readonly stop: StopRequest;
-  #child: Deno.ChildProcess | null = null;
+  #children = new Set<Deno.ChildProcess>();
 
   constructor() {
     this.stop = StopRequest.listen({
-      what: "the running stage saves what it can and stops; no further stage starts",
+      what: "the running stages save what they can and stop; no further stage starts",
       onSignal: (sig) => this.#forward(sig),
     });
   }
 
   /**
-   * Runs `deno ARGS` in `cwd` with the parent's stdout/stderr; "stopped" when it exited with
-   * PREEMPTED_EXIT or any way after a stop signal.
+   * Runs `deno ARGS` in `cwd`; "stopped" when it exited with PREEMPTED_EXIT or any way after a
+   * stop signal.
    */
-  async run(args: string[], cwd: string): Promise<StageEnd> {
+  async run(args: string[], cwd: string, out: StageOutput = {}): Promise<StageEnd> {
     const env: Record<string, string> = {};
     if (!Deno.env.get("XDG_RUNTIME_DIR")) env.XDG_RUNTIME_DIR = "/tmp";
+    const io = out.label === undefined ? "inherit" : "piped";
     const child = new Deno.Command(Deno.execPath(), {
       args,
       cwd,
       env,
       stdin: "null",
-      stdout: "inherit",
-      stderr: "inherit",
+      stdout: io,
+      stderr: io,
     }).spawn();
-    this.#child = child;
+    this.#children.add(child);
     // A signal between the check in the caller and the spawn: pass it on now.
     if (this.stop.signal) this.#forward(this.stop.signal);
+    const copies = out.label === undefined ? [] : [
+      labelLines(child.stdout, Deno.stdout, out.label),
+      labelLines(child.stderr, Deno.stderr, out.label),
+    ];
     const { code } = await child.status;
-    this.#child = null;
+    await Promise.all(copies);
+    this.#children.delete(child);
     if (code === PREEMPTED_EXIT || (this.stop.requested && code !== 0)) return "stopped";
     return code === 0 ? "ok" : "failed";
   }
 
   #forward(sig: Deno.Signal): void {
-    try {
-      this.#child?.kill(sig);
-    } catch {
-      // Already exited.
+    for (const child of this.#children) {
+      try {
+        child.kill(sig);
+      } catch {
+        // Already exited.
+      }
     }
   }
 
@@ -58,4 +78,50 @@ export class StageRunner {
   dispose(): void {
     this.stop.dispose();
   }
+}
+
+/**
+ * Runs `fn` on every item, `jobs` at a time (in item order), and waits for all of them: one
+ * that throws does not cancel the others (a pipeline rerun resumes each). Returns what they
+ * threw, in the order they threw it.
+ */
+export async function sideBySide<T>(
+  items: readonly T[],
+  jobs: number,
+  fn: (t: T) => Promise<void>,
+): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      try {
+        await fn(items[next++]);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  return errors;
+}
+
+/** Copies a stream to `to` line by line, each line prefixed with `[label] `. */
+export async function labelLines(
+  from: ReadableStream<Uint8Array>,
+  to: { writeSync(b: Uint8Array): number },
+  label: string,
+): Promise<void> {
+  const enc = new TextEncoder();
+  const write = (line: string) => {
+    const b = enc.encode(`[${label}] ${line}\n`);
+    for (let n = 0; n < b.length;) n += to.writeSync(b.subarray(n));
+  };
+  const dec = new TextDecoder();
+  let rest = "";
+  for await (const bytes of from) {
+    const lines = (rest + dec.decode(bytes, { stream: true })).split("\n");
+    rest = lines.pop()!;
+    lines.forEach(write);
+  }
+  if (rest) write(rest);
 }

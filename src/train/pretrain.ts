@@ -13,7 +13,7 @@
  * @module
  */
 import { UserError } from "../../core/errors.ts";
-import { initEngine } from "../../core/engine.ts";
+import { engine, initEngine } from "../../core/engine.ts";
 import { startTuning, type TuneMode } from "../tuning.ts";
 import { readAll, type Tensor } from "../../core/tensor.ts";
 import { getGpu } from "../../core/device.ts";
@@ -454,7 +454,7 @@ export async function pretrain(cliCfg: PretrainConfig, o: RunOptions): Promise<P
     if (lastSaved !== step) await save("checkpoint_last.pt");
     files.clearProgress();
     stoppedBy = step < stopAt ? stopSignal() : null;
-    if (step >= total) await files.log(`finished: ${step} steps`);
+    if (step >= total) await files.log(`finished: ${step} steps (${engine().compiledSummary()})`);
     else if (stoppedBy) {
       const where = step === 0
         ? "before its first step"
