@@ -15,6 +15,12 @@ export interface WgradConfig {
   TC: number;
   /** dy columns per reduction step (a multiple of 4). */
   BW: number;
+  /**
+   * dy rows per reduction step (dividing the output height; the walk's row count per split is
+   * a multiple): each accumulator then takes BH·BW products per step instead of BW, so its
+   * load and store (registers spill at these tile sizes) are shared by more FMAs.
+   */
+  BH: number;
   WGS: number;
   /**
    * Lanes along input channels (a power of two dividing WGS); the WGS / LC row groups of a
@@ -48,21 +54,22 @@ function dyLoads(cfg: WgradConfig): string[] {
   const out: string[] = [];
   for (let i = 0; i < cfg.TO; i++) {
     out.push(`let db${i} = ((n * cout + min(o0 + ${i}u, cout - 1u)) * oh + a) * ow + b0;`);
-    if (cfg.vecDy) {
+    for (let h = 0; h < cfg.BH; h++) {
+      const row = h ? `db${i} + ${h}u * ow` : `db${i}`;
       for (let q = 0; q < cfg.BW / 4; q++) {
-        out.push(
-          `let d${i}_${q} = select(vec4f(0.0), ${ld(cfg, "dy", `db${i} / 4u + ${q}u`)}, b0 + ${
-            4 * q
-          }u < ow);`,
-        );
-      }
-    } else {
-      for (let q = 0; q < cfg.BW / 4; q++) {
-        const comps = [0, 1, 2, 3].map((u) => {
-          const j = 4 * q + u;
-          return `select(0.0, dy[db${i} + min(${j}u, ow - 1u - b0)], b0 + ${j}u < ow)`;
-        });
-        out.push(`let d${i}_${q} = vec4f(${comps.join(", ")});`);
+        if (cfg.vecDy) {
+          out.push(
+            `let d${i}_${h}_${q} = select(vec4f(0.0), ${
+              ld(cfg, "dy", `(${row}) / 4u + ${q}u`)
+            }, b0 + ${4 * q}u < ow);`,
+          );
+        } else {
+          const comps = [0, 1, 2, 3].map((u) => {
+            const j = 4 * q + u;
+            return `select(0.0, dy[${row} + min(${j}u, ow - 1u - b0)], b0 + ${j}u < ow)`;
+          });
+          out.push(`let d${i}_${h}_${q} = vec4f(${comps.join(", ")});`);
+        }
       }
     }
   }
@@ -81,11 +88,13 @@ function patchLoads(cfg: WgradConfig): string[] {
   const nv = Math.ceil((width - cfg.P - al) / 4);
   const vec = cfg.vecIn;
   const unit = vec ? "iw4" : "iw";
+  // Patch rows k = S·h + kh of the step's BH dy rows h and the taps' rows kh.
+  const prows = cfg.S * (cfg.BH - 1) + cfg.KH;
   out.push(`let pr = i32(${cfg.S}u * a) - ${cfg.P};`);
-  for (let kh = 0; kh < cfg.KH; kh++) {
+  for (let k = 0; k < prows; k++) {
     out.push(
-      `let rk${kh} = pr + ${kh} >= 0 && pr + ${kh} < i32(ih);`,
-      `let ro${kh} = u32(select(0, pr + ${kh}, rk${kh})) * ${unit};`,
+      `let rk${k} = pr + ${k} >= 0 && pr + ${k} < i32(ih);`,
+      `let ro${k} = u32(select(0, pr + ${k}, rk${k})) * ${unit};`,
     );
   }
   const cols = vec ? nv : width;
@@ -102,14 +111,14 @@ function patchLoads(cfg: WgradConfig): string[] {
   }
   for (let j = 0; j < cfg.TC; j++) {
     out.push(`let pl${j} = (n * cin + min(c0 + ${j}u, cin - 1u)) * ${vec ? "hw4" : "hw"};`);
-    for (let kh = 0; kh < cfg.KH; kh++) {
+    for (let k = 0; k < prows; k++) {
       for (let q = 0; q < cols; q++) {
-        const name = vec ? `v${j}_${kh}_${q}` : `s${j}_${kh}_${q}`;
+        const name = vec ? `v${j}_${k}_${q}` : `s${j}_${k}_${q}`;
         const zero = vec ? "vec4f(0.0)" : "0.0";
         out.push(
           `let ${name} = select(${zero}, ${
-            ld(cfg, "xin", `pl${j} + ro${kh} + co${q}`)
-          }, rk${kh} && ck${q});`,
+            ld(cfg, "xin", `pl${j} + ro${k} + co${q}`)
+          }, rk${k} && ck${q});`,
         );
       }
     }
@@ -117,13 +126,17 @@ function patchLoads(cfg: WgradConfig): string[] {
   return out;
 }
 
-/** Input value for tile channel j, tap (kh, kw) at segment column b (scalar expression). */
-function cell(cfg: WgradConfig, j: number, kh: number, kw: number, b: number): string {
+/**
+ * Input value for tile channel j, tap (kh, kw) at the step's dy row h and segment column b
+ * (scalar expression).
+ */
+function cell(cfg: WgradConfig, j: number, h: number, kh: number, kw: number, b: number): string {
+  const k = cfg.S * h + kh;
   const col = cfg.S * b + kw; // relative to S·b0 − P
-  if (!cfg.vecIn) return `s${j}_${kh}_${col}`;
+  if (!cfg.vecIn) return `s${j}_${k}_${col}`;
   const al = Math.floor(-cfg.P / 4) * 4;
   const rel = col - cfg.P - al;
-  return `v${j}_${kh}_${Math.floor(rel / 4)}[${rel % 4}]`;
+  return `v${j}_${k}_${Math.floor(rel / 4)}[${rel % 4}]`;
 }
 
 function fmas(cfg: WgradConfig): string[] {
@@ -134,9 +147,11 @@ function fmas(cfg: WgradConfig): string[] {
         for (let kw = 0; kw < cfg.KW; kw++) {
           const acc = `g${i}_${j}_${kh * cfg.KW + kw}`;
           const terms: string[] = [];
-          for (let q = 0; q < cfg.BW / 4; q++) {
-            const xs = [0, 1, 2, 3].map((u) => cell(cfg, j, kh, kw, 4 * q + u));
-            terms.push(`dot(d${i}_${q}, vec4f(${xs.join(", ")}))`);
+          for (let h = 0; h < cfg.BH; h++) {
+            for (let q = 0; q < cfg.BW / 4; q++) {
+              const xs = [0, 1, 2, 3].map((u) => cell(cfg, j, h, kh, kw, 4 * q + u));
+              terms.push(`dot(d${i}_${h}_${q}, vec4f(${xs.join(", ")}))`);
+            }
           }
           out.push(`${acc} += ${terms.join(" + ")};`);
         }
@@ -189,6 +204,7 @@ export function wgradDefines(cfg: WgradConfig): Defines {
     TC: cfg.TC,
     TO: cfg.TO,
     BW: cfg.BW,
+    BH: cfg.BH,
     DECLS: decls.join("\n  "),
     STEP: [...dyLoads(cfg), ...patchLoads(cfg), ...fmas(cfg)].join("\n      "),
     STORE: stores(cfg).join("\n  "),

@@ -1,9 +1,9 @@
 // Weight gradient as an implicit GEMM with a long reduction:
 //   dw[o, c, kh, kw] = Σ_{n, a, b} dy[n, o, a, b] · x[n, c, S·a − P + kh, S·b − P + kw]
 // (M = O, N = C·KH·KW, K = N·Ho·Wo). One invocation owns TO output channels × TC input
-// channels × all KH·KW taps in registers; the reduction walks dy rows in segments of BW
-// columns: per segment it loads TO dy segments and TC input patches (KH rows, the columns of
-// the segment plus halo: every tap reuses them) and does TO·TC·KH·KW·BW FMAs. Lanes of a
+// channels × all KH·KW taps in registers; the reduction walks BH dy rows at a time in
+// segments of BW columns: per step it loads TO dy blocks and TC input patches (the rows and
+// columns of the block plus halo: every tap reuses them) and does TO·TC·KH·KW·BH·BW FMAs. Lanes of a
 // workgroup take consecutive input-channel blocks (same dy, different x). When there are few
 // output tiles, the reduction is split over workgroups (wg.z): each writes a partial sum and
 // conv2d_reduce.wgsl adds the splits (no float atomics). Unsplit, with tiles that cover O and
@@ -40,7 +40,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   let r0 = z * p.rps;
   let r1 = min(r0 + p.rps, p.rows);
   ${DECLS}
-  for (var r = r0; r < r1; r++) {
+  // BH dy rows per step: BH divides oh and the rows of a split, so they share one image.
+  for (var r = r0; r < r1; r += ${BH}u) {
     let n = r / oh;
     let a = r % oh;
     for (var b0 = 0u; b0 < ow; b0 += ${BW}u) {

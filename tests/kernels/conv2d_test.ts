@@ -395,3 +395,37 @@ Deno.test("conv2d: default versions agree with version 1 (differential oracle), 
     for (const t of [x, w, gy, mask]) t?.dispose();
   }
 });
+
+Deno.test("conv2d: weight gradient walks 4 dy rows per step on 4×4 stride-1 grids", async () => {
+  // The full budget of the width-64 layers: 4 rows of a 4-wide stride-1 grid per step (one
+  // at stride 2), direct and split, masked and not, buffers and textures (versions 2-4); thin
+  // channel tiles keep the compile short.
+  const budget = 4608;
+  for (
+    const [s, rows] of [
+      [{ N: 2, C: 4, H: 4, W: 4, O: 4, KH: 3, KW: 3, stride: 1, padding: 1 }, 4],
+      [{ N: 2, C: 4, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 2, padding: 1 }, 1],
+    ] as [ConvShape, number][]
+  ) {
+    const { Ho, Wo } = outSize(s);
+    const g = convGeom([s.N, s.C, s.H, s.W], [s.O, s.C, 3, 3], s);
+    const bh = backwardWeightPlan(g, { profile, budget }).cfg.BH;
+    if (bh !== rows) throw new Error(`H${s.H}: ${bh} dy rows per step, expected ${rows}`);
+    const d = caseData(s, 5);
+    const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]), gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
+    const mask = Tensor.from(d.mask, [s.O, s.C, 3, 3]);
+    for (const [version, split, m] of [[2, undefined, null], [3, 3, mask], [4, undefined, mask]]) {
+      const gw = conv2dBackwardWeight(gy, x, [s.O, s.C, 3, 3], {
+        ...s,
+        mask: m as Tensor | null,
+        version: version as number,
+        split: split as number | undefined,
+        budget,
+      });
+      const ref = conv2dBackwardWeightRef(s, d.gy, d.x, { mask: m ? d.mask : undefined });
+      assertClose(`H${s.H} v${version} dw`, await gw.read(), ref);
+      gw.dispose();
+    }
+    for (const t of [x, gy, mask]) t.dispose();
+  }
+});
