@@ -295,12 +295,12 @@ runMain(async () => {
   const keep = methods.length ? subsetSplit(data, split, preset.fraction) : [];
   await Deno.mkdir(out, { recursive: true });
   const dataArgs = data ? ["--data", data] : [];
-  const sideBySide = Math.min(preset.jobs, methods.length) > 1;
-  if (sideBySide) {
+  const together = Math.min(preset.jobs, methods.length) > 1;
+  if (together) {
     console.log(`methods side by side: ${Math.min(preset.jobs, methods.length)} at a time`);
   }
   await allMethods(methods, preset.jobs, async (name) => {
-    const tag = sideBySide ? name : undefined;
+    const tag = together ? name : undefined;
     const { method, bcl } = methodParts(name);
     const run = `${out}/${runFolder(name, tauTag)}`;
     const ckpt = `${run}/pretrain/checkpoint_last.pt`;
