@@ -361,8 +361,9 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
   }
   // dy rows per step on 4-wide stride-1 grids (up to 4): with one row each accumulator took
   // only 4 products per load and store, and ResNet-18's 4×4 layers ran at 18–19 GFLOP/s
-  // (24–25 with 4 rows, A/B on lavapipe). Measured worse elsewhere: at stride 2 the patch
-  // grows by 2 rows per dy row (14 instead of 18–19), and 8-wide grids gained nothing.
+  // (21–25 with 4 rows, A/B on lavapipe). Not elsewhere: at stride 2 the patch grows by 2 rows
+  // per dy row (measured 14 instead of 18–19), and 8-wide grids with 2 rows ranged from −16%
+  // to +10% in quick runs.
   let BH = 1;
   while (
     g.stride === 1 && BW === 4 && BH < 4 && g.Ho % (BH * 2) === 0 &&
