@@ -376,6 +376,8 @@ function stores(cfg: DirectConfig): string[] {
  * the reduction step loads x, w and the mask (buffers by default).
  */
 export function directDefines(cfg: DirectConfig, load: Load = bufferLoad): Defines {
+  // A parity class no tap reaches is all zeros: runInputGrad (versions.ts) clears it instead.
+  if (!cfg.taps.length) throw new Error("conv2d direct kernel: a variant needs at least one tap");
   const CG = channelGroup(cfg);
   const decls: string[] = [];
   for (let i = 0; i < cfg.TM; i++) {
@@ -384,7 +386,7 @@ export function directDefines(cfg: DirectConfig, load: Load = bufferLoad): Defin
     }
   }
   const step: string[] = [];
-  if (cfg.taps.length && innerLoop(cfg)) {
+  if (innerLoop(cfg)) {
     step.push(
       ...weightLoads(cfg, 0, load),
       "for (var cg = 0u; cg < 4u; cg++) {",
@@ -392,7 +394,7 @@ export function directDefines(cfg: DirectConfig, load: Load = bufferLoad): Defin
         .map((l) => `  ${l}`),
       "}",
     );
-  } else if (cfg.taps.length) {
+  } else {
     const cgs = [...Array(CG).keys()];
     for (const cg of cgs) {
       step.push(...weightLoads(cfg, cg, load), ...patchLoads(cfg, cg, { load }));
@@ -405,13 +407,12 @@ export function directDefines(cfg: DirectConfig, load: Load = bufferLoad): Defin
     YT: cfg.vecOut ? "vec4f" : "f32",
     MASKED: cfg.masked,
     TEX: false,
-    HAS_TAPS: cfg.taps.length > 0,
     WGS: cfg.WGS,
     TM: cfg.TM,
     BH: cfg.BH,
     BW: cfg.BW,
     CG,
-    DECLS: [...decls, ...(cfg.taps.length ? [...patchPre(cfg), ...weightPre(cfg)] : [])].join(
+    DECLS: [...decls, ...patchPre(cfg), ...weightPre(cfg)].join(
       "\n  ",
     ),
     STEP: step.join("\n    "),

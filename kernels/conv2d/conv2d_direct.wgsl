@@ -52,16 +52,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane:
   let b0 = (bi % p.bpr) * ${BW}u;
   let oc0 = wg.y * ${TM}u;
   ${DECLS}
-#if ${HAS_TAPS}
   for (var c = 0u; c < cin; c += ${CG}u) {
     ${STEP}
   }
-#else
-  // A parity class without taps (e.g. odd positions of a 1×1 stride-2 input gradient) is
-  // all zeros; the phony reads keep the bindings in the pipeline layout.
-  _ = xin[0];
-  _ = wt[0];
-#endif
   if (live) {
     ${STORE}
   }
