@@ -35,11 +35,17 @@ const spec = {
       type: "boolean" as const,
       help: "whole training steps instead of kernels: SDCLR and SimCLR at (width 64, batch 64) " +
         "and (width 8, batch 128), with and without the loader, beside PyTorch CPU " +
-        "(tools/bench_step_torch.py) in the same run, each PyTorch step right after ours; on " +
+        "(tools/bench_step_torch.py) in the same run, PyTorch's trials alternating with ours; on " +
         "software adapters also the buffer path GPUs take; --filter matches case names such " +
         'as "sdclr w8 b128 loader" or "buffers"',
     },
-    steps: { type: "string" as const, default: "3", help: "--step: steps timed per case" },
+    steps: { type: "string" as const, default: "2", help: "--step: steps per timed trial" },
+    trials: {
+      type: "string" as const,
+      default: "3",
+      help:
+        "--step: timed trials per side and case (ours and PyTorch's alternate; medians reported)",
+    },
     ...TUNE_OPTIONS,
   },
   epilog: "Times are the best of several trials of back-to-back runs ending in one device " +
@@ -47,16 +53,21 @@ const spec = {
 };
 
 async function stepMode(p: Parsed, json: string | undefined): Promise<void> {
-  const steps = Number(p.steps);
-  if (!Number.isInteger(steps) || steps < 1) {
-    throw new UserError(`--steps must be an integer ≥ 1, got "${p.steps}"`);
-  }
+  const count = (name: "steps" | "trials") => {
+    const n = Number(p[name]);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UserError(`--${name} must be an integer ≥ 1, got "${p[name]}"`);
+    }
+    return n;
+  };
+  const steps = count("steps"), trials = count("trials");
   const filter = (p.filter as string | undefined) ?? "";
   await initEngine();
   const tuneLine = await startTuning(tuneFlags(p).mode, { ...tuneFlags(p), warn: console.error });
   if (tuneLine) console.error(tuneLine);
   const { rows, note } = await stepBench({
     steps,
+    trials,
     warmup: 1,
     torch: p.torch !== false,
     filter: (c) => caseName(c).includes(filter),

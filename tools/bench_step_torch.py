@@ -12,9 +12,11 @@ here) running the spec's CIFAR augmentation per image on uint8 tensors: RandomRe
 p 0.8 in a random order, grayscale with p 0.2 — written with torch tensor ops, since no
 torchvision build matching this torch is installed here.
 
-Reads a JSON list of configs on stdin ({method, depth, width, batch, size, loader, steps,
-warmup}) and prints {"seconds": [per-step seconds or null, ...]}. Exit code 3 (message on
-stderr) when torch is missing.
+Protocol (one process per configuration, so that trials of ours and of PyTorch can alternate
+while both models stay built): the first line on stdin is the config as JSON ({method, depth,
+width, batch, size, loader, warmup}); the script builds the model, runs the warm-up steps and
+prints "ready". Each further line is a number N: it runs N steps and prints their mean seconds
+per step. End of input ends it. Exit code 3 (message on stderr) when torch is missing.
 """
 import json
 import math
@@ -115,7 +117,8 @@ class Views(torch.utils.data.Dataset):
         return augment(self.images[i], self.size), augment(self.images[i], self.size)
 
 
-def run(cfg):
+def build(cfg):
+    """The config's model, optimizer and inputs; returns a function running one step."""
     torch.manual_seed(0)
     sdclr = cfg["method"] == "sdclr"
     model = Net(cfg["depth"], cfg["width"], sdclr, 3 if sdclr else 2).train()
@@ -150,24 +153,21 @@ def run(cfg):
             nt_xent(f[:b], f[b:], 0.2).backward()
         opt.step()
 
-    for _ in range(cfg.get("warmup", 1)):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(cfg["steps"]):
-        step()
-    return (time.perf_counter() - t0) / cfg["steps"]
+    return step
 
 
 def main():
-    configs = json.load(sys.stdin)
-    out = []
-    for c in configs:
-        try:
-            out.append(run(c))
-        except Exception as e:  # one failing row must not lose the others
-            sys.stderr.write(f"{c}: {e}\n")
-            out.append(None)
-    print(json.dumps({"seconds": out}))
+    cfg = json.loads(sys.stdin.readline())
+    step = build(cfg)
+    for _ in range(cfg.get("warmup", 1)):
+        step()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        n = int(line)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        print((time.perf_counter() - t0) / n, flush=True)
 
 
 if __name__ == "__main__":

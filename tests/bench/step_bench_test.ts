@@ -4,6 +4,7 @@ import {
   type BenchCase,
   benchCases,
   formatStepTable,
+  median,
   stepBench,
 } from "../../src/bench/step_bench.ts";
 
@@ -20,28 +21,39 @@ Deno.test("step bench: the cases cover both methods, both sizes, loader on/off, 
   assert.ok(buffers.every((c) => !c.loader));
 });
 
-Deno.test("step bench: a tiny step on both kernel paths, PyTorch beside when it is installed", async () => {
+Deno.test("step bench: a tiny step on both kernel paths, PyTorch's trials alternating with ours when it is installed", async () => {
   const cases: BenchCase[] = [
     { ...tiny, method: "sdclr", loader: false, path: "default" },
     { ...tiny, method: "sdclr", loader: false, path: "buffers" },
   ];
-  const { rows, note } = await stepBench({ steps: 1, warmup: 1, torch: true, cases });
+  const { rows, note } = await stepBench({ steps: 1, trials: 3, warmup: 1, torch: true, cases });
   assert.equal(rows.length, 2);
   assert.deepEqual(rows.map((r) => r.path), ["default", "buffers"]);
   for (const r of rows) {
-    assert.ok(r.ours_s > 0 && Number.isFinite(r.ours_s));
+    assert.equal(r.ours_trials.length, 3);
+    assert.ok(r.ours_trials.every((s) => s > 0 && Number.isFinite(s)));
+    assert.equal(r.ours_s, median(r.ours_trials));
     assert.ok(Math.abs(r.ours_img_s * r.ours_s - 4) < 1e-9);
     if (note === undefined) {
-      // One PyTorch run serves both paths (the same step), and the ratio is ours / theirs.
-      assert.ok(r.torch_s! > 0);
-      assert.equal(r.torch_s, rows[0].torch_s);
-      assert.ok(Math.abs(r.ratio! - r.ours_s / r.torch_s!) < 1e-12);
+      assert.equal(r.torch_trials!.length, 3);
+      assert.equal(r.torch_s, median(r.torch_trials!));
+      // The ratio is the median of the paired trials' ratios, inside their range.
+      const ratios = r.ours_trials.map((s, i) => s / r.torch_trials![i]);
+      assert.equal(r.ratio, median(ratios));
+      assert.deepEqual(r.ratio_range, [Math.min(...ratios), Math.max(...ratios)]);
     } else {
       assert.match(note, /PyTorch|python3/);
       assert.equal(r.torch_s, null);
+      assert.equal(r.ratio, null);
     }
   }
   // The override is undone afterwards.
   assert.equal(engine().profile.preferTextureLoads, engine().gpu.isSoftware);
   assert.match(formatStepTable(rows), /sdclr w4 b4 +no +buffers/);
+});
+
+Deno.test("step bench: median of odd and even lists", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([7]), 7);
 });
