@@ -85,9 +85,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   let dm = sums.x / p.count;
   let mean = first(ld_x(c * p.HWv)) + dm;
   let bvar = max(sums.y / p.count - dm * dm, 0.0);
+  // p.updates times: SDCLR's step runs its pruned forward once for two identical train-mode
+  // forwards (same weights, same views), each of which moves the running statistics once.
   if (s == 0u && t == 0u) {
-    run_mean[c] = (1.0 - p.momentum) * run_mean[c] + p.momentum * mean;
-    run_var[c] = (1.0 - p.momentum) * run_var[c] + p.momentum * bvar * p.unbias;
+    for (var k = 0u; k < p.updates; k++) {
+      run_mean[c] = (1.0 - p.momentum) * run_mean[c] + p.momentum * mean;
+      run_var[c] = (1.0 - p.momentum) * run_var[c] + p.momentum * bvar * p.unbias;
+    }
   }
 #else
   let mean = run_mean[c];

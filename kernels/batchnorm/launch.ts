@@ -33,7 +33,7 @@ function operand(on: (d: Defines) => boolean = () => true) {
 export const BN_FORWARD = defineKernel({
   name: "batchnorm_fwd",
   file: new URL("./batchnorm_fwd.wgsl", import.meta.url),
-  params: { ...GEOM, momentum: "f32", eps: "f32", unbias: "f32" },
+  params: { ...GEOM, momentum: "f32", eps: "f32", unbias: "f32", updates: "u32" },
   bindings: {
     x: operand(),
     part: (d) => d.PARTIAL ? F32_RW : d.SPLIT_TRAIN ? F32 : null,
@@ -209,6 +209,12 @@ export interface BnForwardOptions {
    * add and ReLU in the same pass.
    */
   residual?: Tensor;
+  /**
+   * Training: how many times the running statistics move towards the batch's (default 1).
+   * 2 stands for two train-mode forwards of the same batch through the same weights, whose
+   * outputs are identical (SDCLR's no-grad and taped pruned forwards).
+   */
+  runningUpdates?: number;
   tuning?: BnTuning;
 }
 
@@ -247,6 +253,7 @@ function forward(
     momentum: bn.momentum,
     eps: bn.eps,
     unbias: g.M > 1 ? g.M / (g.M - 1) : 0,
+    updates: o.runningUpdates ?? 1,
   };
   const ops = operands(g, { x, res: o.residual });
   const main = {

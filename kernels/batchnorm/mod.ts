@@ -79,14 +79,16 @@ export function createBatchNorm(
  * pruned forward needs); otherwise normalise with the running statistics. `relu` fuses a
  * ReLU into the same pass (the backward masks through the output); `residual` (with `relu`)
  * adds a tensor of x's shape before it, y = max(BN(x) + residual, 0): a ResNet block's add and
- * ReLU without their own passes (differentiable in the residual too). `tuning` overrides the
+ * ReLU without their own passes (differentiable in the residual too). `runningUpdates`
+ * (training): the running statistics move that many times, as that many train-mode forwards
+ * of the same batch would move them (default 1). `tuning` overrides the
  * reduction's chunking (tests exercise every path with it).
  */
 export function batchNorm(
   x: Tensor,
   bn: BatchNormParams,
   training: boolean,
-  opts: { relu?: boolean; residual?: Tensor; tuning?: BnTuning } = {},
+  opts: { relu?: boolean; residual?: Tensor; runningUpdates?: number; tuning?: BnTuning } = {},
 ): Tensor {
   const C = x.shape[1];
   for (const [k, t] of [["weight", bn.weight], ["bias", bn.bias]] as const) {
@@ -106,9 +108,10 @@ export function batchNorm(
     training,
     relu,
     residual,
+    runningUpdates: opts.runningUpdates,
     tuning: opts.tuning,
   });
-  if (training) bn.numBatchesTracked += 1;
+  if (training) bn.numBatchesTracked += opts.runningUpdates ?? 1;
   return record("batchnorm", {
     inputs: residual ? [x, bn.weight, bn.bias, residual] : [x, bn.weight, bn.bias],
     output: y,

@@ -49,15 +49,20 @@ export class DualBatchNorm {
 
   /**
    * BN of `x` with the set of `branch` (train: batch statistics + running update), then
-   * optionally `residual` added and a ReLU, in the same pass.
+   * optionally `residual` added and a ReLU, in the same pass (`runningUpdates`: see
+   * batchNorm).
    */
   forward(
     x: Tensor,
     branch: Branch,
-    o: { training: boolean; relu?: boolean; residual?: Tensor },
+    o: { training: boolean; relu?: boolean; residual?: Tensor; runningUpdates?: number },
   ): Tensor {
     const set = this.sets[bnSetIndex(branch, this.sets.length)];
-    return batchNorm(x, set, o.training, { relu: o.relu, residual: o.residual });
+    return batchNorm(x, set, o.training, {
+      relu: o.relu,
+      residual: o.residual,
+      runningUpdates: o.runningUpdates,
+    });
   }
 
   /** Every tensor of the layer with its state_dict key (parameters and running stats). */

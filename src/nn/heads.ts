@@ -24,17 +24,23 @@ export interface HeadForwardOptions {
   branch: Branch;
   /** Train-mode BN (batch statistics, running update) or eval-mode BN. */
   training: boolean;
+  /** Train mode: running-statistics updates per BN layer (default 1; see batchNorm). */
+  runningUpdates?: number;
 }
 
 /** Runs the head of `model` on pooled features [N, featDim]. */
 export function headForward(model: HeadParts, feat: Tensor, o: HeadForwardOptions): Tensor {
   const { arch, weights, bns } = model;
-  const { branch, training } = o;
+  const { branch, training, runningUpdates } = o;
   let z = feat;
   arch.head.forEach(({ fc, bn }, i) => {
     const b = fc.bias ? weights.get(`${fc.name}.bias`) : undefined;
     z = linearOp(z, weights.get(`${fc.name}.weight`)!, b);
-    z = bns.get(bn.name)!.forward(z, branch, { training, relu: i < arch.head.length - 1 });
+    z = bns.get(bn.name)!.forward(z, branch, {
+      training,
+      relu: i < arch.head.length - 1,
+      runningUpdates,
+    });
   });
   return z;
 }

@@ -26,6 +26,11 @@ export interface ForwardOptions {
   training: boolean;
   /** "head": projections (default); "backbone": pooled features. */
   output?: "head" | "backbone";
+  /**
+   * Train mode: how many times each BN layer's running statistics move towards the batch's
+   * (default 1), as that many identical train-mode forwards would move them.
+   */
+  runningUpdates?: number;
 }
 
 /** The network: parameters, BN sets and (for the pruned branch) masks. */
@@ -76,18 +81,18 @@ export class ResNet {
 
   /** Runs the network on x [N, 3, H, W] (values in [0, 1]; normalised inside). */
   forward(x: Tensor, opts: ForwardOptions): Tensor {
-    const { branch, training } = opts;
+    const { branch, training, runningUpdates } = opts;
     const bn = (name: string) => this.bns.get(name)!;
     const a = this.arch;
     let h = normalizeInputOp(x);
     h = this.#conv(a.stem.conv, h, branch);
-    h = bn(a.stem.bn.name).forward(h, branch, { training, relu: true });
+    h = bn(a.stem.bn.name).forward(h, branch, { training, relu: true, runningUpdates });
     if (a.stem.maxPool) h = maxPoolOp(h);
     for (const b of a.blocks) {
       let idt = h;
       if (b.downsample) {
         idt = this.#conv(b.downsample.conv, h, branch);
-        idt = bn(b.downsample.bn.name).forward(idt, branch, { training });
+        idt = bn(b.downsample.bn.name).forward(idt, branch, { training, runningUpdates });
       }
       // The block's last BN adds the shortcut and applies the ReLU in its own pass:
       // relu(bn(conv(y)) + idt), as PyTorch's separate ops compute it.
@@ -99,6 +104,7 @@ export class ResNet {
           training,
           relu: true,
           residual: last ? idt : undefined,
+          runningUpdates,
         });
       });
       h = y;
@@ -108,7 +114,7 @@ export class ResNet {
       if (opts.output !== "backbone") throw new Error("this model has no projection head");
       return feat;
     }
-    return headForward(this, feat, { branch, training });
+    return headForward(this, feat, { branch, training, runningUpdates });
   }
 
   /** Trainable tensors with their keys, in state_dict order. */

@@ -9,13 +9,19 @@
  *   4. one SGD step. The returned (logged) loss is L1.
  * SimCLR: f = model([x1; x2]) as one batch of 2B, one NT-Xent over the pairs, backward, step.
  *
+ * Steps 1 and 3 are the same computation: train-mode BN normalises with the batch's own
+ * statistics, and no weight changes before step 4, so f2 and f2' are equal. The step
+ * therefore runs the pruned forward once, recorded for step 3's backward, with every BN layer
+ * of the pruned set moving its running statistics twice (exactly what the two forwards do),
+ * and uses a detached copy of it as step 1's f2. Same numbers, one forward fewer; the cost is
+ * that both branches' activations are alive during step 2 (as in one SimCLR step of 2B).
+ *
  * Each step runs inside `tidy`; nothing is read back (the loss stays on the GPU, see LossLog).
  * With `onSamples` (BCL's loss memory) the step also hands over the per-sample losses of the
  * logged loss (SDCLR: the dense branch's L1) while they are alive, from the same forward.
  * @module
  */
 import { Tensor, tidy } from "../../core/tensor.ts";
-import { noGrad } from "../../core/tape.ts";
 import { backward } from "../../kernels/backward.ts";
 import { zeroGrad } from "../../core/tensor.ts";
 import { detach, sliceRows } from "../../kernels/elementwise/mod.ts";
@@ -66,12 +72,13 @@ export function sdclrStep(model: ResNet, opt: Optimizer, o: StepOptions): Tensor
   const { x1, x2, lr, temperature, onSamples } = o;
   return tidy(() => {
     zeroGrad(model.parameters());
-    const f2 = noGrad(() => model.forward(x2, { branch: "pruned", training: true }));
+    // Steps 1 and 3 in one forward (see above).
+    const f2p = model.forward(x2, { branch: "pruned", training: true, runningUpdates: 2 });
+    const f2 = detach(f2p);
     const f1 = model.forward(x1, { branch: "dense", training: true });
     const f1d = detach(f1); // backward releases f1; the pruned half needs its values
     const l1 = lossOf(f1, f2, temperature, onSamples);
     backward(l1);
-    const f2p = model.forward(x2, { branch: "pruned", training: true });
     const l2 = ntXent(f1d, f2p, temperature);
     backward(l2);
     engine().inPhase("optimizer", () => opt.step(lr));
