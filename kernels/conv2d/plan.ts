@@ -35,6 +35,12 @@ export interface PlanOptions {
    * `wide` false keeps 16 output channels where 32 would be taken.
    */
   variant?: { vecW?: boolean; wide?: boolean };
+  /**
+   * Weight-gradient tile the autotuner (and A/B experiments) may force instead of the
+   * default's: output channels TO and input channels TC (multiples of 4), dy columns BW per
+   * step (4 or 8), dy rows BH per step (dividing Ho).
+   */
+  wgradTile?: { TO: number; TC: number; BW: number; BH: number };
 }
 
 /** A planned dispatch of the direct kernel. */
@@ -349,26 +355,26 @@ export function wantedSplit(g: ConvGeom, o: PlanOptions): number {
 export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: number }): WgradLaunch {
   const KK = g.KH * g.KW, WGS = o.profile.tiledWorkgroupSize;
   const budget = o.budget ?? stepBudget(2 * g.N * g.Ho * g.Wo * g.O * g.C * KK);
-  let BW = g.Wo >= 8 ? 8 : 4;
-  let TC = g.C >= 8 ? 8 : 4;
+  // The tile: 8 output × 4 input channels × KK taps, a 2×4 block of dy per reduction step.
+  // Registers spill at any of these sizes on a CPU-backed adapter, so what counts is products
+  // per accumulator load/store (BH·BW) against the stack the tile occupies (TO·TC·KK
+  // accumulators plus the patches). A/B on lavapipe of ResNet-18's 3×3 layers, best of 4
+  // rounds (scratch timing of each tile, same operands): TO8 TC4 BW4 BH2 against the former
+  // TO8 TC8 BW8 BH1 (BH4 on 4×4) at batch 64, width 64: 4×4 33.4 vs 28.2 GFLOP/s, 8×8 43.7
+  // vs 33.0, 16×16 46.6 vs 38.1, 32×32 45.6 vs 39.6, stride 2 28.5–30.8 vs 25.5–26.8; width
+  // 8, batch 128 (former TO4 TC8 BW8): 15.8–16.1 vs 13.4–13.6; 1×1 stride 2 and the 3-channel
+  // stem within noise. The narrow block is what matters: TO8 TC8 BW8 BH2 ran 14–26 there.
+  const BW = 4;
+  let TC = 4;
   let TO = Math.min(8, Math.ceil(g.O / 4) * 4);
   // Statements per step: TO·TC·KK dot products of BW/4 vec4s; at most ~640 accumulators.
-  while (TO * TC * KK * (BW / 4) > budget / 2 || TO * TC * KK > 640) {
+  while (TO * TC * KK > budget / 2 || TO * TC * KK > 640) {
     if (TO > 4) TO -= 4;
-    else if (TC > 4) TC = 4;
-    else if (BW > 4) BW = 4;
     else break;
   }
-  // dy rows per step on 4-wide stride-1 grids (up to 4): with one row each accumulator took
-  // only 4 products per load and store, and ResNet-18's 4×4 layers ran at 18–19 GFLOP/s
-  // (21–25 with 4 rows, A/B on lavapipe). Not elsewhere: at stride 2 the patch grows by 2 rows
-  // per dy row (measured 14 instead of 18–19), and 8-wide grids with 2 rows ranged from −16%
-  // to +10% in quick runs.
-  let BH = 1;
-  while (
-    g.stride === 1 && BW === 4 && BH < 4 && g.Ho % (BH * 2) === 0 &&
-    TO * TC * KK * BH * 2 <= budget / 2
-  ) BH *= 2;
+  let BH = g.Ho % 2 === 0 && TO * TC * KK * 2 <= budget / 2 ? 2 : 1;
+  if (o.wgradTile) ({ TO, TC, BH } = o.wgradTile);
+  const bw = o.wgradTile?.BW ?? BW;
   // Lanes of a workgroup take consecutive input-channel blocks; where C has fewer blocks than
   // lanes (thin layers), the spare lanes take other dy rows instead (LR row groups of LC
   // channel lanes) rather than repeating the last block: their partial sums are added by
@@ -394,11 +400,11 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
     P: g.padding,
     TO,
     TC,
-    BW,
+    BW: bw,
     BH,
     WGS,
     LC,
-    vecIn: g.W % 4 === 0 && (g.stride * BW) % 4 === 0,
+    vecIn: g.W % 4 === 0 && (g.stride * bw) % 4 === 0,
     vecDy: g.Wo % 4 === 0,
     maskInStore: (o.masked ?? false) && direct,
     direct,
