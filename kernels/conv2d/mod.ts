@@ -11,7 +11,7 @@
 import { engine } from "../../core/engine.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
-import { type ConvGeom, convGeom } from "./plan.ts";
+import { type ConvGeom, convGeom, type WgradTile } from "./plan.ts";
 import {
   chooseForward,
   chooseInputGrad,
@@ -45,6 +45,8 @@ export interface Conv2dRunOptions {
   budget?: number;
   /** Forward tile knobs (plan.ts PlanOptions.variant; the autotuner's candidates). */
   variant?: { vecW?: boolean; wide?: boolean };
+  /** Weight-gradient tile (plan.ts PlanOptions.wgradTile; the autotuner's candidates). */
+  wgradTile?: WgradTile;
 }
 
 declare module "../../core/tape.ts" {
@@ -62,12 +64,19 @@ function checkMask(wShape: readonly number[], mask: Tensor | null | undefined): 
 }
 
 function planOf(mask: Tensor | null, o: Conv2dRunOptions) {
-  return { profile: engine().profile, masked: mask !== null, budget: o.budget, variant: o.variant };
+  return {
+    profile: engine().profile,
+    masked: mask !== null,
+    budget: o.budget,
+    variant: o.variant,
+    wgradTile: o.wgradTile,
+  };
 }
 
-/** The autotuner's choice, unless the call names a version or a tile budget (checks, tests). */
+/** The autotuner's choice, unless the call names a version, a budget or a tile (checks, tests). */
 function tuned(pass: ConvPass, q: ConvQuery, o: Conv2dRunOptions) {
-  return o.version === undefined && o.budget === undefined ? tunedChoice(pass, q) : null;
+  const forced = o.version !== undefined || o.budget !== undefined || o.wgradTile !== undefined;
+  return forced ? null : tunedChoice(pass, q);
 }
 
 /** The profile's op scope of a pass: the shape in words and its flops (dense, mask or not). */
@@ -150,6 +159,7 @@ export function conv2dBackwardWeight(
   const c = { g, gy, x, gw, mask, split, plan: planOf(mask, opts) };
   const t = split === undefined ? tuned("weight_grad", c, opts) : null;
   if (t?.split) c.split = t.split;
+  if (t?.tile) c.plan.wgradTile = t.tile;
   const version = opts.version ?? t?.version ?? (split !== undefined ? 3 : chooseWeightGrad(c));
   return filling(gw, { pass: "weight_grad", g }, () => {
     versionFor(WEIGHT_GRAD_VERSIONS, c, { pass: "weight gradient", version }).run(c);

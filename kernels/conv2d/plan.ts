@@ -40,7 +40,22 @@ export interface PlanOptions {
    * default's: output channels TO and input channels TC (multiples of 4), dy columns BW per
    * step (4 or 8), dy rows BH per step (dividing Ho).
    */
-  wgradTile?: { TO: number; TC: number; BW: number; BH: number };
+  wgradTile?: WgradTile;
+}
+
+/** A weight-gradient tile (see PlanOptions.wgradTile). */
+export interface WgradTile {
+  TO: number;
+  TC: number;
+  BW: number;
+  BH: number;
+}
+
+/** Whether the kernel can take tile `t` at this shape. */
+export function wgradTileFits(g: ConvGeom, t: WgradTile): boolean {
+  const four = (v: number) => Number.isInteger(v) && v >= 4 && v % 4 === 0;
+  return four(t.TO) && four(t.TC) && (t.BW === 4 || t.BW === 8) && Number.isInteger(t.BH) &&
+    t.BH >= 1 && g.Ho % t.BH === 0;
 }
 
 /** A planned dispatch of the direct kernel. */
@@ -373,7 +388,15 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
     else break;
   }
   let BH = g.Ho % 2 === 0 && TO * TC * KK * 2 <= budget / 2 ? 2 : 1;
-  if (o.wgradTile) ({ TO, TC, BH } = o.wgradTile);
+  if (o.wgradTile) {
+    if (!wgradTileFits(g, o.wgradTile)) {
+      throw new Error(
+        `conv2d weight gradient: tile ${JSON.stringify(o.wgradTile)} does not fit (TO, TC ` +
+          `multiples of 4, BW 4 or 8, BH dividing the output height ${g.Ho})`,
+      );
+    }
+    ({ TO, TC, BH } = o.wgradTile);
+  }
   const bw = o.wgradTile?.BW ?? BW;
   // Lanes of a workgroup take consecutive input-channel blocks; where C has fewer blocks than
   // lanes (thin layers), the spare lanes take other dy rows instead (LR row groups of LC

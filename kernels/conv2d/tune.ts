@@ -1,14 +1,21 @@
 /**
  * conv2d under the autotuner (core/autotune.ts): per pass and shape, the candidates are the
  * numbered versions that apply (versions.ts; version 1, the oracle, is never a candidate), and
- * for the weight gradient a few split counts. A launcher asks `tunedChoice` first: a winner
+ * for the weight gradient a few split counts and register tiles. A launcher asks `tunedChoice` first: a winner
  * from the cache, or null (then the device profile's default runs and the shape is queued).
  * @module
  */
 import { engine } from "../../core/engine.ts";
 import type { TuneCandidate, TuneTrial } from "../../core/autotune.ts";
 import { Tensor } from "../../core/tensor.ts";
-import { type ConvGeom, forwardPlan, stridedPointwise } from "./plan.ts";
+import {
+  backwardWeightPlan,
+  type ConvGeom,
+  forwardPlan,
+  stridedPointwise,
+  type WgradTile,
+  wgradTileFits,
+} from "./plan.ts";
 import {
   type ConvQuery,
   type ConvVersion,
@@ -28,7 +35,20 @@ export interface ConvChoice {
   version: number;
   split?: number;
   variant?: { vecW?: boolean; wide?: boolean };
+  /** Weight gradient: a register tile other than the plan's default. */
+  tile?: WgradTile;
 }
+
+/**
+ * Weight-gradient tiles tried beside the default (TO8 TC4 BW4 BH2): the former default and
+ * two neighbours that came close on lavapipe. Devices with real registers may prefer the
+ * wide dy block or the taller channel tile, which is what the tuner finds out.
+ */
+export const WGRAD_TILES: WgradTile[] = [
+  { TO: 8, TC: 8, BW: 8, BH: 1 },
+  { TO: 8, TC: 8, BW: 4, BH: 2 },
+  { TO: 4, TC: 8, BW: 4, BH: 2 },
+];
 
 // deno-lint-ignore no-explicit-any
 const VERSIONS: Record<ConvPass, ConvVersion<any>[]> = {
@@ -45,22 +65,40 @@ export function tuneKey(pass: ConvPass, g: ConvGeom, masked: boolean): string {
 
 /**
  * "v4" → {version 4}; "v3s8" → {version 3, split 8}; "v4-narrow" and "v4-scalarw" → version 4
- * with the forward's `wide` or `vecW` knob off; null when malformed.
+ * with the forward's `wide` or `vecW` knob off; "v4-t8x8x8x1" → version 4 with the weight
+ * gradient's tile TO 8, TC 8, BW 8, BH 1; null when malformed.
  */
 export function parseChoice(id: string): ConvChoice | null {
-  const m = /^v(\d+)(?:s(\d+))?(-narrow|-scalarw)?$/.exec(id);
+  const m = /^v(\d+)(?:s(\d+))?(-narrow|-scalarw|-t(\d+)x(\d+)x(\d+)x(\d+))?$/.exec(id);
   if (!m) return null;
   const c: ConvChoice = { version: Number(m[1]) };
   if (m[2]) c.split = Number(m[2]);
   if (m[3] === "-narrow") c.variant = { wide: false };
   if (m[3] === "-scalarw") c.variant = { vecW: false };
+  if (m[4]) c.tile = { TO: Number(m[4]), TC: Number(m[5]), BW: Number(m[6]), BH: Number(m[7]) };
   return c;
 }
 
 /** The id parseChoice reads back. */
 export function choiceId(c: ConvChoice): string {
-  const knob = c.variant?.wide === false ? "-narrow" : c.variant?.vecW === false ? "-scalarw" : "";
+  const t = c.tile;
+  const knob = c.variant?.wide === false
+    ? "-narrow"
+    : c.variant?.vecW === false
+    ? "-scalarw"
+    : t
+    ? `-t${t.TO}x${t.TC}x${t.BW}x${t.BH}`
+    : "";
   return `v${c.version}${c.split ? `s${c.split}` : ""}${knob}`;
+}
+
+/** WGRAD_TILES that differ from the default at this shape and fit it (BH divides Ho). */
+function tileChoices(q: ConvQuery): WgradTile[] {
+  const d = backwardWeightPlan(q.g, q.plan).cfg;
+  return WGRAD_TILES.filter((t) =>
+    wgradTileFits(q.g, t) && t.TO <= Math.ceil(q.g.O / 4) * 4 &&
+    !(t.TO === d.TO && t.TC === d.TC && t.BW === d.BW && t.BH === d.BH)
+  );
 }
 
 /** Versions 2+ that run this shape, with the weight gradient's split counts spelled out. */
@@ -90,6 +128,11 @@ export function candidateChoices(pass: ConvPass, q: ConvQuery): ConvChoice[] {
         out.push({ version: v.version, split });
       }
     }
+    // Other tiles at the default split, for the versions the profiles default to (unsplit
+    // buffers, textures): the tile and split axes are not crossed, to keep compiles few.
+    if (pass === "weight_grad" && v.version !== 3) {
+      for (const tile of tileChoices(q)) out.push({ version: v.version, tile });
+    }
   }
   return out;
 }
@@ -109,7 +152,8 @@ export function tunedChoice(pass: ConvPass, q: ConvQuery): ConvChoice | null {
   }
   const c = parseChoice(id);
   const v = c && VERSIONS[pass].find((v) => v.version === c.version);
-  return v && !v.unsupported(q) ? c : null;
+  // A tile from an older cache that this shape cannot take counts as stale too.
+  return v && !v.unsupported(q) && (!c.tile || wgradTileFits(q.g, c.tile)) ? c : null;
 }
 
 /** Operands of the shape (contents do not change the time) and a candidate per choice. */
@@ -122,7 +166,8 @@ function convTrial(pass: ConvPass, q: ConvQuery): TuneTrial {
   const owned = [x, w, gy, mask];
   const candidates: TuneCandidate[] = candidateChoices(pass, q).map((c) => {
     const v = VERSIONS[pass].find((v) => v.version === c.version)!;
-    const base = { g, mask, plan: { ...q.plan, profile: engine().profile, variant: c.variant } };
+    const plan = { ...q.plan, profile: engine().profile, variant: c.variant, wgradTile: c.tile };
+    const base = { g, mask, plan };
     return {
       id: choiceId(c),
       run: () => {

@@ -121,12 +121,52 @@ Deno.test("conv2d autotune: a cached winner is what runs; a stale one falls back
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("conv2d autotune: a cached weight-gradient tile runs and equals version 1; a tile that does not fit is refused in one line", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/t.json`;
+  const g = convGeom(xs, ws, opts);
+  const key = tuneKey("weight_grad", g, false);
+  const x = random(xs, 6), gy = random([2, 8, 8, 8], 7);
+  const ref = await conv2dBackwardWeight(gy, x, ws, { ...opts, version: 1 }).read();
+  const plan = { profile: e.profile };
+  const tiles = candidateChoices("weight_grad", { g, plan }).filter((c) => c.tile);
+  assert.ok(tiles.length >= 2, "tile candidates at this shape");
+  for (const c of tiles) {
+    const choice = choiceId(c);
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        format: "sdclr-webgpu-autotune/1",
+        adapter: e.profile.adapter,
+        entries: { [key]: { choice, ms: {}, tuned: "2026-01-01T00:00:00Z" } },
+      }),
+    );
+    const tuner = await Autotuner.open({ adapter: e.profile.adapter, file });
+    await withTuner(tuner, async () => {
+      const gw = conv2dBackwardWeight(gy, x, ws, opts);
+      assertClose(choice, await gw.read(), ref, { tol: 1e-5 });
+      gw.dispose();
+    });
+  }
+  assert.throws(
+    () => conv2dBackwardWeight(gy, x, ws, { ...opts, wgradTile: { TO: 8, TC: 4, BW: 4, BH: 3 } }),
+    /tile .* does not fit .* output height 8/,
+  );
+  x.dispose();
+  gy.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("conv2d autotune: choice names", () => {
   assert.deepEqual(parseChoice("v4"), { version: 4 });
   assert.deepEqual(parseChoice("v3s8"), { version: 3, split: 8 });
   assert.deepEqual(parseChoice("v4-narrow"), { version: 4, variant: { wide: false } });
   assert.deepEqual(parseChoice("v2-scalarw"), { version: 2, variant: { vecW: false } });
-  for (const id of ["v4", "v3s8", "v4-narrow", "v2-scalarw"]) {
+  assert.deepEqual(parseChoice("v4-t8x8x8x1"), {
+    version: 4,
+    tile: { TO: 8, TC: 8, BW: 8, BH: 1 },
+  });
+  for (const id of ["v4", "v3s8", "v4-narrow", "v2-scalarw", "v2-t4x8x4x2"]) {
     assert.equal(choiceId(parseChoice(id)!), id);
   }
   assert.equal(parseChoice("fast"), null);
