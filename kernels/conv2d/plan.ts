@@ -374,7 +374,7 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
   // Registers spill at any of these sizes on a CPU-backed adapter, so what counts is products
   // per accumulator load/store (BH·BW) against the stack the tile occupies (TO·TC·KK
   // accumulators plus the patches). A/B on lavapipe of ResNet-18's 3×3 layers, best of 4
-  // rounds (scratch timing of each tile, same operands): TO8 TC4 BW4 BH2 against the former
+  // rounds (each tile forced through wgradTile, same operands): TO8 TC4 BW4 BH2 against the former
   // TO8 TC8 BW8 BH1 (BH4 on 4×4) at batch 64, width 64: 4×4 33.4 vs 28.2 GFLOP/s, 8×8 43.7
   // vs 33.0, 16×16 46.6 vs 38.1, 32×32 45.6 vs 39.6, stride 2 28.5–30.8 vs 25.5–26.8; width
   // 8, batch 128 (former TO4 TC8 BW8): 15.8–16.1 vs 13.4–13.6; 1×1 stride 2 and the 3-channel

@@ -4,8 +4,8 @@
  * step in the same run (tools/bench_step_torch.py; its column is skipped with one line when
  * python3 or torch is missing), and the ratio of seconds per step, ours / PyTorch. Each side
  * is timed in several trials that alternate with the other side's, and every figure is a
- * median over trials: PyTorch's step time on this shared machine moves up to 1.5× between
- * runs, so one timing per side is not evidence.
+ * median over trials: PyTorch's step time on this shared machine moves up to 1.7× within
+ * minutes, so one timing per side is not evidence.
  * @module
  */
 import { engine } from "../../core/engine.ts";
