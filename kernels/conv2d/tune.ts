@@ -1,8 +1,9 @@
 /**
  * conv2d under the autotuner (core/autotune.ts): per pass and shape, the candidates are the
  * numbered versions that apply (versions.ts; version 1, the oracle, is never a candidate), and
- * for the weight gradient a few split counts and register tiles. A launcher asks `tunedChoice` first: a winner
- * from the cache, or null (then the device profile's default runs and the shape is queued).
+ * for the weight gradient a few split counts and register tiles. A launcher asks `tunedChoice`
+ * first: a winner from the cache, or null (then the device profile's default runs and the
+ * shape is queued).
  * @module
  */
 import { engine } from "../../core/engine.ts";

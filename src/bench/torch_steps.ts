@@ -37,17 +37,19 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
 export async function startTorchSteps(
   c: StepConfig,
   warmup: number,
+  /** The interpreter (tests pass stand-ins). */
+  python = "python3",
 ): Promise<TorchSteps | { note: string }> {
   let child;
   try {
-    child = new Deno.Command("python3", {
+    child = new Deno.Command(python, {
       args: [SCRIPT],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
   } catch {
-    return { note: "python3 not found: PyTorch column skipped" };
+    return { note: `${python} not found: PyTorch column skipped` };
   }
   const spec = {
     method: c.method,
@@ -60,24 +62,27 @@ export async function startTorchSteps(
   };
   const stdin = child.stdin.getWriter();
   const out = lines(child.stdout);
-  const send = (s: string) => stdin.write(new TextEncoder().encode(s + "\n"));
+  // Read from the start, so that a chatty stderr (warnings) can never fill the pipe and stall.
+  const stderr = new Response(child.stderr).text();
+  // False when the script has already exited (a broken pipe): failure() then says why.
+  const send = (s: string) =>
+    stdin.write(new TextEncoder().encode(s + "\n")).then(() => true, () => false);
   // Why it stopped: the last line of stderr (read only once the process has ended).
   const failure = async (): Promise<{ note: string }> => {
     await stdin.close().catch(() => {});
     for await (const _ of out); // to its end, which releases the pipe
-    const [status, err] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    const [status, err] = await Promise.all([child.status, stderr]);
     const last = err.trim().split("\n").pop() ?? "";
     return status.code === 3
       ? { note: `PyTorch column skipped: ${last}` }
       : { note: `tools/bench_step_torch.py failed (exit ${status.code}): ${last}` };
   };
-  await send(JSON.stringify(spec));
+  if (!await send(JSON.stringify(spec))) return await failure();
   const ready = await out.next();
   if (ready.done || ready.value !== "ready") return await failure();
   return {
     async trial(steps) {
-      await send(String(steps));
-      const r = await out.next();
+      const r = await send(String(steps)) ? await out.next() : { done: true as const };
       const s = r.done ? NaN : Number(r.value);
       if (!Number.isFinite(s)) throw new Error((await failure()).note);
       return s;
@@ -85,7 +90,7 @@ export async function startTorchSteps(
     async close() {
       await stdin.close().catch(() => {});
       for await (const _ of out); // to its end, which releases the pipe
-      await Promise.all([child.status, new Response(child.stderr).text()]);
+      await Promise.all([child.status, stderr]);
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   median,
   stepBench,
 } from "../../src/bench/step_bench.ts";
+import { startTorchSteps } from "../../src/bench/torch_steps.ts";
 
 await initEngine({ quiet: true });
 
@@ -56,4 +57,19 @@ Deno.test("step bench: median of odd and even lists", () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.equal(median([7]), 7);
+});
+
+Deno.test("step bench: without python3 or without torch, PyTorch's column is skipped with one line", async () => {
+  const c = { ...tiny, method: "sdclr" as const, loader: false };
+  const missing = await startTorchSteps(c, 1, "no-such-python-here");
+  assert.deepEqual(missing, { note: "no-such-python-here not found: PyTorch column skipped" });
+  // A stand-in that exits as the script does without torch (code 3, reason on stderr), before
+  // reading its input: the broken pipe must not escape.
+  const dir = await Deno.makeTempDir();
+  const fake = `${dir}/python3`;
+  await Deno.writeTextFile(fake, "#!/bin/sh\necho 'python3 has no torch module' >&2\nexit 3\n");
+  await Deno.chmod(fake, 0o755);
+  const noTorch = await startTorchSteps(c, 1, fake);
+  assert.deepEqual(noTorch, { note: "PyTorch column skipped: python3 has no torch module" });
+  await Deno.remove(dir, { recursive: true });
 });
