@@ -51,13 +51,15 @@ export class Profiler {
   /** Command buffers submitted while attached. */
   submits = 0;
   #device: GPUDevice;
+  /** When the latest submit began (timed mode measures from there). */
+  #submitStart = 0;
   #querySet: GPUQuerySet | null = null;
   #resolve: GPUBuffer | null = null;
   /** Records since the last flush whose timestamps sit in the query set (index order). */
   #inFlight = 0;
   #firstInFlight = 0;
   #pending: PendingResolve[] = [];
-  #timed: { r: DispatchRecord; submitted: number; done: Promise<number> }[] = [];
+  #timed: { r: DispatchRecord; submitted: number; returned: number; done: Promise<number> }[] = [];
   /** Queries (2 per dispatch) one flush can hold; the engine flushes when they run out. */
   readonly capacity: number;
 
@@ -101,6 +103,7 @@ export class Profiler {
   /** Called by the engine before it finishes a command encoder: resolve this flush's queries. */
   beforeSubmit(encoder: GPUCommandEncoder): void {
     this.submits++;
+    this.#submitStart = performance.now();
     if (!this.#querySet || this.#inFlight === 0) return;
     const bytes = 16 * this.#inFlight;
     encoder.resolveQuerySet(this.#querySet, 0, 2 * this.#inFlight, this.#resolve!, 0);
@@ -122,10 +125,12 @@ export class Profiler {
     if (this.#querySet) return;
     const r = this.records[this.records.length - 1];
     if (!r || this.#timed.some((t) => t.r === r)) return;
-    const submitted = performance.now();
+    // From just before the submit: on a software adapter the submit itself runs the work.
+    const submitted = this.#submitStart;
     this.#timed.push({
       r,
       submitted,
+      returned: performance.now(),
       done: queue.onSubmittedWorkDone().then(() => performance.now()),
     });
   }
@@ -144,7 +149,10 @@ export class Profiler {
     let prev = 0;
     for (const t of this.#timed.splice(0)) {
       const done = await t.done;
-      t.r.ns = Math.max(0, done - Math.max(prev, t.submitted)) * 1e6;
+      // Completion callbacks arrive at polls, so two dispatches can report the same `done`;
+      // the time inside the submit call (the work itself on a software adapter) is a floor
+      // that keeps a dispatch from being timed as 0.
+      t.r.ns = Math.max(done - Math.max(prev, t.submitted), t.returned - t.submitted) * 1e6;
       prev = done;
     }
     return this.records;
