@@ -4,6 +4,7 @@
  * machine then hits both sides of a ratio alike, and neither side pays start-up per trial).
  * @module
  */
+import { textLines } from "../../core/text_lines.ts";
 import type { StepConfig } from "./step_runner.ts";
 
 const SCRIPT = new URL("../../tools/bench_step_torch.py", import.meta.url).pathname;
@@ -13,21 +14,6 @@ export interface TorchSteps {
   /** Runs `steps` steps; resolves to their mean seconds per step. */
   trial(steps: number): Promise<number>;
   close(): Promise<void>;
-}
-
-/** Splits a byte stream into lines. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  const text = new TextDecoder();
-  for await (const chunk of stream) {
-    rest += text.decode(chunk, { stream: true });
-    let i;
-    while ((i = rest.indexOf("\n")) >= 0) {
-      yield rest.slice(0, i);
-      rest = rest.slice(i + 1);
-    }
-  }
-  if (rest) yield rest;
 }
 
 /**
@@ -61,7 +47,7 @@ export async function startTorchSteps(
     warmup,
   };
   const stdin = child.stdin.getWriter();
-  const out = lines(child.stdout);
+  const out = textLines(child.stdout);
   // Read from the start, so that a chatty stderr (warnings) can never fill the pipe and stall.
   const stderr = new Response(child.stderr).text();
   // False when the script has already exited (a broken pipe): failure() then says why.

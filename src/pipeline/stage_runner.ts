@@ -5,6 +5,7 @@
  * save) just ends, and the pipeline stops after it instead of starting the next stage.
  * @module
  */
+import { textLines } from "../../core/text_lines.ts";
 import { PREEMPTED_EXIT, StopRequest } from "../train/stop.ts";
 
 /** How a stage ended. */
@@ -116,12 +117,5 @@ export async function labelLines(
     const b = enc.encode(`[${label}] ${line}\n`);
     for (let n = 0; n < b.length;) n += to.writeSync(b.subarray(n));
   };
-  const dec = new TextDecoder();
-  let rest = "";
-  for await (const bytes of from) {
-    const lines = (rest + dec.decode(bytes, { stream: true })).split("\n");
-    rest = lines.pop()!;
-    lines.forEach(write);
-  }
-  if (rest) write(rest);
+  for await (const line of textLines(from)) write(line);
 }
