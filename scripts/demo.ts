@@ -52,7 +52,7 @@ import {
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname);
 
 /** The CPU preset's time, measured as the README says (keep the two in step). */
-const DEMO_TIME = "about 3 minutes on a 2-core CPU once set up";
+const DEMO_TIME = "about 2.5 minutes on a 2-core CPU once set up";
 
 interface Preset {
   what: string;
