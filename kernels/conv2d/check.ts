@@ -164,6 +164,10 @@ function variant(
     if (version === 4) {
       return direct(() => textureDefines(forwardPlan(g, plan(TEXTURE_BUDGET)).cfg));
     }
+    if (version >= 5) {
+      const cfg = () => forwardPlan(g, { ...plan(), swapped: true }).cfg;
+      return direct(() => version === 6 ? textureDefines(cfg()) : directDefines(cfg()));
+    }
     return direct(() => directDefines(forwardPlan(g, plan()).cfg));
   }
   if (pass === "dgrad") {

@@ -1,6 +1,7 @@
 /**
  * `deno task kernels check` entries of the conv2d relayout passes (prepass.ts): the weight
- * transpose [O, C, KK] → [KK, O, C] (plain and masked; 3×3 and 7×7) and the stride-S gather
+ * transpose [O, C, KK] → [KK, O, C] and swap [O, C, KK] → [C, O, KK] (plain and masked; 3×3,
+ * 7×7 and 1×1) and the stride-S gather
  * (vec4 pairs at S = 2, vec4 stores at S = 3, scalar rows for an odd Wo), against CPU copies.
  * Both only move floats, so they must match exactly.
  * @module
@@ -8,15 +9,30 @@
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
 import { Tensor } from "../../core/tensor.ts";
 import { errors, randn, seededRandom } from "../../core/testing.ts";
-import { gatherDefines, gatherStrided, transposeDefines, transposeWeights } from "./prepass.ts";
-import { GATHER, TRANSPOSE } from "./specs.ts";
+import {
+  gatherDefines,
+  gatherStrided,
+  swapDefines,
+  swapWeights,
+  transposeDefines,
+  transposeWeights,
+} from "./prepass.ts";
+import { GATHER, SWAP, TRANSPOSE } from "./specs.ts";
 
-/** [O, C, K] of the transpose checks. */
+/** [O, C, K] of the transpose and swap checks. */
 const TRANSPOSE_SHAPES = [[8, 4, 3], [4, 8, 7], [12, 16, 1]];
 /** [N, C, H (= W), S] of the gather checks. */
 const GATHER_SHAPES = [[2, 8, 8, 2], [1, 4, 12, 3], [2, 3, 9, 2]];
 
-async function transposeRows(masked: boolean): Promise<CheckRow[]> {
+/**
+ * Rows of a weight relayout: `source(j)` is the flat [O, C, KK] index that output element j
+ * copies (times the mask when masked).
+ */
+async function relayoutRows(
+  masked: boolean,
+  run: (w: Tensor, mask: Tensor | null) => Tensor,
+  source: (j: number, O: number, C: number, KK: number) => number,
+): Promise<CheckRow[]> {
   const out: CheckRow[] = [];
   for (const [i, [O, C, K]] of TRANSPOSE_SHAPES.entries()) {
     const KK = K * K, n = O * C * KK;
@@ -26,15 +42,30 @@ async function transposeRows(masked: boolean): Promise<CheckRow[]> {
     const w = Tensor.from(wv, [O, C, K, K]);
     const mask = masked ? Tensor.from(mv, w.shape) : null;
     const want = new Float64Array(n).map((_, j) => {
-      const c = j % C, o = Math.floor(j / C) % O, t = Math.floor(j / (C * O));
-      const k = (o * C + c) * KK + t;
+      const k = source(j, O, C, KK);
       return wv[k] * (masked ? mv[k] : 1);
     });
-    const wt = transposeWeights(w, mask);
-    out.push({ shape: `w[${O},${C},${K},${K}]`, ...errors(await wt.read(), want), tol: 0 });
-    for (const t of [w, mask, wt]) t?.dispose();
+    const got = run(w, mask);
+    out.push({ shape: `w[${O},${C},${K},${K}]`, ...errors(await got.read(), want), tol: 0 });
+    for (const t of [w, mask, got]) t?.dispose();
   }
   return out;
+}
+
+/** wT[t, o, c] = w[o, c, t]. */
+function transposeRows(masked: boolean): Promise<CheckRow[]> {
+  return relayoutRows(masked, transposeWeights, (j, O, C, KK) => {
+    const c = j % C, o = Math.floor(j / C) % O, t = Math.floor(j / (C * O));
+    return (o * C + c) * KK + t;
+  });
+}
+
+/** wS[c, o, t] = w[o, c, t]. */
+function swapRows(masked: boolean): Promise<CheckRow[]> {
+  return relayoutRows(masked, swapWeights, (j, O, C, KK) => {
+    const t = j % KK, o = Math.floor(j / KK) % O, c = Math.floor(j / (KK * O));
+    return (o * C + c) * KK + t;
+  });
 }
 
 async function gatherRows(): Promise<CheckRow[]> {
@@ -73,6 +104,24 @@ export const prepassKernels: KernelInfo[] = [
     entry: "transpose",
     defines: transposeDefines(9, true),
     check: () => transposeRows(true),
+  },
+  {
+    name: "conv2d_prepass_swap",
+    family: "conv2d",
+    description: "wS[c, o, t] = w[o, c, t] for the swapped forward (fwd versions 5 and 6)",
+    spec: SWAP,
+    entry: "swap",
+    defines: swapDefines(9, false),
+    check: () => swapRows(false),
+  },
+  {
+    name: "conv2d_prepass_swap_masked",
+    family: "conv2d",
+    description: "wS[c, o, t] = w[o, c, t] · mask[o, c, t]",
+    spec: SWAP,
+    entry: "swap",
+    defines: swapDefines(9, true),
+    check: () => swapRows(true),
   },
   {
     name: "conv2d_prepass_gather",

@@ -5,7 +5,8 @@
  *   out[n, oc, OS·a + OY, OS·b + OX] = Σ_{ic, taps t} in[n, ic, IS·a + t.dr, IS·b + t.dc] · w_t
  *
  * with w_t read from the weight tensor [O, C, KH, KW] at (kh, kw) of the tap, as
- * w[oc, ic] in the forward pass and w[ic, oc] in the input gradient (its reduction runs over O).
+ * w[oc, ic] in the forward pass and w[ic, oc] in the input gradient (its reduction runs over O)
+ * and in the swapped forward (its weights relaid to [C, O, KH, KW] first: see `swapped`).
  * @module
  */
 import type { Defines } from "../../core/engine.ts";
@@ -48,6 +49,12 @@ export interface DirectConfig {
    * (conv2d_transpose.wgsl), so each tap's TM output channels are contiguous vec4s (needs vecW).
    */
   wT: boolean;
+  /**
+   * Forward only: the weights come swapped (and pre-masked) as [C, O, KH, KW]
+   * (conv2d_swap.wgsl), read like the input gradient's: one reduction channel's TM output
+   * channels × taps are TM/4 · KK contiguous vec4s (needs vecW), no per-channel selects.
+   */
+  swapped: boolean;
   /** Reduction channels per step (unrolled; cin must be a multiple). */
   CG: number;
   masked: boolean;
@@ -79,21 +86,29 @@ function patchRange(cfg: DirectConfig): { rlo: number; rhi: number; clo: number;
   };
 }
 
+/**
+ * Whether the weight tensor's first dimension is the reduction channel (w[ic, oc]): the input
+ * gradient's [O, C, KK] and the swapped forward's [C, O, KK]; else w[oc, ic] (the forward's).
+ */
+function reductionFirst(cfg: DirectConfig): boolean {
+  return cfg.pass === "dgrad" || cfg.swapped;
+}
+
 /** Weight expression (a scalar WGSL expression) for tile channel i, channel-group slot cg, tap. */
 function weightRef(cfg: DirectConfig, i: number, cg: number, t: Tap): string {
   const KK = cfg.KH * cfg.KW, tap = t.kh * cfg.KW + t.kw;
   if (innerLoop(cfg)) return `ws${i}_${tap}`;
   if (cfg.wT) return `w${cg}_${tap}_${i >> 2}[${i % 4}]`;
   if (!cfg.vecW) return `w${i}_${cg}_${tap}`;
-  const flat = cfg.pass === "fwd" ? cg * KK + tap : (i % 4) * KK + tap;
-  const owner = cfg.pass === "fwd" ? i : Math.floor(i / 4);
+  const flat = reductionFirst(cfg) ? (i % 4) * KK + tap : cg * KK + tap;
+  const owner = reductionFirst(cfg) ? Math.floor(i / 4) : i;
   return `w${owner}_${Math.floor(flat / 4)}[${flat % 4}]`;
 }
 
 /** Hoisted weight offsets of the tile's output channels (clamped into range). */
 function weightPre(cfg: DirectConfig): string[] {
   const out: string[] = [];
-  if (cfg.vecW && cfg.pass === "dgrad") {
+  if (cfg.vecW && reductionFirst(cfg)) {
     // vec4 g holds output channels oc0 + 4g .. oc0 + 4g + 3 (in both weight layouts)
     for (let g = 0; g < cfg.TM / 4; g++) {
       out.push(`let ow${g} = min(oc0 + ${4 * g}u, cout - 4u) / 4u;`);
@@ -102,7 +117,7 @@ function weightPre(cfg: DirectConfig): string[] {
     for (let i = 0; i < cfg.TM; i++) {
       out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u) * wc / 4u;`);
     }
-  } else if (cfg.pass === "fwd") {
+  } else if (!reductionFirst(cfg)) {
     for (let i = 0; i < cfg.TM; i++) out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u) * wc;`);
   } else {
     for (let i = 0; i < cfg.TM; i++) out.push(`let ow${i} = min(oc0 + ${i}u, cout - 1u);`);
@@ -129,7 +144,7 @@ function weightLoads(cfg: DirectConfig, cg: number, load: Load): string[] {
   }
   if (cfg.vecW) {
     if (cg !== 0) return out;
-    if (cfg.pass === "fwd") {
+    if (!reductionFirst(cfg)) {
       // w[oc, c..c+CG-1, :, :] is CG·KK contiguous floats, vec4-aligned since C % 4 == 0.
       for (let i = 0; i < TM; i++) {
         out.push(`let wb${i} = (ow${i} + c / 4u) * ${KK}u;`);
@@ -152,9 +167,9 @@ function weightLoads(cfg: DirectConfig, cg: number, load: Load): string[] {
     return out;
   }
   for (let i = 0; i < TM; i++) {
-    const base = cfg.pass === "fwd"
-      ? `(ow${i} + c + ${cg}u) * ${KK}u`
-      : `((c + ${cg}u) * wc + ow${i}) * ${KK}u`;
+    const base = reductionFirst(cfg)
+      ? `((c + ${cg}u) * wc + ow${i}) * ${KK}u`
+      : `(ow${i} + c + ${cg}u) * ${KK}u`;
     out.push(`let wb${i}_${cg} = ${base};`);
     for (const tap of used) out.push(`let w${i}_${cg}_${tap} = ${m(`wb${i}_${cg} + ${tap}u`)};`);
   }
@@ -320,7 +335,7 @@ export function channelGroup(cfg: DirectConfig): number {
  * 1×1 kernels unroll the 4 channels instead (small steps; the selects would cost more).
  */
 function innerLoop(cfg: DirectConfig): boolean {
-  return cfg.vecW && cfg.pass === "fwd" && cfg.KH * cfg.KW > 1;
+  return cfg.vecW && !reductionFirst(cfg) && cfg.KH * cfg.KW > 1;
 }
 
 /** Per-channel weights of the inner loop: ws{i}_{tap} chosen from the vec4 block by cg. */

@@ -183,6 +183,8 @@ interface DirectProblem {
   masked: boolean;
   /** dgrad: weights pre-transposed to [KK, O, C] (and pre-masked). */
   wT: boolean;
+  /** fwd: weights pre-swapped to [C, O, KK] (and pre-masked). */
+  swapped: boolean;
 }
 
 function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
@@ -190,13 +192,14 @@ function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
   const budget = o.budget ?? stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps);
   // vec4 weight blocks cover 4 channels: the forward then unrolls 4 channels per step, which
   // small budgets cannot afford. (Transposed dgrad weights are vec4 rows over C: C % 4 == 0.)
-  const vecW = pr.g.C % 4 === 0 && (pr.pass === "dgrad" || budget >= 1152) &&
-    (pr.pass === "dgrad" || o.variant?.vecW !== false);
+  // (Swapped forward weights are vec4 rows over O: forwardPlan checks O % 4 == 0.)
+  const vecW = pr.swapped || (pr.g.C % 4 === 0 && (pr.pass === "dgrad" || budget >= 1152) &&
+    (pr.pass === "dgrad" || o.variant?.vecW !== false));
   // Channels per step. With vec4 weight blocks the forward walks 4 channels per step: as a
   // runtime inner loop for multi-tap kernels, unrolled for 1×1 ones (their step is small).
   // The transposed input gradient unrolls reduction channels until a step has ~4 taps ×
   // channels, so that each accumulator block gets several FMAs per load/store.
-  const CG = vecW && pr.pass === "fwd"
+  const CG = vecW && pr.pass === "fwd" && !pr.swapped
     ? 4
     : pr.wT
     ? [4, 2].find((k) => k * taps <= 4 && pr.cin % k === 0) ?? 1
@@ -229,8 +232,9 @@ function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
     vecOut: pr.OS === 1 && pr.ow % 4 === 0,
     vecW: vecW && (pr.pass === "fwd" || TM % 4 === 0),
     wT: pr.wT,
+    swapped: pr.swapped,
     CG,
-    masked: pr.masked && !pr.wT,
+    masked: pr.masked && !pr.wT && !pr.swapped,
     fullC: pr.cout % TM === 0,
     fullA: pr.ga % BH === 0,
     fullB: pr.gb % BW === 0,
@@ -251,7 +255,9 @@ function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
     gb: pr.gb,
     oh: pr.oh,
     ow: pr.ow,
-    wc: pr.g.C,
+    // The weight rows' length: C of [O, C, KK] (also read as [O][C] by the input gradient),
+    // O of the swapped [C, O, KK].
+    wc: pr.swapped ? pr.g.O : pr.g.C,
     nwx,
   };
   return { cfg, params, groups: [nwx, Math.ceil(pr.cout / TM), nz] };
@@ -268,8 +274,22 @@ export function stridedPointwise(g: ConvGeom): ConvGeom | null {
   return { ...g, H: g.Ho, W: g.Wo, stride: 1 };
 }
 
-/** Forward pass: y[n, o] = Σ_c x[n, c] ⋆ w[o, c]. */
-export function forwardPlan(g: ConvGeom, o: PlanOptions): DirectLaunch {
+/**
+ * Whether a forward can read swapped weights [C, O, KK] (forward version 5): multi-tap kernels
+ * (1×1 ones unroll 4 channels per step and pick no weights by select) with C and O multiples
+ * of 4 (the swap moves vec4 blocks over C; the kernel reads vec4 rows over O).
+ */
+export function swappableForward(g: ConvGeom): boolean {
+  return g.KH * g.KW > 1 && g.C % 4 === 0 && g.O % 4 === 0;
+}
+
+/**
+ * Forward pass: y[n, o] = Σ_c x[n, c] ⋆ w[o, c]. `swapped`: the weights are read as
+ * [C, O, KK], pre-masked (needs swappableForward(g)).
+ */
+export function forwardPlan(g: ConvGeom, o: PlanOptions & { swapped?: boolean }): DirectLaunch {
+  const swapped = o.swapped ?? false;
+  if (swapped && !swappableForward(g)) throw new Error("conv2d plan: this forward cannot swap w");
   const taps: Tap[] = [];
   for (let kh = 0; kh < g.KH; kh++) {
     for (let kw = 0; kw < g.KW; kw++) taps.push({ kh, kw, dr: kh - g.padding, dc: kw - g.padding });
@@ -292,6 +312,7 @@ export function forwardPlan(g: ConvGeom, o: PlanOptions): DirectLaunch {
     ow: g.Wo,
     masked: o.masked ?? false,
     wT: false,
+    swapped,
   }, o);
 }
 
@@ -348,6 +369,7 @@ export function backwardInputPlans(
         ow: g.W,
         masked: masked && taps.length > 0,
         wT,
+        swapped: false,
       }, o));
     }
   }

@@ -1,14 +1,15 @@
 /**
  * Relayout passes run by some conv2d versions before their main kernel (inside the same op,
  * so they are part of its cost): weights transposed to [KK, O, C] for the transposed input
- * gradient (dgrad version 3), and the stride-S subsample of x for the gathered 1×1 strided
- * forward (forward version 3). See conv2d_transpose.wgsl and conv2d_gather.wgsl for why they
+ * gradient (dgrad version 3), weights swapped to [C, O, KK] for the swapped forward (forward
+ * version 5), and the stride-S subsample of x for the gathered 1×1 strided forward (forward
+ * version 3). See conv2d_transpose.wgsl, conv2d_swap.wgsl and conv2d_gather.wgsl for why they
  * pay off on lavapipe.
  * @module
  */
 import { type Binding, type Defines, engine } from "../../core/engine.ts";
 import { Tensor } from "../../core/tensor.ts";
-import { GATHER, TRANSPOSE } from "./specs.ts";
+import { GATHER, SWAP, TRANSPOSE } from "./specs.ts";
 
 /** Invocations per workgroup of both passes, and the most workgroups one dispatch uses. */
 const WG = 64, MAX_WG = 4096;
@@ -18,13 +19,19 @@ function groups(n: number): [number] {
   return [Math.max(1, Math.min(Math.ceil(n / WG), MAX_WG))];
 }
 
-/** Unrolled 4 × KK register transpose: KK vec4 loads, KK vec4 stores. */
-function transposeBody(KK: number, masked: boolean): string {
+/** The KK vec4 loads v0..v{KK−1} of the block w[o, c..c+3, :] (⊙ the mask's block). */
+function blockLoads(KK: number, masked: boolean): string[] {
   const out: string[] = [];
   for (let j = 0; j < KK; j++) {
     const v = masked ? `w[src + ${j}u] * wm[src + ${j}u]` : `w[src + ${j}u]`;
     out.push(`let v${j} = ${v};`);
   }
+  return out;
+}
+
+/** Unrolled 4 × KK register transpose: KK vec4 loads, KK vec4 stores. */
+function transposeBody(KK: number, masked: boolean): string {
+  const out = blockLoads(KK, masked);
   const comp = (f: number) => `v${f >> 2}[${f & 3}]`;
   for (let t = 0; t < KK; t++) {
     const cs = [0, 1, 2, 3].map((u) => comp(u * KK + t));
@@ -36,6 +43,26 @@ function transposeBody(KK: number, masked: boolean): string {
 /** Defines of the transpose variant for KK taps (MASKED: the mask is multiplied in). */
 export function transposeDefines(KK: number, masked: boolean): Defines {
   return { MASKED: masked, KK, BODY: transposeBody(KK, masked) };
+}
+
+/**
+ * Unrolled body of the swap: KK vec4 loads of the block w[o, c..c+3, :] (float u·KK + t is
+ * channel c + u, tap t), then 4·KK scalar stores into the runs wS[c + u, o, :].
+ */
+function swapBody(KK: number, masked: boolean): string {
+  const out = blockLoads(KK, masked);
+  for (let u = 0; u < 4; u++) {
+    for (let t = 0; t < KK; t++) {
+      const f = u * KK + t;
+      out.push(`ws[dst + ${u}u * cstride + ${t}u] = v${f >> 2}[${f & 3}];`);
+    }
+  }
+  return out.join("\n    ");
+}
+
+/** Defines of the swap variant for KK taps (MASKED: the mask is multiplied in). */
+export function swapDefines(KK: number, masked: boolean): Defines {
+  return { MASKED: masked, KK, BODY: swapBody(KK, masked) };
 }
 
 /** Defines of the gather variant for stride S from rows of W to rows of Wo. */
@@ -59,6 +86,23 @@ export function transposeWeights(w: Tensor, mask: Tensor | null): Tensor {
   if (mask) bindings.wm = mask.buffer;
   e.run(k, { params: { n, tstride: n }, bindings, groups: groups(n) });
   return wt;
+}
+
+/**
+ * wS[c, o, t] = w[o, c, t] · mask[o, c, t] (mask optional); w of shape [O, C, KH, KW] with
+ * C % 4 == 0. Returns wS as [C, O, KH, KW].
+ */
+export function swapWeights(w: Tensor, mask: Tensor | null): Tensor {
+  const [O, C, KH, KW] = w.shape;
+  if (C % 4 !== 0) throw new Error(`conv2d swapWeights: C = ${C} is not a multiple of 4`);
+  const e = engine();
+  const k = e.compile(SWAP, swapDefines(KH * KW, mask !== null), "swap");
+  const ws = Tensor.empty([C, O, KH, KW]);
+  const n = (O * C) / 4;
+  const bindings: Record<string, Binding> = { w: w.buffer, ws: ws.buffer };
+  if (mask) bindings.wm = mask.buffer;
+  e.run(k, { params: { n, cq: C / 4, cout: O }, bindings, groups: groups(n) });
+  return ws;
 }
 
 /**

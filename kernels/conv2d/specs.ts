@@ -70,7 +70,7 @@ export const DIRECT = defineKernel({
     gb: "u32", // output grid columns of this dispatch
     oh: "u32", // output tensor rows
     ow: "u32", // output tensor columns
-    wc: "u32", // C of the weight tensor [O, C, KH, KW]
+    wc: "u32", // weight row length: C of [O, C, KH, KW], O of the swapped [C, O, KH, KW]
     nwx: "u32", // workgroups along x (x·z folding for large grids)
   },
   bindings: {
@@ -124,6 +124,24 @@ export const REDUCE = defineKernel({
     part: { access: "read", type: "f32" },
     dw: { access: "read_write", type: "f32" },
     wm: { access: "read", type: "f32", when: "MASKED" },
+  },
+});
+
+/**
+ * w [O, C, KK] (⊙ mask) → wS [C, O, KK] for the swapped forward (conv2d_swap.wgsl, prepass.ts).
+ */
+export const SWAP = defineKernel({
+  name: "conv2d_swap",
+  file: new URL("./conv2d_swap.wgsl", import.meta.url),
+  params: {
+    n: "u32", // invocations: O · C / 4
+    cq: "u32", // C / 4
+    cout: "u32", // O
+  },
+  bindings: {
+    w: { access: "read", type: "vec4f" },
+    ws: { access: "read_write", type: "f32" },
+    wm: { access: "read", type: "vec4f", when: "MASKED" },
   },
 });
 

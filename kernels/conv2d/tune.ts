@@ -114,7 +114,9 @@ export function candidateChoices(pass: ConvPass, q: ConvQuery): ConvChoice[] {
       // Knobs that do not change this shape's plan are left out (same kernel).
       const seen = new Set<string>();
       for (const variant of [undefined, { wide: false }, { vecW: false }]) {
-        const plan = forwardPlan(stridedPointwise(q.g) ?? q.g, { ...q.plan, variant });
+        const swapped = v.version >= 5;
+        const g = swapped ? q.g : stridedPointwise(q.g) ?? q.g;
+        const plan = forwardPlan(g, { ...q.plan, variant, swapped });
         const key = JSON.stringify(plan.cfg);
         if (seen.has(key)) continue;
         seen.add(key);

@@ -18,7 +18,15 @@
  *                loads on lavapipe; 25–39% on the ResNet-18 forwards); a 1×1 stride-2 forward
  *                reads its subsample from x's texture in place instead of gathering. Needs a
  *                tile with vec4 input rows and weight blocks, and tensors that fit a texture.
- *   Default: 4 where the profile prefers texture loads and it applies, else 3 where it
+ *   5 swapped    multi-tap kernels with C, O % 4 == 0: the weights pre-swapped to [C, O, KK]
+ *                with the mask folded in (conv2d_swap.wgsl), so each input channel's TM output
+ *                channels × taps are contiguous vec4s: version 2 picks each channel's weights
+ *                out of 4-channel blocks with three selects and loads the mask beside them
+ *                (+25–48% on the ResNet-18 width-64 3×3 forwards on lavapipe, bit-identical).
+ *   6 swapped    version 5 reading x and the swapped weights from textures (as 4 does).
+ *     texture
+ *   Default: 6 where the profile prefers texture loads and it applies, else 5 where it
+ *   applies; then 4 where the profile prefers texture loads and it applies, else 3 where it
  *   applies, else 2.
  * Input gradient (dx through w ⊙ mask):
  *   1 naive      one dx element per invocation, loops over O·KH·KW.
@@ -50,10 +58,11 @@ import {
   forwardPlan,
   type PlanOptions,
   stridedPointwise,
+  swappableForward,
   transposedDgrad,
   wantedSplit,
 } from "./plan.ts";
-import { gatherStrided, transposeWeights } from "./prepass.ts";
+import { gatherStrided, swapWeights, transposeWeights } from "./prepass.ts";
 import { runDirectTextures, stridedRead, textureCapable, textureFits } from "./texture.ts";
 import { runDirect, runWgrad } from "./tiled.ts";
 
@@ -130,6 +139,33 @@ function textureUnsupported(q: ConvQuery): string | null {
   return textureFits(g.N * g.C * g.Ho * g.Wo) ? null : "x's subsample does not fit a texture";
 }
 
+/** Why the swapped forward (version 5) cannot run this shape, or null. */
+function swappedUnsupported(q: ConvQuery): string | null {
+  return swappableForward(q.g) ? null : "it is for multi-tap kernels with C and O multiples of 4";
+}
+
+/** Why the swapped texture forward (version 6) cannot run this shape, or null. */
+function swappedTextureUnsupported(q: ConvQuery): string | null {
+  const why = swappedUnsupported(q);
+  if (why) return why;
+  const g = q.g;
+  if (!textureCapable(forwardPlan(g, { ...q.plan, swapped: true }).cfg)) {
+    return "its tile has no vec4 input rows (W % 4)";
+  }
+  if (!textureFits(g.O * g.C * g.KH * g.KW)) return "w does not fit a texture";
+  return xFits(g) ? null : "x does not fit a texture";
+}
+
+/** Versions 5 and 6: the weights swapped (and masked) first, then the tiled kernel. */
+function runSwapped(c: ForwardCall, textures: boolean): void {
+  const ws = swapWeights(c.w, c.mask);
+  const l = forwardPlan(c.g, { ...c.plan, swapped: true });
+  const t = { x: c.x, w: ws, y: c.y, mask: null };
+  if (textures) runDirectTextures(l, t);
+  else runDirect(l, t);
+  ws.dispose();
+}
+
 /** The forward versions (see the module doc). */
 export const FORWARD_VERSIONS: ConvVersion<ForwardCall>[] = [
   {
@@ -170,6 +206,20 @@ export const FORWARD_VERSIONS: ConvVersion<ForwardCall>[] = [
       runDirectTextures(l, { ...c, x: xs });
       xs.dispose();
     },
+  },
+  {
+    version: 5,
+    name: "swapped",
+    summary: "tiled, weights pre-swapped to [C, O, KK] and pre-masked: no per-channel selects",
+    unsupported: swappedUnsupported,
+    run: (c) => runSwapped(c, false),
+  },
+  {
+    version: 6,
+    name: "swapped texture",
+    summary: "version 5 reading x and the swapped weights from textures",
+    unsupported: swappedTextureUnsupported,
+    run: (c) => runSwapped(c, true),
   },
 ];
 
@@ -279,9 +329,15 @@ function wgradTextureUnsupported(q: ConvQuery): string | null {
   return textureFits(g.N * g.O * g.Ho * g.Wo) ? null : "dy does not fit a texture";
 }
 
-/** The default forward version (module doc): textures where preferred, gather, else tiled. */
+/**
+ * The default forward version (module doc): swapped weights where they apply, textures where
+ * preferred, gather, else tiled.
+ */
 export function chooseForward(q: ConvQuery): number {
-  if (q.plan.profile.preferTextureLoads && !textureUnsupported(q)) return 4;
+  const tex = q.plan.profile.preferTextureLoads;
+  if (tex && !swappedTextureUnsupported(q)) return 6;
+  if (!swappedUnsupported(q)) return 5;
+  if (tex && !textureUnsupported(q)) return 4;
   return stridedPointwise(q.g) ? 3 : 2;
 }
 

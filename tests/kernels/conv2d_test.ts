@@ -278,6 +278,53 @@ Deno.test("conv2d: texture forward (version 4) equals the buffer versions and th
   }
 });
 
+Deno.test("conv2d: swapped forward (versions 5, 6) equals versions 2 and 4 bit for bit, masked too", async () => {
+  // Same FMA order per output (channel by channel, taps in order) and the mask multiplied into
+  // the same weights (in the swap instead of at each load): the floats must be identical.
+  // 3×3 s1, 3×3 s2, 5×5 s2 (textures), a 9×9 input (buffers only; against scalar weights),
+  // production budgets too.
+  const e = engine();
+  for (
+    const [s, budget] of [
+      [{ N: 2, C: 16, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, 1152],
+      [{ N: 1, C: 8, H: 12, W: 12, O: 12, KH: 3, KW: 3, stride: 2, padding: 1 }, 1152],
+      [{ N: 1, C: 4, H: 8, W: 8, O: 4, KH: 5, KW: 5, stride: 2, padding: 2 }, 1152],
+      [{ N: 1, C: 16, H: 16, W: 16, O: 16, KH: 3, KW: 3, stride: 1, padding: 1 }, 4608],
+      [{ N: 2, C: 8, H: 9, W: 9, O: 12, KH: 3, KW: 3, stride: 2, padding: 1 }, 0],
+    ] as [ConvShape, number][]
+  ) {
+    const d = caseData(s, 61);
+    const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]);
+    const w = Tensor.from(d.w, [s.O, s.C, s.KH, s.KW]), mask = Tensor.from(d.mask, w.shape);
+    const vec = s.W % 4 === 0;
+    const pairs = vec ? [[5, 2], [6, 4], [6, 5]] : [[5, 2]];
+    for (const m of [null, mask]) {
+      const outs = new Map<number, Float32Array>();
+      for (const version of new Set(pairs.flat())) {
+        const opts = {
+          stride: s.stride,
+          padding: s.padding,
+          mask: m,
+          version,
+          budget: budget || undefined,
+        };
+        const y = conv2dForward(x, w, opts);
+        outs.set(version, await y.read());
+        y.dispose();
+      }
+      const tag = `k${s.KH} s${s.stride} H${s.H} budget ${budget}${m ? " masked" : ""}`;
+      assertClose(`${tag} v5`, outs.get(5)!, conv2dRef(s, d.x, d.w, { mask: m ? d.mask : null }));
+      for (const [a, b] of pairs) {
+        const [ya, yb] = [outs.get(a)!, outs.get(b)!];
+        const i = ya.findIndex((v, j) => v !== yb[j]);
+        if (i >= 0) throw new Error(`${tag}: v${a} differs from v${b} at ${i}: ${ya[i]} ${yb[i]}`);
+      }
+    }
+    for (const t of [x, w, mask]) t.dispose();
+  }
+  if (e.textures.liveCount !== 0) throw new Error(`${e.textures.liveCount} textures leaked`);
+});
+
 Deno.test("conv2d: the default version follows the device profile and the shape", () => {
   const q = (x: number[], w: number[], o: { stride?: number; padding?: number } = {}) => ({
     g: convGeom(x, w, o),
@@ -286,18 +333,27 @@ Deno.test("conv2d: the default version follows the device profile and the shape"
   const s1 = q([2, 16, 8, 8], [8, 16, 3, 3], { padding: 1 });
   const pw = q([2, 16, 8, 8], [8, 16, 1, 1], { stride: 2 });
   const odd = q([1, 3, 5, 7], [5, 3, 3, 3]);
-  // Textures where the profile prefers them (software adapters) and the tile has vec4 paths.
-  const tex = profile.preferTextureLoads ? 4 : null;
+  const s2odd = q([2, 8, 9, 9], [12, 8, 3, 3], { stride: 2, padding: 1 });
+  const o6 = q([2, 8, 8, 8], [6, 8, 3, 3], { padding: 1 });
+  // Textures where the profile prefers them (software adapters) and the tile has vec4 paths;
+  // swapped weights for multi-tap kernels with C, O % 4 == 0.
+  const tex = profile.preferTextureLoads;
   const want: [string, number, number][] = [
-    ["3×3 s1", chooseForward(s1), tex ?? 2],
-    ["1×1 s2", chooseForward(pw), tex ?? 3],
+    ["3×3 s1", chooseForward(s1), tex ? 6 : 5],
+    ["1×1 s2", chooseForward(pw), tex ? 4 : 3],
     ["3×3 C3 W7", chooseForward(odd), 2],
   ];
   for (const prefer of [true, false]) {
     const p = { ...profile, preferTextureLoads: prefer };
     const with_ = (x: typeof s1) => ({ ...x, plan: { ...x.plan, profile: p } });
-    want.push([`3×3 s1 prefer=${prefer}`, chooseForward(with_(s1)), prefer ? 4 : 2]);
-    want.push([`1×1 s2 prefer=${prefer}`, chooseForward(with_(pw)), prefer ? 4 : 3]);
+    want.push(
+      [`3×3 s1 prefer=${prefer}`, chooseForward(with_(s1)), prefer ? 6 : 5],
+      [`1×1 s2 prefer=${prefer}`, chooseForward(with_(pw)), prefer ? 4 : 3],
+      // W 9: no vec4 rows, so no textures, but swapped weights on buffers.
+      [`3×3 s2 W9 prefer=${prefer}`, chooseForward(with_(s2odd)), 5],
+      // O 6: no vec4 rows of swapped weights.
+      [`3×3 O6 prefer=${prefer}`, chooseForward(with_(o6)), prefer ? 4 : 2],
+    );
   }
   for (const prefer of [true, false]) {
     const p = { ...profile, preferTextureLoads: prefer };
