@@ -15,6 +15,7 @@
 import { assertDeviceAlive, getGpu, type GpuContext } from "./device.ts";
 import { type DeviceProfile, deviceProfile } from "./device_profile.ts";
 import { BufferPool, FLAT_TEXTURE_WIDTH, type FlatTexture, TexturePool } from "./pool.ts";
+import { TextureCache } from "./texture_cache.ts";
 import type { Defines } from "./wgsl.ts";
 import { activeBindings, kernelSource, type KernelSpec, packParams } from "./kernel_spec.ts";
 import type { Profiler } from "./profiler.ts";
@@ -36,6 +37,8 @@ export interface Kernel {
   spec: KernelSpec;
   /** Binding index of each binding name active in this variant. */
   slots: Map<string, number>;
+  /** Names of the read_write bindings (what a dispatch may write). */
+  writes: string[];
 }
 
 /**
@@ -90,6 +93,8 @@ export class Engine {
   readonly pool: BufferPool;
   /** Pool of flat rgba32float textures (`acquireTexture`, `copyToTexture`). */
   readonly textures: TexturePool;
+  /** Current texture copies of buffers (`textureOf`; core/texture_cache.ts). */
+  readonly textureCache: TextureCache;
   #kernels = new Map<string, Kernel>();
   #uniforms = new Map<string, GPUBuffer>();
   #bindGroups = new Map<string, GPUBindGroup>();
@@ -137,7 +142,13 @@ export class Engine {
     this.#profile = deviceProfile(gpu);
     this.pool = new BufferPool(this.device);
     this.pool.onDestroy = (b) => this.#forgetBuffer(b);
+    this.pool.onRelease = (b) => this.textureCache.forget(b);
     this.textures = new TexturePool(this.device);
+    this.textureCache = new TextureCache({
+      acquire: (floats) => this.acquireTexture(floats),
+      release: (t) => this.releaseTexture(t),
+      copy: (src, dst, floats) => this.copyToTexture(src, dst, floats),
+    });
     this.textures.onDestroy = (t) => {
       // Recorded work may still use it: submit that first (destroy waits for submitted work).
       this.flush();
@@ -177,7 +188,9 @@ export class Engine {
     });
     this.compileCount++;
     this.compileMs += performance.now() - t0;
-    const slots = new Map([...activeBindings(spec, defines)].map(([n, [i]]) => [n, i]));
+    const active = [...activeBindings(spec, defines)];
+    const slots = new Map(active.map(([n, [i]]) => [n, i]));
+    const writes = active.filter(([, [, d]]) => d.access === "read_write").map(([n]) => n);
     k = {
       name: `${spec.name}${entry === "main" ? "" : "." + entry}${label ? `[${label}]` : ""}`,
       code,
@@ -186,6 +199,7 @@ export class Engine {
       id: nextId++,
       spec,
       slots,
+      writes,
     };
     this.#kernels.set(key, k);
     return k;
@@ -213,6 +227,10 @@ export class Engine {
       entries.push([slot, b]);
     }
     entries.sort((a, b) => a[0] - b[0]);
+    for (const name of k.writes) {
+      const b = l.bindings[name];
+      if (b instanceof GPUBuffer) this.textureCache.wrote(b);
+    }
     this.#record(k, entries, l.groups, l);
   }
 
@@ -371,6 +389,7 @@ export class Engine {
     this.#pass = null;
     this.#encoder ??= this.device.createCommandEncoder();
     this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.textureCache.wrote(dst);
     this.#pending++;
   }
 
@@ -390,6 +409,15 @@ export class Engine {
       throw new Error(`acquireTexture: ${floats} floats do not fit a texture on this device`);
     }
     return this.textures.acquire(TexturePool.rowsFor(floats));
+  }
+
+  /**
+   * A flat texture holding the first `floats` values of `buf` (a multiple of 4): the cached
+   * copy while nothing has written `buf` since, else a new copy recorded now (ends the current
+   * compute pass). Owned by the cache until `buf` goes back to the pool: do not release it.
+   */
+  textureOf(buf: GPUBuffer, floats: number): FlatTexture {
+    return this.textureCache.get(buf, floats);
   }
 
   /** Returns a texture to the pool (recorded work that reads it still sees its contents). */
@@ -431,6 +459,7 @@ export class Engine {
     this.#pass = null;
     this.#encoder ??= this.device.createCommandEncoder();
     this.#encoder.clearBuffer(buf, offset, bytes);
+    this.textureCache.wrote(buf);
     this.#pending++;
   }
 
@@ -451,6 +480,7 @@ export class Engine {
   /** Uploads data into a buffer. Flushes first so earlier recorded uses see the old data. */
   write(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     this.flush();
+    this.textureCache.wrote(buf);
     this.device.queue.writeBuffer(
       buf,
       offset,

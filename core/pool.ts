@@ -39,6 +39,8 @@ export class BufferPool {
   peakBytes = 0;
   /** Called with every buffer destroyed by trim, so caches holding it can drop it. */
   onDestroy: ((b: GPUBuffer) => void) | null = null;
+  /** Called with every buffer given back, so caches of its contents can drop them. */
+  onRelease: ((b: GPUBuffer) => void) | null = null;
 
   constructor(private device: GPUDevice) {}
 
@@ -61,6 +63,7 @@ export class BufferPool {
   /** Gives a buffer back to the pool. Releasing twice is an error (it would be shared). */
   release(buf: GPUBuffer): void {
     if (!this.#live.delete(buf)) throw new Error("BufferPool.release: buffer is not live");
+    this.onRelease?.(buf);
     this.liveBytes -= buf.size;
     this.idleBytes += buf.size;
     const list = this.#free.get(buf.size);
@@ -108,18 +111,19 @@ export interface FlatTexture {
 
 /**
  * A pool of flat textures keyed by row count (rounded up like buffer sizes). Textures are
- * short-lived operands (copied in, read by one dispatch, released), so only a few idle ones
- * per size are kept; `trim()` destroys them all without waiting for GC.
+ * copies of live buffers (core/texture_cache.ts: given back with the buffer), so only a few
+ * idle ones per size are kept; `trim()` destroys them all without waiting for GC.
  */
 export class TexturePool {
   #free = new Map<number, FlatTexture[]>();
   #live = new Set<FlatTexture>();
   /**
    * Idle textures kept per size; releasing more destroys the extra ones (and a destroy
-   * submits the recorded work first). A batch norm backward holds three operands of one size,
-   * so fewer would destroy and recreate textures every step.
+   * submits the recorded work first). Unbounded by default, as the buffer pool: the copies of
+   * a step's activations come back together when the step ends and the next step takes them
+   * again, so any bound below that count would destroy and recreate textures every step.
    */
-  maxIdlePerSize = 8;
+  maxIdlePerSize = Infinity;
   /** Called with every texture destroyed, so caches holding its view can drop it. */
   onDestroy: ((t: FlatTexture) => void) | null = null;
   /** Bytes of live (acquired) textures, of idle pooled ones, and the peak of their sum. */

@@ -3,7 +3,7 @@
  * dispatches only: no flush, no readback.
  * @module
  */
-import { type Binding, type Defines, engine, type FlatTexture } from "../../core/engine.ts";
+import { type Binding, type Defines, engine } from "../../core/engine.ts";
 import { defineKernel } from "../../core/kernel_spec.ts";
 import { Tensor } from "../../core/tensor.ts";
 
@@ -165,8 +165,8 @@ function run(
 
 /**
  * Read-only operands as flat textures where the device profile prefers texture loads and the
- * kernels run vec4 (copied in here; loads from them cost about a third on lavapipe), else
- * their buffers. `done()` gives the textures back after the dispatches are recorded.
+ * kernels run vec4 (loads from them cost about a third on lavapipe; Engine.textureOf copies a
+ * tensor only when its cached copy is stale), else their buffers.
  */
 function operands(g: BnGeom, ts: Record<string, Tensor | undefined>) {
   const e = engine();
@@ -174,18 +174,10 @@ function operands(g: BnGeom, ts: Record<string, Tensor | undefined>) {
   const tex = g.vec === 4 && (g.textures ?? e.profile.preferTextureLoads) &&
     all.every((t) => e.textureFits(t.size));
   const views: Record<string, Binding> = {};
-  const held: FlatTexture[] = [];
   for (const [name, t] of Object.entries(ts)) {
-    if (!t) continue;
-    if (!tex) views[name] = t.buffer;
-    else {
-      const ft = e.acquireTexture(t.size);
-      e.copyToTexture(t.buffer, ft, t.size);
-      held.push(ft);
-      views[name] = ft.view;
-    }
+    if (t) views[name] = tex ? e.textureOf(t.buffer, t.size).view : t.buffer;
   }
-  return { tex, views, done: () => held.forEach((t) => e.releaseTexture(t)) };
+  return { tex, views };
 }
 
 /** Running statistics and affine parameters a forward reads (and, training, updates). */
@@ -294,7 +286,6 @@ function forward(
     run(BN_FORWARD, { defines, g, params, bindings: { ...main, part: part.buffer } });
     part.dispose();
   }
-  ops.done();
   return { y, stats, geom: g };
 }
 
@@ -434,7 +425,6 @@ function backward(
       });
     }
   }
-  ops.done();
   const gw = needs.weight ? dgamma : (dgamma?.dispose(), null);
   const gb = needs.bias ? dbeta : (dbeta?.dispose(), null);
   return [gx, gw, gb, gres];

@@ -88,8 +88,9 @@ export interface TextureRun {
 }
 
 /**
- * Records y = conv2d(x, w ⊙ mask) for a planned forward launch with x, w and the mask copied
- * into pooled textures first (copies and dispatch in the current command buffer). With `sr`,
+ * Records y = conv2d(x, w ⊙ mask) for a planned forward launch reading x, w and the mask from
+ * textures (Engine.textureOf: copied in, into the current command buffer, unless a current
+ * copy is cached). With `sr`,
  * x is the full input of a 1×1 stride-2 forward planned as stride 1 (see StridedRead).
  */
 export function runDirectTextures(l: DirectLaunch, r: TextureRun): void {
@@ -97,14 +98,9 @@ export function runDirectTextures(l: DirectLaunch, r: TextureRun): void {
   const sr = r.sr ?? null;
   const key = JSON.stringify(["tex", l.cfg, sr]);
   const k = e.compileKeyed(DIRECT, key, () => textureDefines(l.cfg, sr));
-  const texOf = (t: Tensor): FlatTexture => {
-    const tex = e.acquireTexture(t.size);
-    e.copyToTexture(t.buffer, tex, t.size);
-    return tex;
-  };
+  const texOf = (t: Tensor): FlatTexture => e.textureOf(t.buffer, t.size);
   const xt = texOf(r.x), wt = texOf(r.w), mt = r.mask ? texOf(r.mask) : null;
   const bindings: Record<string, Binding> = { xin: xt.view, wt: wt.view, yout: r.y.buffer };
   if (mt) bindings.wm = mt.view;
   e.run(k, { params: l.params, bindings, groups: l.groups });
-  for (const t of [xt, wt, mt]) if (t) e.releaseTexture(t);
 }

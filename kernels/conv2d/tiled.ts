@@ -41,20 +41,15 @@ export function runWgrad(
   const e = engine();
   const cfg = t.textures ? { ...l.cfg, tex: true } : l.cfg;
   const k = e.compileKeyed(WGRAD, JSON.stringify(cfg), () => wgradDefines(cfg));
-  // The texture variant reads x and dy from pooled textures copied in here (texture.ts).
-  const xt = t.textures ? e.acquireTexture(t.x.size) : null;
-  const dt = t.textures ? e.acquireTexture(t.gy.size) : null;
-  if (xt && dt) {
-    e.copyToTexture(t.x.buffer, xt, t.x.size);
-    e.copyToTexture(t.gy.buffer, dt, t.gy.size);
-  }
+  // The texture variant reads x and dy from textures (Engine.textureOf: copied unless a
+  // current copy is cached; texture.ts).
+  const xt = t.textures ? e.textureOf(t.x.buffer, t.x.size) : null;
+  const dt = t.textures ? e.textureOf(t.gy.buffer, t.gy.size) : null;
   const operands = { xin: xt?.view ?? t.x.buffer, dy: dt?.view ?? t.gy.buffer };
-  const release = () => [xt, dt].forEach((x) => x && e.releaseTexture(x));
   if (l.cfg.direct) {
     const bindings: Record<string, Binding> = { ...operands, dw: t.gw.buffer };
     if (l.cfg.maskInStore && t.mask) bindings.wm = t.mask.buffer;
     e.run(k, { params: l.params, bindings, groups: l.groups });
-    release();
     return;
   }
   const part = Tensor.empty([l.scratch]);
@@ -63,7 +58,6 @@ export function runWgrad(
     bindings: { ...operands, dw: part.buffer },
     groups: l.groups,
   });
-  release();
   const r = e.compile(REDUCE, { MASKED: t.mask !== null });
   const [O, C, KH, KW] = t.gw.shape;
   const sum: Record<string, Binding> = { part: part.buffer, dw: t.gw.buffer };

@@ -1,0 +1,89 @@
+/**
+ * Texture copies of buffers, kept while they are current. Where the device profile prefers
+ * texture loads (software adapters: lavapipe loads from buffers lane by lane), kernels read
+ * their operands from flat textures copied in from the buffers. One activation is read by
+ * several kernels (the batch norm after a convolution and its backward; the next
+ * convolution's forward and its weight gradient), and each used to copy it again: an SDCLR
+ * width-8 step made 442 copies, 672 MB, and copies are not free there (a read and a write of
+ * every float; skipping them, as a timing experiment, took 12–25% off that step's wall time).
+ *
+ * The cache keeps one texture per buffer, tagged with the buffer's write generation: every
+ * write the engine records into a buffer (a dispatch that binds it read_write, a copy or
+ * clear into it, an upload) moves the generation on, and the next request copies again. All
+ * GPU writes go through the engine, so a current tag means the texture holds the buffer's
+ * contents. A buffer given back to the pool gives its texture back too, so textures live as
+ * long as the tensors they copy (more texture memory than one-dispatch operands: the
+ * activations a backward pass reads keep theirs from the forward).
+ * @module
+ */
+import type { FlatTexture } from "./pool.ts";
+
+/** What the cache needs from the engine. */
+export interface TextureCacheHost {
+  acquire(floats: number): FlatTexture;
+  release(t: FlatTexture): void;
+  copy(src: GPUBuffer, dst: FlatTexture, floats: number): void;
+}
+
+interface Entry {
+  gen: number;
+  floats: number;
+  tex: FlatTexture;
+}
+
+/** Per-buffer texture copies, valid until the buffer is written or released. */
+export class TextureCache {
+  #gen = new WeakMap<GPUBuffer, number>();
+  #seq = 0;
+  #entries = new Map<GPUBuffer, Entry>();
+  /** Requests answered by a new copy, and by a current one (for profiles and tests). */
+  copies = 0;
+  hits = 0;
+  /** false: copy on every request, as before the cache (A/B timing, debugging). */
+  enabled = true;
+
+  constructor(private host: TextureCacheHost) {}
+
+  /** Records that `buf` is (about to be) written: its cached copy, if any, is stale. */
+  wrote(buf: GPUBuffer): void {
+    this.#gen.set(buf, ++this.#seq);
+  }
+
+  /**
+   * A texture holding the first `floats` values of `buf` as recorded so far: the cached one
+   * when nothing wrote `buf` since it was copied, else a new copy (recorded now). The cache
+   * owns it: do not release it.
+   */
+  get(buf: GPUBuffer, floats: number): FlatTexture {
+    const gen = this.#gen.get(buf) ?? 0;
+    const e = this.#entries.get(buf);
+    if (e && e.gen === gen && e.floats === floats && this.enabled) {
+      this.hits++;
+      return e.tex;
+    }
+    if (e) this.host.release(e.tex);
+    const tex = this.host.acquire(floats);
+    this.host.copy(buf, tex, floats);
+    this.#entries.set(buf, { gen, floats, tex });
+    this.copies++;
+    return tex;
+  }
+
+  /** Gives back the texture of `buf` (the buffer went back to the pool or was destroyed). */
+  forget(buf: GPUBuffer): void {
+    const e = this.#entries.get(buf);
+    if (!e) return;
+    this.#entries.delete(buf);
+    this.host.release(e.tex);
+  }
+
+  /** Gives back every texture. */
+  clear(): void {
+    for (const buf of [...this.#entries.keys()]) this.forget(buf);
+  }
+
+  /** Buffers with a cached texture. */
+  get size(): number {
+    return this.#entries.size;
+  }
+}
