@@ -148,6 +148,7 @@ export class Engine {
       acquire: (floats) => this.acquireTexture(floats),
       release: (t) => this.releaseTexture(t),
       copy: (src, dst, floats) => this.copyToTexture(src, dst, floats),
+      bytesFor: (floats) => TexturePool.bytesFor(floats),
     });
     this.textures.onDestroy = (t) => {
       // Recorded work may still use it: submit that first (destroy waits for submitted work).
@@ -232,6 +233,7 @@ export class Engine {
       if (b instanceof GPUBuffer) this.textureCache.wrote(b);
     }
     this.#record(k, entries, l.groups, l);
+    this.textureCache.dispatched();
   }
 
   /**

@@ -145,6 +145,11 @@ export class TexturePool {
     return rows <= 8 ? rows : upToEighths(rows);
   }
 
+  /** Bytes of the texture a request for `floats` f32 values gets. */
+  static bytesFor(floats: number): number {
+    return FLAT_TEXTURE_WIDTH * TexturePool.rowClass(TexturePool.rowsFor(floats)) * 16;
+  }
+
   /** Returns a texture of at least `rows` rows (contents undefined). */
   acquire(rows: number): FlatTexture {
     const size = TexturePool.rowClass(rows);

@@ -12,8 +12,10 @@
  * clear into it, an upload) moves the generation on, and the next request copies again. All
  * GPU writes go through the engine, so a current tag means the texture holds the buffer's
  * contents. A buffer given back to the pool gives its texture back too, so textures live as
- * long as the tensors they copy (more texture memory than one-dispatch operands: the
- * activations a backward pass reads keep theirs from the forward).
+ * long as the tensors they copy: the activations a backward pass reads keep theirs from the
+ * forward, which costs texture memory (SDCLR width 64, batch 64: texture pool peak 122 →
+ * 721 MiB beside an 892 MiB buffer pool). `maxBytes` bounds it: beyond it the least recently
+ * used copies are given back (and copied again if asked for).
  * @module
  */
 import type { FlatTexture } from "./pool.ts";
@@ -23,30 +25,49 @@ export interface TextureCacheHost {
   acquire(floats: number): FlatTexture;
   release(t: FlatTexture): void;
   copy(src: GPUBuffer, dst: FlatTexture, floats: number): void;
+  /** Bytes of the texture `acquire(floats)` gives. */
+  bytesFor(floats: number): number;
 }
 
 interface Entry {
   gen: number;
   floats: number;
   tex: FlatTexture;
+  bytes: number;
+  /** The dispatch it was last asked for (see `dispatched`). */
+  used: number;
 }
 
 /** Per-buffer texture copies, valid until the buffer is written or released. */
 export class TextureCache {
   #gen = new WeakMap<GPUBuffer, number>();
   #seq = 0;
+  #dispatch = 0;
   #entries = new Map<GPUBuffer, Entry>();
   /** Requests answered by a new copy, and by a current one (for profiles and tests). */
   copies = 0;
   hits = 0;
   /** false: copy on every request, as before the cache (A/B timing, debugging). */
   enabled = true;
+  /** Bytes of cached textures beyond which the least recently used are given back. */
+  maxBytes = 2 * 1024 ** 3;
+  /** Bytes of the cached textures now. */
+  bytes = 0;
 
   constructor(private host: TextureCacheHost) {}
 
   /** Records that `buf` is (about to be) written: its cached copy, if any, is stale. */
   wrote(buf: GPUBuffer): void {
     this.#gen.set(buf, ++this.#seq);
+  }
+
+  /**
+   * Records that a dispatch was recorded: copies asked for before it may be evicted again
+   * (the ones asked for the dispatch being prepared never are: its operands would be
+   * overwritten before it reads them).
+   */
+  dispatched(): void {
+    this.#dispatch++;
   }
 
   /**
@@ -59,12 +80,23 @@ export class TextureCache {
     const e = this.#entries.get(buf);
     if (e && e.gen === gen && e.floats === floats && this.enabled) {
       this.hits++;
+      // Map order is recency order: move it to the end.
+      this.#entries.delete(buf);
+      this.#entries.set(buf, { ...e, used: this.#dispatch });
       return e.tex;
     }
-    if (e) this.host.release(e.tex);
+    this.forget(buf);
+    // Room first: what is evicted may be reused for this copy (the reads recorded before come
+    // first), but not the operands of the dispatch being prepared.
+    const need = this.host.bytesFor(floats);
+    for (const [old, o] of this.#entries) {
+      if (this.bytes + need <= this.maxBytes) break;
+      if (o.used !== this.#dispatch) this.forget(old);
+    }
     const tex = this.host.acquire(floats);
     this.host.copy(buf, tex, floats);
-    this.#entries.set(buf, { gen, floats, tex });
+    this.#entries.set(buf, { gen, floats, tex, bytes: need, used: this.#dispatch });
+    this.bytes += need;
     this.copies++;
     return tex;
   }
@@ -74,6 +106,7 @@ export class TextureCache {
     const e = this.#entries.get(buf);
     if (!e) return;
     this.#entries.delete(buf);
+    this.bytes -= e.bytes;
     this.host.release(e.tex);
   }
 

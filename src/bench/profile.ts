@@ -82,6 +82,9 @@ export interface ProfileReport {
     texturePeakBytes: number;
     textureBytes: number;
     texturesCreated: number;
+    /** Texture copies of buffers per step, and reads that reused a current copy instead. */
+    textureCopies: number;
+    textureHits: number;
   };
   kernels: KernelRow[];
   /** Rows of the ops that declare a scope (conv2d, linear, batch norm). */
@@ -237,6 +240,7 @@ export async function profileStep(c: StepConfig, o: ProfileOptions): Promise<Pro
     e.pool.resetPeak();
     e.textures.resetPeak();
     const created0 = e.textures.created;
+    const copies0 = e.textureCache.copies, hits0 = e.textureCache.hits;
     const d0 = e.dispatchCount, s0 = e.submitCount, sm0 = e.submitMs;
     let cpu = 0;
     const t0 = performance.now();
@@ -257,6 +261,8 @@ export async function profileStep(c: StepConfig, o: ProfileOptions): Promise<Pro
       texturePeakBytes: e.textures.peakBytes,
       textureBytes: e.textures.liveBytes + e.textures.idleBytes,
       texturesCreated: e.textures.created - created0,
+      textureCopies: (e.textureCache.copies - copies0) / o.steps,
+      textureHits: (e.textureCache.hits - hits0) / o.steps,
     };
     log(`profiling: ${o.steps} step(s), every dispatch timed`);
     const prof = new Profiler(e.device, { forceTimed: o.forceTimed });
@@ -316,6 +322,8 @@ export function formatProfile(r: ProfileReport, top = 30): string {
     `GPU memory (texture pool)       peak ${mib(r.memory.texturePeakBytes)}, after the steps ${
       mib(r.memory.textureBytes)
     }; ${r.memory.texturesCreated} created during the timed steps`,
+    `texture copies per step         ${r.memory.textureCopies} (${r.memory.textureHits} reads ` +
+    `reused a current copy)`,
     "",
   ];
   const pad = (s: string, n: number) => s.length >= n ? s : s + " ".repeat(n - s.length);
