@@ -36,6 +36,13 @@ export interface WgradConfig {
   /** Read x and dy from textures (needs vecIn and vecDy; texture.ts makes the copies). */
   tex?: boolean;
   /**
+   * One step covers a whole dy image (stride 1, same-size output, BH = Ho, BW = Wo, vec4
+   * rows): the step's row and column are always 0, so the patch cells that fall in the
+   * padding are known here and are neither loaded nor multiplied (on a 4×4 image with a 3×3
+   * kernel, 100 of the 144 products per tile entry and a third of the patch vec4s remain).
+   */
+  whole?: boolean;
+  /**
    * Direct mode: store the tile into dw (no split, and the tile grid covers O and C exactly).
    * Otherwise every tile is stored unguarded into a tile-padded scratch [splits, Op, Cp, KK]
    * that conv2d_reduce.wgsl sums over the splits, crops and masks.
@@ -57,7 +64,9 @@ function dyLoads(cfg: WgradConfig): string[] {
     for (let h = 0; h < cfg.BH; h++) {
       const row = h ? `db${i} + ${h}u * ow` : `db${i}`;
       for (let q = 0; q < cfg.BW / 4; q++) {
-        if (cfg.vecDy) {
+        if (cfg.whole) {
+          out.push(`let d${i}_${h}_${q} = ${ld(cfg, "dy", `(${row}) / 4u + ${q}u`)};`);
+        } else if (cfg.vecDy) {
           out.push(
             `let d${i}_${h}_${q} = select(vec4f(0.0), ${
               ld(cfg, "dy", `(${row}) / 4u + ${q}u`)
@@ -82,6 +91,7 @@ function dyLoads(cfg: WgradConfig): string[] {
  * Patch columns are relative to S·b0 − P: [0, S·(BW−1) + KW).
  */
 function patchLoads(cfg: WgradConfig): string[] {
+  if (cfg.whole) return wholePatchLoads(cfg);
   const out: string[] = [];
   const width = cfg.S * (cfg.BW - 1) + cfg.KW;
   const al = Math.floor(-cfg.P / 4) * 4; // aligned start relative to S·b0
@@ -126,13 +136,45 @@ function patchLoads(cfg: WgradConfig): string[] {
   return out;
 }
 
+/** Whole-image steps: patch row k (input row k − P) and vec4 column q (input columns 4q..). */
+function wholeCell(cfg: WgradConfig, k: number, col: number): boolean {
+  return k - cfg.P >= 0 && k - cfg.P < cfg.BH && col >= 0 && col < cfg.BW;
+}
+
+/** The patch vec4s of a whole-image step that hold input (the padding's are not loaded). */
+function wholePatchLoads(cfg: WgradConfig): string[] {
+  const out: string[] = [];
+  for (let j = 0; j < cfg.TC; j++) {
+    out.push(`let pl${j} = (n * cin + min(c0 + ${j}u, cin - 1u)) * hw4;`);
+    for (let k = 0; k < cfg.BH + cfg.KH - 1; k++) {
+      for (let q = 0; q < cfg.BW / 4; q++) {
+        if (!wholeCell(cfg, k, 4 * q)) continue;
+        const at = `pl${j} + ${(k - cfg.P) * (cfg.BW / 4) + q}u`;
+        out.push(`let xv${j}_${k}_${q} = ${ld(cfg, "xin", at)};`);
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Input value for tile channel j, tap (kh, kw) at the step's dy row h and segment column b
- * (scalar expression).
+ * (scalar expression), or null for a whole-image step's padding.
  */
-function cell(cfg: WgradConfig, j: number, h: number, kh: number, kw: number, b: number): string {
+function cell(
+  cfg: WgradConfig,
+  j: number,
+  h: number,
+  kh: number,
+  kw: number,
+  b: number,
+): string | null {
   const k = cfg.S * h + kh;
   const col = cfg.S * b + kw; // relative to S·b0 − P
+  if (cfg.whole) {
+    const c = col - cfg.P;
+    return wholeCell(cfg, k, c) ? `xv${j}_${k}_${Math.floor(c / 4)}[${c % 4}]` : null;
+  }
   if (!cfg.vecIn) return `s${j}_${k}_${col}`;
   const al = Math.floor(-cfg.P / 4) * 4;
   const rel = col - cfg.P - al;
@@ -150,10 +192,15 @@ function fmas(cfg: WgradConfig): string[] {
           for (let h = 0; h < cfg.BH; h++) {
             for (let q = 0; q < cfg.BW / 4; q++) {
               const xs = [0, 1, 2, 3].map((u) => cell(cfg, j, h, kh, kw, 4 * q + u));
-              terms.push(`dot(d${i}_${h}_${q}, vec4f(${xs.join(", ")}))`);
+              const d = `d${i}_${h}_${q}`;
+              if (xs.every((x) => x !== null)) terms.push(`dot(${d}, vec4f(${xs.join(", ")}))`);
+              else {
+                // Padding cells (whole-image steps) drop out of the sum.
+                xs.forEach((x, u) => x !== null && terms.push(`${d}[${u}] * ${x}`));
+              }
             }
           }
-          out.push(`${acc} += ${terms.join(" + ")};`);
+          if (terms.length) out.push(`${acc} += ${terms.join(" + ")};`);
         }
       }
     }

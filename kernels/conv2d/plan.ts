@@ -410,6 +410,9 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
     else break;
   }
   let BH = g.Ho % 2 === 0 && TO * TC * KK * 2 <= budget / 2 ? 2 : 1;
+  // A 4×4 stride-1 layer walks whole images (one step each; whole-image steps skip the
+  // padding's loads and products, see codegen_wgrad.ts): 4 rows.
+  if (g.stride === 1 && g.H === 4 && g.W === 4 && g.Ho === 4 && g.Wo === 4) BH = 4;
   if (o.wgradTile) {
     if (!wgradTileFits(g, o.wgradTile)) {
       throw new Error(
@@ -438,6 +441,7 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
   const rps = Math.ceil(rows / BH / (wsplit * LR)) * BH;
   const split = wsplit * LR;
   const direct = split === 1 && g.O % TO === 0 && g.C % (TC * LC) === 0;
+  const vecIn = g.W % 4 === 0 && (g.stride * bw) % 4 === 0, vecDy = g.Wo % 4 === 0;
   const cfg: WgradConfig = {
     KH: g.KH,
     KW: g.KW,
@@ -449,8 +453,10 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
     BH,
     WGS,
     LC,
-    vecIn: g.W % 4 === 0 && (g.stride * bw) % 4 === 0,
-    vecDy: g.Wo % 4 === 0,
+    vecIn,
+    vecDy,
+    whole: g.stride === 1 && g.H === g.Ho && g.W === g.Wo && BH === g.Ho && bw === g.Wo &&
+      vecIn && vecDy,
     maskInStore: (o.masked ?? false) && direct,
     direct,
   };

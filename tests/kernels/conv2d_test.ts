@@ -454,22 +454,27 @@ Deno.test("conv2d: default versions agree with version 1 (differential oracle), 
   }
 });
 
-Deno.test("conv2d: weight gradient walks 2 dy rows per step where the output height is even", async () => {
-  // The full budget of the width-64 layers: 2 rows per step at stride 1 and 2, one where Ho
-  // is odd; direct and split, masked and not, buffers and textures (versions 2-4); thin
-  // channel tiles keep the compile short.
+Deno.test("conv2d: weight gradient walks 2 dy rows per step where the output height is even, whole 4×4 images", async () => {
+  // The full budget of the width-64 layers: 2 rows per step at stride 1 and 2 (8×8), one
+  // where Ho is odd, and 4×4 stride-1 images whole (one step each, padding skipped); direct and
+  // split, masked and not, buffers and textures (versions 2-4); thin channel tiles keep the
+  // compile short.
   const budget = 4608;
   for (
-    const [s, rows] of [
-      [{ N: 2, C: 4, H: 4, W: 4, O: 4, KH: 3, KW: 3, stride: 1, padding: 1 }, 2],
-      [{ N: 2, C: 4, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 2, padding: 1 }, 2],
-      [{ N: 2, C: 4, H: 5, W: 8, O: 4, KH: 3, KW: 3, stride: 1, padding: 1 }, 1],
-    ] as [ConvShape, number][]
+    const [s, rows, whole] of [
+      [{ N: 2, C: 4, H: 4, W: 4, O: 4, KH: 3, KW: 3, stride: 1, padding: 1 }, 4, true],
+      [{ N: 3, C: 8, H: 4, W: 4, O: 12, KH: 3, KW: 3, stride: 1, padding: 1 }, 4, true],
+      [{ N: 2, C: 4, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 1, padding: 1 }, 2, false],
+      [{ N: 2, C: 4, H: 8, W: 8, O: 8, KH: 3, KW: 3, stride: 2, padding: 1 }, 2, false],
+      [{ N: 2, C: 4, H: 5, W: 8, O: 4, KH: 3, KW: 3, stride: 1, padding: 1 }, 1, false],
+    ] as [ConvShape, number, boolean][]
   ) {
     const { Ho, Wo } = outSize(s);
     const g = convGeom([s.N, s.C, s.H, s.W], [s.O, s.C, 3, 3], s);
-    const bh = backwardWeightPlan(g, { profile, budget }).cfg.BH;
-    if (bh !== rows) throw new Error(`H${s.H}: ${bh} dy rows per step, expected ${rows}`);
+    const cfg = backwardWeightPlan(g, { profile, budget }).cfg;
+    if (cfg.BH !== rows || Boolean(cfg.whole) !== whole) {
+      throw new Error(`H${s.H}: ${cfg.BH} dy rows per step (whole ${cfg.whole}), expected ${rows}`);
+    }
     const d = caseData(s, 5);
     const x = Tensor.from(d.x, [s.N, s.C, s.H, s.W]), gy = Tensor.from(d.gy, [s.N, s.O, Ho, Wo]);
     const mask = Tensor.from(d.mask, [s.O, s.C, 3, 3]);
