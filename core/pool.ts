@@ -111,8 +111,8 @@ export interface FlatTexture {
 
 /**
  * A pool of flat textures keyed by row count (rounded up like buffer sizes). Textures are
- * copies of live buffers (core/texture_cache.ts: given back with the buffer), so only a few
- * idle ones per size are kept; `trim()` destroys them all without waiting for GC.
+ * copies of live buffers (core/texture_cache.ts: given back with the buffer) and come back
+ * to the pool when their buffers do; `trim()` destroys the idle ones without waiting for GC.
  */
 export class TexturePool {
   #free = new Map<number, FlatTexture[]>();

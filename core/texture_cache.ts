@@ -110,11 +110,6 @@ export class TextureCache {
     this.host.release(e.tex);
   }
 
-  /** Gives back every texture. */
-  clear(): void {
-    for (const buf of [...this.#entries.keys()]) this.forget(buf);
-  }
-
   /** Buffers with a cached texture. */
   get size(): number {
     return this.#entries.size;

@@ -3,7 +3,7 @@
  * transpose [O, C, KK] → [KK, O, C] and swap [O, C, KK] → [C, O, KK] (plain and masked; 3×3,
  * 7×7 and 1×1) and the stride-S gather
  * (vec4 pairs at S = 2, vec4 stores at S = 3, scalar rows for an odd Wo), against CPU copies.
- * Both only move floats, so they must match exactly.
+ * They only move floats, so they must match exactly.
  * @module
  */
 import type { CheckRow, KernelInfo } from "../../core/kernel.ts";
