@@ -22,7 +22,7 @@
  *                with the mask folded in (conv2d_swap.wgsl), so each input channel's TM output
  *                channels × taps are contiguous vec4s: version 2 picks each channel's weights
  *                out of 4-channel blocks with three selects and loads the mask beside them
- *                (+25–48% on the ResNet-18 width-64 3×3 forwards on lavapipe, bit-identical).
+ *                (+24–48% on the ResNet-18 width-64 3×3 forwards on lavapipe, bit-identical).
  *   6 swapped    version 5 reading x and the swapped weights from textures (as 4 does).
  *     texture
  *   Default: 6 where the profile prefers texture loads and it applies, else 5 where it
