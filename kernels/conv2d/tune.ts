@@ -41,7 +41,8 @@ export interface ConvChoice {
 }
 
 /**
- * Weight-gradient tiles tried beside the default (TO8 TC4 BW4 BH2): the former default and
+ * Weight-gradient tiles tried beside the default (TO8 TC4 BW4, 2 dy rows per step, whole
+ * images on 4×4 layers): the former default and
  * two neighbours that came close on lavapipe. Devices with real registers may prefer the
  * wide dy block or the taller channel tile, which is what the tuner finds out.
  */
