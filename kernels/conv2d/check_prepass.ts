@@ -1,7 +1,8 @@
 /**
  * `deno task kernels check` entries of the conv2d relayout passes (prepass.ts): the weight
  * transpose [O, C, KK] → [KK, O, C] and swap [O, C, KK] → [C, O, KK] (plain and masked; 3×3,
- * 7×7 and 1×1) and the stride-S gather
+ * 7×7 and 1×1; the swap also with C = 3 and C = 1, one channel per invocation) and the
+ * stride-S gather
  * (vec4 pairs at S = 2, vec4 stores at S = 3, scalar rows for an odd Wo), against CPU copies.
  * They only move floats, so they must match exactly.
  * @module
@@ -21,6 +22,8 @@ import { GATHER, SWAP, TRANSPOSE } from "./specs.ts";
 
 /** [O, C, K] of the transpose and swap checks. */
 const TRANSPOSE_SHAPES = [[8, 4, 3], [4, 8, 7], [12, 16, 1]];
+/** The swap also moves one channel's run at a time where C % 4 != 0 (an RGB stem). */
+const SWAP_SHAPES = [...TRANSPOSE_SHAPES, [8, 3, 3], [4, 1, 7]];
 /** [N, C, H (= W), S] of the gather checks. */
 const GATHER_SHAPES = [[2, 8, 8, 2], [1, 4, 12, 3], [2, 3, 9, 2]];
 
@@ -29,12 +32,13 @@ const GATHER_SHAPES = [[2, 8, 8, 2], [1, 4, 12, 3], [2, 3, 9, 2]];
  * copies (times the mask when masked).
  */
 async function relayoutRows(
+  shapes: number[][],
   masked: boolean,
   run: (w: Tensor, mask: Tensor | null) => Tensor,
   source: (j: number, O: number, C: number, KK: number) => number,
 ): Promise<CheckRow[]> {
   const out: CheckRow[] = [];
-  for (const [i, [O, C, K]] of TRANSPOSE_SHAPES.entries()) {
+  for (const [i, [O, C, K]] of shapes.entries()) {
     const KK = K * K, n = O * C * KK;
     const wv = randn(n, 200 + i);
     const r = seededRandom(300 + i);
@@ -54,7 +58,7 @@ async function relayoutRows(
 
 /** wT[t, o, c] = w[o, c, t]. */
 function transposeRows(masked: boolean): Promise<CheckRow[]> {
-  return relayoutRows(masked, transposeWeights, (j, O, C, KK) => {
+  return relayoutRows(TRANSPOSE_SHAPES, masked, transposeWeights, (j, O, C, KK) => {
     const c = j % C, o = Math.floor(j / C) % O, t = Math.floor(j / (C * O));
     return (o * C + c) * KK + t;
   });
@@ -62,7 +66,7 @@ function transposeRows(masked: boolean): Promise<CheckRow[]> {
 
 /** wS[c, o, t] = w[o, c, t]. */
 function swapRows(masked: boolean): Promise<CheckRow[]> {
-  return relayoutRows(masked, swapWeights, (j, O, C, KK) => {
+  return relayoutRows(SWAP_SHAPES, masked, swapWeights, (j, O, C, KK) => {
     const t = j % KK, o = Math.floor(j / KK) % O, c = Math.floor(j / (KK * O));
     return (o * C + c) * KK + t;
   });

@@ -276,11 +276,12 @@ export function stridedPointwise(g: ConvGeom): ConvGeom | null {
 
 /**
  * Whether a forward can read swapped weights [C, O, KK] (forward version 5): multi-tap kernels
- * (1×1 ones unroll 4 channels per step and pick no weights by select) with C and O multiples
- * of 4 (the swap moves vec4 blocks over C; the kernel reads vec4 rows over O).
+ * (1×1 ones unroll 4 channels per step and pick no weights by select) with O a multiple of 4
+ * (the kernel reads vec4 rows over O). Any C: the RGB stem (C = 3) swaps one channel's run
+ * per invocation, and its forward then loads vec4 weights it could not load before.
  */
 export function swappableForward(g: ConvGeom): boolean {
-  return g.KH * g.KW > 1 && g.C % 4 === 0 && g.O % 4 === 0;
+  return g.KH * g.KW > 1 && g.O % 4 === 0;
 }
 
 /**

@@ -60,9 +60,26 @@ function swapBody(KK: number, masked: boolean): string {
   return out.join("\n    ");
 }
 
-/** Defines of the swap variant for KK taps (MASKED: the mask is multiplied in). */
-export function swapDefines(KK: number, masked: boolean): Defines {
-  return { MASKED: masked, KK, BODY: swapBody(KK, masked) };
+/**
+ * Unrolled body of the one-channel swap (C % 4 != 0, e.g. an RGB stem): KK scalar loads of
+ * the run w[o, c, :], KK stores into wS[c, o, :].
+ */
+function swapBodyScalar(KK: number, masked: boolean): string {
+  const out: string[] = [];
+  for (let t = 0; t < KK; t++) {
+    const v = masked ? `w[src + ${t}u] * wm[src + ${t}u]` : `w[src + ${t}u]`;
+    out.push(`ws[dst + ${t}u] = ${v};`);
+  }
+  return out.join("\n    ");
+}
+
+/**
+ * Defines of the swap variant for KK taps (MASKED: the mask is multiplied in). CB: channels
+ * per invocation, 4 (vec4 blocks, C % 4 == 0) or 1 (scalar runs, any C).
+ */
+export function swapDefines(KK: number, masked: boolean, CB: 1 | 4 = 4): Defines {
+  const body = CB === 4 ? swapBody(KK, masked) : swapBodyScalar(KK, masked);
+  return { MASKED: masked, KK, CB, BODY: body };
 }
 
 /** Defines of the gather variant for stride S from rows of W to rows of Wo. */
@@ -89,19 +106,20 @@ export function transposeWeights(w: Tensor, mask: Tensor | null): Tensor {
 }
 
 /**
- * wS[c, o, t] = w[o, c, t] · mask[o, c, t] (mask optional); w of shape [O, C, KH, KW] with
- * C % 4 == 0. Returns wS as [C, O, KH, KW].
+ * wS[c, o, t] = w[o, c, t] · mask[o, c, t] (mask optional); w of shape [O, C, KH, KW]. Moves
+ * 4-channel vec4 blocks when C % 4 == 0, else one channel's run per invocation. Returns wS as
+ * [C, O, KH, KW].
  */
 export function swapWeights(w: Tensor, mask: Tensor | null): Tensor {
   const [O, C, KH, KW] = w.shape;
-  if (C % 4 !== 0) throw new Error(`conv2d swapWeights: C = ${C} is not a multiple of 4`);
+  const CB = C % 4 === 0 ? 4 : 1;
   const e = engine();
-  const k = e.compile(SWAP, swapDefines(KH * KW, mask !== null), "swap");
+  const k = e.compile(SWAP, swapDefines(KH * KW, mask !== null, CB), "swap");
   const ws = Tensor.empty([C, O, KH, KW]);
-  const n = (O * C) / 4;
+  const n = (O * C) / CB;
   const bindings: Record<string, Binding> = { w: w.buffer, ws: ws.buffer };
   if (mask) bindings.wm = mask.buffer;
-  e.run(k, { params: { n, cq: C / 4, cout: O }, bindings, groups: groups(n) });
+  e.run(k, { params: { n, cq: C / CB, cout: O }, bindings, groups: groups(n) });
   return ws;
 }
 

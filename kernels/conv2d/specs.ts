@@ -134,14 +134,14 @@ export const SWAP = defineKernel({
   name: "conv2d_swap",
   file: new URL("./conv2d_swap.wgsl", import.meta.url),
   params: {
-    n: "u32", // invocations: O · C / 4
-    cq: "u32", // C / 4
+    n: "u32", // invocations: O · C / CB
+    cq: "u32", // C / CB
     cout: "u32", // O
   },
   bindings: {
-    w: { access: "read", type: "vec4f" },
+    w: (d) => ({ access: "read", type: d.CB === 4 ? "vec4f" : "f32" }),
     ws: { access: "read_write", type: "f32" },
-    wm: { access: "read", type: "vec4f", when: "MASKED" },
+    wm: (d) => d.MASKED ? { access: "read", type: d.CB === 4 ? "vec4f" : "f32" } : null,
   },
 });
 

@@ -18,11 +18,14 @@
  *                loads on lavapipe; 25–39% on the ResNet-18 forwards); a 1×1 stride-2 forward
  *                reads its subsample from x's texture in place instead of gathering. Needs a
  *                tile with vec4 input rows and weight blocks, and tensors that fit a texture.
- *   5 swapped    multi-tap kernels with C, O % 4 == 0: the weights pre-swapped to [C, O, KK]
+ *   5 swapped    multi-tap kernels with O % 4 == 0: the weights pre-swapped to [C, O, KK]
  *                with the mask folded in (conv2d_swap.wgsl), so each input channel's TM output
  *                channels × taps are contiguous vec4s: version 2 picks each channel's weights
  *                out of 4-channel blocks with three selects and loads the mask beside them
  *                (+24–48% on the ResNet-18 width-64 3×3 forwards on lavapipe, bit-identical).
+ *                Any C: an RGB stem (C = 3) has no vec4 weight blocks, so version 2 loaded its
+ *                weights one float at a time (stem +35–48%: 5.8 → 7.8 GFLOP/s at width 8,
+ *                8.0 → 11.8 at width 64).
  *   6 swapped    version 5 reading x and the swapped weights from textures (as 4 does).
  *     texture
  *   Default: 6 where the profile prefers texture loads and it applies, else 5 where it
@@ -141,7 +144,7 @@ function textureUnsupported(q: ConvQuery): string | null {
 
 /** Why the swapped forward (version 5) cannot run this shape, or null. */
 function swappedUnsupported(q: ConvQuery): string | null {
-  return swappableForward(q.g) ? null : "it is for multi-tap kernels with C and O multiples of 4";
+  return swappableForward(q.g) ? null : "it is for multi-tap kernels with O a multiple of 4";
 }
 
 /** Why the swapped texture forward (version 6) cannot run this shape, or null. */
