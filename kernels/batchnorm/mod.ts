@@ -10,7 +10,13 @@ import { Tensor } from "../../core/tensor.ts";
 import { reluBackward } from "../elementwise/mod.ts";
 import { batchNormBackward, batchNormForward, type BnGeom, type BnTuning } from "./launch.ts";
 
-export { batchNormBackward, batchNormForward, BN_TUNING } from "./launch.ts";
+export {
+  batchNormBackward,
+  batchNormForward,
+  BN_TUNING,
+  BN_TUNING_SOFTWARE,
+  defaultBnTuning,
+} from "./launch.ts";
 export type { BnGeom, BnNeeds, BnState, BnTuning } from "./launch.ts";
 
 declare module "../../core/tape.ts" {

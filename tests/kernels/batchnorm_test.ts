@@ -7,6 +7,7 @@ import {
   batchNorm,
   type BatchNormParams,
   BN_TUNING,
+  BN_TUNING_SOFTWARE,
   type BnTuning,
   createBatchNorm,
 } from "../../kernels/batchnorm/mod.ts";
@@ -69,9 +70,16 @@ async function runGolden(c: GoldenCase, label: string, tuning: BnTuning): Promis
 }
 
 Deno.test("batchnorm: forward, running stats and backward equal PyTorch (all paths)", async () => {
-  // Default; two-stage split with 64-wide groups; tiny chunks; one 256-wide group per channel.
-  // Buffer and texture operands (the device profile picks one; both must be right).
-  const tunings = [BN_TUNING, { chunk: 40, wg: 0 }, { chunk: 3, wg: 0 }, { chunk: 1e9, wg: 256 }]
+  // GPU and software defaults; two-stage split with 64-wide groups; tiny chunks; one 256-wide
+  // group per channel. Buffer and texture operands (the device profile picks one; both must
+  // be right).
+  const tunings = [
+    BN_TUNING,
+    BN_TUNING_SOFTWARE,
+    { chunk: 40, wg: 0 },
+    { chunk: 3, wg: 0 },
+    { chunk: 1e9, wg: 256 },
+  ]
     .flatMap((t) => [{ ...t, textures: false }, { ...t, textures: true }]);
   for (const tuning of tunings) {
     for (const c of loadGolden("batchnorm")) {
