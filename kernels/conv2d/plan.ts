@@ -393,7 +393,8 @@ export function wantedSplit(g: ConvGeom, o: PlanOptions): number {
 export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: number }): WgradLaunch {
   const KK = g.KH * g.KW, WGS = o.profile.tiledWorkgroupSize;
   const budget = o.budget ?? stepBudget(2 * g.N * g.Ho * g.Wo * g.O * g.C * KK);
-  // The tile: 8 output × 4 input channels × KK taps, a 2×4 block of dy per reduction step.
+  // The tile: 8 output × 4 input channels × KK taps (wider below), a 2×4 block of dy per
+  // reduction step.
   // Registers spill at any of these sizes on a CPU-backed adapter, so what counts is products
   // per accumulator load/store (BH·BW) against the stack the tile occupies (TO·TC·KK
   // accumulators plus the patches). A/B on lavapipe of ResNet-18's 3×3 layers, best of 4
@@ -402,9 +403,19 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
   // vs 33.0, 16×16 46.6 vs 38.1, 32×32 45.6 vs 39.6, stride 2 28.5–30.8 vs 25.5–26.8; width
   // 8, batch 128 (former TO4 TC8 BW8): 15.8–16.1 vs 13.4–13.6; 1×1 stride 2 and the 3-channel
   // stem within noise. The narrow block is what matters: TO8 TC8 BW8 BH2 ran 14–26 there.
+  // Wider tiles where they fit the budget with 2-row steps (same protocol, x's texture copy
+  // included, two runs): 1×1 kernels (KK = 1: TO8 TC4 held only 32 accumulators, and each
+  // step's loads fed few FMAs) take 16 × 16, width-64 1×1 stride 2: 10.0 → 15.1–16.9 GFLOP/s;
+  // multi-tap kernels take TO16 when the step budget is the full one (calls of ≥ 2³⁰ flops),
+  // width 64: 32×32 48.0 → 55.7, 16×16 38.7/48.7 → 41.0/51.6, 8×8 42.4 → 46.5, stride 2
+  // 26.5–34.1 → 30.6–42.2. At width 8 (budget 1152) TO16 would need 1-row steps: 10.8–15.8
+  // against TO8's 12.8–16.7. Whole 4×4 images keep TO8 (TO16 at 2 rows: 35 against 47–51).
   const BW = 4;
-  let TC = 4;
-  let TO = Math.min(8, Math.ceil(g.O / 4) * 4);
+  const four = (v: number) => Math.ceil(v / 4) * 4;
+  const whole4 = g.stride === 1 && g.H === 4 && g.W === 4 && g.Ho === 4 && g.Wo === 4;
+  const wide = KK === 1 || (16 * 4 * KK * 2 <= budget / 2 && !whole4);
+  let TC = KK === 1 ? Math.min(16, four(g.C)) : 4;
+  let TO = Math.min(wide ? 16 : 8, four(g.O));
   // Statements per step: TO·TC·KK dot products of BW/4 vec4s; at most ~640 accumulators.
   while (TO * TC * KK > budget / 2 || TO * TC * KK > 640) {
     if (TO > 4) TO -= 4;
@@ -413,7 +424,7 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
   let BH = g.Ho % 2 === 0 && TO * TC * KK * 2 <= budget / 2 ? 2 : 1;
   // A 4×4 stride-1 layer walks whole images (one step each; whole-image steps skip the
   // padding's loads and products, see codegen_wgrad.ts): 4 rows.
-  if (g.stride === 1 && g.H === 4 && g.W === 4 && g.Ho === 4 && g.Wo === 4) BH = 4;
+  if (whole4) BH = 4;
   if (o.wgradTile) {
     if (!wgradTileFits(g, o.wgradTile)) {
       throw new Error(
