@@ -81,8 +81,9 @@ export class TextureCache {
     if (e && e.gen === gen && e.floats === floats && this.enabled) {
       this.hits++;
       // Map order is recency order: move it to the end.
+      e.used = this.#dispatch;
       this.#entries.delete(buf);
-      this.#entries.set(buf, { ...e, used: this.#dispatch });
+      this.#entries.set(buf, e);
       return e.tex;
     }
     this.forget(buf);

@@ -411,11 +411,11 @@ export function backwardWeightPlan(g: ConvGeom, o: PlanOptions & { split?: numbe
   // 26.5–34.1 → 30.6–42.2. At width 8 (budget 1152) TO16 would need 1-row steps: 10.8–15.8
   // against TO8's 12.8–16.7. Whole 4×4 images keep TO8 (TO16 at 2 rows: 35 against 47–51).
   const BW = 4;
-  const four = (v: number) => Math.ceil(v / 4) * 4;
+  const up4 = (v: number) => Math.ceil(v / 4) * 4;
   const whole4 = g.stride === 1 && g.H === 4 && g.W === 4 && g.Ho === 4 && g.Wo === 4;
   const wide = KK === 1 || (16 * 4 * KK * 2 <= budget / 2 && !whole4);
-  let TC = KK === 1 ? Math.min(16, four(g.C)) : 4;
-  let TO = Math.min(wide ? 16 : 8, four(g.O));
+  let TC = KK === 1 ? Math.min(16, up4(g.C)) : 4;
+  let TO = Math.min(wide ? 16 : 8, up4(g.O));
   // Statements per step: TO·TC·KK dot products of BW/4 vec4s; at most ~640 accumulators.
   while (TO * TC * KK > budget / 2 || TO * TC * KK > 640) {
     if (TO > 4) TO -= 4;

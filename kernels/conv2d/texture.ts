@@ -90,8 +90,8 @@ export interface TextureRun {
 /**
  * Records y = conv2d(x, w ⊙ mask) for a planned forward launch reading x, w and the mask from
  * textures (Engine.textureOf: copied in, into the current command buffer, unless a current
- * copy is cached). With `sr`,
- * x is the full input of a 1×1 stride-2 forward planned as stride 1 (see StridedRead).
+ * copy is cached). With `sr`, x is the full input of a 1×1 stride-2 forward planned as
+ * stride 1 (see StridedRead).
  */
 export function runDirectTextures(l: DirectLaunch, r: TextureRun): void {
   const e = engine();
