@@ -37,11 +37,19 @@ export interface RuleCtx<P extends Primitive> {
   saved: SavedMap[P];
   /** needsGrad[i]: whether input i wants a gradient (skip the work otherwise). */
   needsGrad: boolean[];
+  /**
+   * into[i]: the gradient input i already has (a tensor used more than once, or a leaf's
+   * `.grad`), else null. A rule may add its gradient for input i into it in its own store
+   * and return that tensor: the walk then skips the separate add (one pass over the tensor
+   * instead of two). Rules that ignore it return a new tensor as usual.
+   */
+  into: (Tensor | null)[];
 }
 
 /**
  * A backward rule: given the output gradient, returns one gradient per input (null where
- * not needed). Returned tensors are new; the rule must not dispose `gy`.
+ * not needed). Returned tensors are new, or `ctx.into[i]` with the gradient added into it;
+ * the rule must not dispose `gy`.
  */
 export type Rule<P extends Primitive> = (ctx: RuleCtx<P>, gy: Tensor) => (Tensor | null)[];
 

@@ -61,18 +61,27 @@ function walk(loss: Tensor, seed?: Tensor): void {
     const gy = grads.get(node.output);
     if (!gy) continue;
     grads.delete(node.output);
+    // An input listed twice gets no `into`: the rule would add into it twice at once.
+    const into = node.inputs.map((x) =>
+      !x.requiresGrad || node.inputs.indexOf(x) !== node.inputs.lastIndexOf(x)
+        ? null
+        : x.node === null
+        ? x.grad
+        : grads.get(x) ?? null
+    );
     const ctx: RuleCtx<Primitive> = {
       inputs: node.inputs,
       output: node.output,
       saved: node.saved,
       needsGrad: node.inputs.map((t) => t.requiresGrad),
+      into,
     };
     const rule = rules[node.prim] as Rule<Primitive>;
     const gxs = rule(ctx, gy);
     if (gy !== seed || ownedSeed) gy.dispose();
     node.inputs.forEach((x, j) => {
       const gx = gxs[j];
-      if (!gx) return;
+      if (!gx || gx === into[j]) return; // none, or added into the existing one by the rule
       if (!x.requiresGrad) {
         gx.dispose();
         return;

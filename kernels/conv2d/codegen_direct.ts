@@ -62,6 +62,11 @@ export interface DirectConfig {
   fullC: boolean;
   fullA: boolean;
   fullB: boolean;
+  /**
+   * Input gradient: add the tile into what yout holds (the gradient the tape already has for
+   * this input) instead of overwriting it; the same single f32 add the separate pass would do.
+   */
+  accum?: boolean;
 }
 
 /**
@@ -360,6 +365,7 @@ function weightSelects(cfg: DirectConfig): string[] {
 
 function stores(cfg: DirectConfig): string[] {
   const out: string[] = [];
+  const put = (at: string, v: string) => cfg.accum ? `${at} = ${at} + ${v};` : `${at} = ${v};`;
   const and = (...c: (string | false)[]) => c.filter((v) => v).join(" && ");
   for (let i = 0; i < cfg.TM; i++) {
     out.push(`let oc${i} = oc0 + ${i}u;`);
@@ -370,13 +376,13 @@ function stores(cfg: DirectConfig): string[] {
         const acc = `a${i}_${r}_${q}`;
         if (cfg.vecOut) {
           const g = and(rowGuard, !cfg.fullB && `b0 + ${4 * q}u < p.gb`);
-          const st = `yout[(${row} + b0 + ${4 * q}u) / 4u] = ${acc};`;
+          const st = put(`yout[(${row} + b0 + ${4 * q}u) / 4u]`, acc);
           out.push(g ? `if (${g}) { ${st} }` : st);
         } else {
           for (let u = 0; u < 4; u++) {
             const bu = `b0 + ${4 * q + u}u`;
             const g = and(rowGuard, !cfg.fullB && `${bu} < p.gb`);
-            const st = `yout[${row} + ${cfg.OS}u * (${bu}) + ${cfg.OX}u] = ${acc}[${u}];`;
+            const st = put(`yout[${row} + ${cfg.OS}u * (${bu}) + ${cfg.OX}u]`, `${acc}[${u}]`);
             out.push(g ? `if (${g}) { ${st} }` : st);
           }
         }

@@ -11,6 +11,7 @@
 import { engine } from "../../core/engine.ts";
 import { record, type RuleTable } from "../../core/tape.ts";
 import { Tensor } from "../../core/tensor.ts";
+import { accumulate } from "../elementwise/mod.ts";
 import { type ConvGeom, convGeom, type WgradTile } from "./plan.ts";
 import {
   chooseForward,
@@ -120,21 +121,41 @@ export function conv2dForward(
   );
 }
 
-/** Launcher: dL/dx of shape xShape from dL/dy (through w ⊙ mask, as the forward). */
+/**
+ * Launcher: dL/dx of shape xShape from dL/dy (through w ⊙ mask, as the forward). With `into`
+ * (a gradient x already has, e.g. a residual block's skip path) the result is added into it
+ * and `into` is returned, bit-identical to a new tensor and a separate add. Stride 1 and 1×1
+ * kernels add in their stores (one pass over dx fewer; a 1×1 stride-2 kernel also skips
+ * clearing the classes no tap reaches); strided multi-tap kernels, whose parity classes
+ * store scalars with a stride, add in a separate pass. On lavapipe, against the separate
+ * add: [128,8,32,32] 3×3 s1 −17%, 1×1 s2 −38%, [64,64,32,32] 1×1 s2 −31%; 3×3 s2 −2% to +3%.
+ */
 export function conv2dBackwardInput(
   gy: Tensor,
   w: Tensor,
   xShape: readonly number[],
-  opts: Conv2dOptions & Conv2dRunOptions = {},
+  opts: Conv2dOptions & Conv2dRunOptions & { into?: Tensor | null } = {},
 ): Tensor {
   const g = convGeom(xShape, w.shape, opts);
   const mask = checkMask(w.shape, opts.mask);
-  const gx = Tensor.empty(xShape);
-  const c = { g, gy, w, gx, mask, plan: planOf(mask, opts) };
+  const into = opts.into ?? null;
+  if (into && into.shape.join() !== xShape.join()) {
+    throw new Error(`conv2d input gradient: into has shape [${into.shape}], x [${xShape}]`);
+  }
+  const inStores = into !== null && (g.stride === 1 || g.KH * g.KW === 1);
+  const gx = inStores ? into : Tensor.empty(xShape);
+  const c = { g, gy, w, gx, mask, accum: inStores, plan: planOf(mask, opts) };
   const version = opts.version ?? tuned("input_grad", c, opts)?.version ?? chooseInputGrad(c);
-  return filling(gx, { pass: "input_grad", g }, () => {
-    versionFor(INPUT_GRAD_VERSIONS, c, { pass: "input gradient", version }).run(c);
-  });
+  const run = () => versionFor(INPUT_GRAD_VERSIONS, c, { pass: "input gradient", version }).run(c);
+  if (inStores) {
+    engine().op(opInfo("input_grad", g), run);
+    return gx;
+  }
+  filling(gx, { pass: "input_grad", g }, run);
+  if (!into) return gx;
+  accumulate(into, gx);
+  gx.dispose();
+  return into;
 }
 
 /**
@@ -183,7 +204,7 @@ export const convRules: RuleTable<"conv2d"> = {
     const [x, w] = c.inputs;
     const opts = c.saved;
     return [
-      c.needsGrad[0] ? conv2dBackwardInput(gy, w, x.shape, opts) : null,
+      c.needsGrad[0] ? conv2dBackwardInput(gy, w, x.shape, { ...opts, into: c.into[0] }) : null,
       c.needsGrad[1] ? conv2dBackwardWeight(gy, x, w.shape, opts) : null,
     ];
   },

@@ -52,7 +52,8 @@
  * @module
  */
 import { engine } from "../../core/engine.ts";
-import type { Tensor } from "../../core/tensor.ts";
+import { Tensor } from "../../core/tensor.ts";
+import { accumulate } from "../elementwise/mod.ts";
 import { naiveForward, naiveInputGrad, naiveWeightGrad } from "./naive.ts";
 import {
   backwardInputPlans,
@@ -93,6 +94,8 @@ export interface InputGradCall extends CallBase {
   gy: Tensor;
   w: Tensor;
   gx: Tensor;
+  /** gx holds a gradient already: add into it (the tiled stores do; version 1 adds after). */
+  accum?: boolean;
 }
 
 /** A weight-gradient call: gw = mask ⊙ Σ gy·x. */
@@ -231,10 +234,13 @@ function runInputGrad(c: InputGradCall, o: { transposed: boolean; textures?: boo
   const wt = o.transposed ? transposeWeights(c.w, c.mask) : null;
   const plans = backwardInputPlans(c.g, { ...c.plan, transposed: o.transposed });
   // Parity classes no tap reaches (a 1×1 stride-S kernel's S² − 1 of them) are zeros: one
-  // clear of gx instead of a compiled store-only kernel per class and tile (~0.25 s each).
-  if (plans.some((l) => !l.cfg.taps.length)) engine().clear(c.gx.buffer, 0, c.gx.bytes);
-  for (const l of plans) {
-    if (!l.cfg.taps.length) continue;
+  // clear of gx instead of a compiled store-only kernel per class and tile (~0.25 s each);
+  // adding zeros into a gradient leaves it as it is.
+  const tapless = plans.some((l) => !l.cfg.taps.length);
+  if (tapless && !c.accum) engine().clear(c.gx.buffer, 0, c.gx.bytes);
+  for (const planned of plans) {
+    if (!planned.cfg.taps.length) continue;
+    const l = c.accum ? { ...planned, cfg: { ...planned.cfg, accum: true } } : planned;
     const t = { x: c.gy, w: wt ?? c.w, y: c.gx, mask: l.cfg.masked ? c.mask : null };
     if (o.textures && textureCapable(l.cfg)) runDirectTextures(l, t);
     else runDirect(l, t);
@@ -260,7 +266,14 @@ export const INPUT_GRAD_VERSIONS: ConvVersion<InputGradCall>[] = [
     name: "naive",
     summary: "one dx element per invocation, loops over O·KH·KW, buffers",
     unsupported: anyShape,
-    run: (c) => naiveInputGrad(c.g, c),
+    run: (c) => {
+      if (!c.accum) return naiveInputGrad(c.g, c);
+      // The oracle keeps its kernel plain: into a new tensor, then the separate add.
+      const gx = Tensor.empty(c.gx.shape);
+      naiveInputGrad(c.g, { ...c, gx });
+      accumulate(c.gx, gx);
+      gx.dispose();
+    },
   },
   {
     version: 2,
