@@ -1,5 +1,8 @@
 // Batch norm backward. Same (channel, chunk) grid and walker as batchnorm_fwd.wgsl.
-// g = gy, masked by [y > 0] when the forward fused a ReLU. With x̂ = (x − mean)·invstd:
+// g = gy, masked by [y > 0] when the forward fused a ReLU; with MASK_X (a ReLU without a
+// residual, x read anyway) the mask is recomputed as fma(x, a, b) > 0 from the operands the
+// forward rounded the same way (a = γ·invstd, b = β − mean·a), so y is not read at all.
+// With x̂ = (x − mean)·invstd:
 //   dβ = Σ g,  dγ = Σ g·x̂ = invstd·Σ g·(x − mean)
 //   train: gx = γ·invstd·(g − dβ/M − x̂·dγ/M)      eval: gx = γ·invstd·g
 //
@@ -11,7 +14,7 @@
 //     SUMS   (S > 1, train) read dγ, dβ written by FINALIZE
 //     neither (eval) gx = γ·invstd·g only                 ... [x, dγ, dβ] only with NEEDS_X
 // Derived defines (the preprocessor takes plain names only): NEEDS_X = FUSED|SUMS,
-// GRAD = !FINALIZE, REDUCE = PARTIAL|FUSED, HAS_X = PARTIAL|NEEDS_X.
+// GRAD = !FINALIZE, REDUCE = PARTIAL|FUSED, HAS_X = PARTIAL|NEEDS_X, LOAD_Y = RELU & !MASK_X.
 
 // Params and bindings: the spec BN_BACKWARD in launch.ts.
 
@@ -44,7 +47,7 @@ fn ld_x(i: u32) -> VT { return texel(x, i); }
 fn ld_x(i: u32) -> VT { return x[i]; }
 #endif
 #endif
-#if ${RELU}
+#if ${LOAD_Y}
 #if ${TEX}
 fn ld_y(i: u32) -> VT { return texel(y, i); }
 #else
@@ -53,9 +56,26 @@ fn ld_y(i: u32) -> VT { return y[i]; }
 #endif
 
 #if ${GRAD}
-// The incoming gradient, masked through the fused ReLU's output.
-fn grad_at(i: u32) -> VT {
-#if ${RELU}
+// The forward's affine map of channel c (MASK_X: rounded as batchnorm_fwd.wgsl does).
+struct Affine {
+  a: f32,
+  b: f32,
+}
+
+fn affine(c: u32) -> Affine {
+#if ${MASK_X}
+  let a = weight[c] * stats[p.C + c];
+  return Affine(a, fma(-stats[c], a, bias[c]));
+#else
+  return Affine(0.0, 0.0);
+#endif
+}
+
+// The incoming gradient at i, masked through the fused ReLU (xv: x at i, read by the caller).
+fn grad_at(i: u32, xv: VT, f: Affine) -> VT {
+#if ${MASK_X}
+  return select(VT(0.0), ld_gy(i), fma(xv, VT(f.a), VT(f.b)) > VT(0.0));
+#elif ${RELU}
   return select(VT(0.0), ld_gy(i), ld_y(i) > VT(0.0));
 #else
   return ld_gy(i);
@@ -67,14 +87,16 @@ fn grad_at(i: u32) -> VT {
 // Σg, Σg·(x − mean) over chunk s of channel c (totals in every invocation).
 fn grad_sums(c: u32, s: u32, t: u32) -> vec2<f32> {
   let mean = stats[c];
+  let f = affine(c);
   let end = chunk_end(s);
   var sg = VT(0.0);
   var sgx = VT(0.0);
   var w = walk_start(c, s * p.chunk + t);
   for (; w.j < end; walk_next(&w)) {
-    let g = grad_at(w.addr);
+    let xv = ld_x(w.addr);
+    let g = grad_at(w.addr, xv, f);
     sg += g;
-    sgx += g * (ld_x(w.addr) - mean);
+    sgx += g * (xv - mean);
   }
   return tree(t, t, vec2<f32>(hsum(sg), hsum(sgx)));
 }
@@ -129,16 +151,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   let kg = db / p.count;
   let kx = dg * invstd / p.count;
 #endif
+  let f = affine(c);
   let end = chunk_end(s);
   var w = walk_start(c, s * p.chunk + t);
   for (; w.j < end; walk_next(&w)) {
-    let g = grad_at(w.addr);
+#if ${NEEDS_X}
+    let xv = ld_x(w.addr);
+#else
+    let xv = VT(0.0);
+#endif
+    let g = grad_at(w.addr, xv, f);
 #if ${RES_GRAD}
     // The residual's gradient: gy through the ReLU (what the add passed on unchanged).
     gres[w.addr] = g;
 #endif
 #if ${TRAIN}
-    gx[w.addr] = k1 * (g - kg - (ld_x(w.addr) - mean) * kx);
+    gx[w.addr] = k1 * (g - kg - (xv - mean) * kx);
 #else
     gx[w.addr] = k1 * g;
 #endif

@@ -102,17 +102,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
     stats[c] = mean;
     stats[p.C + c] = invstd;
   }
+  // Explicit fma: the backward recomputes a ReLU's mask as fma(x, a, b) > 0 from the same
+  // f32 operands (batchnorm_bwd.wgsl MASK_X), which must round exactly as here.
   let a = weight[c] * invstd;
-  let b = bias[c] - mean * a;
+  let b = fma(-mean, a, bias[c]);
   let end = chunk_end(s);
   var w = walk_start(c, s * p.chunk + t);
   for (; w.j < end; walk_next(&w)) {
 #if ${RES}
-    y[w.addr] = max(ld_x(w.addr) * a + b + ld_res(w.addr), VT(0.0));
+    y[w.addr] = max(fma(ld_x(w.addr), VT(a), VT(b)) + ld_res(w.addr), VT(0.0));
 #elif ${RELU}
-    y[w.addr] = max(ld_x(w.addr) * a + b, VT(0.0));
+    y[w.addr] = max(fma(ld_x(w.addr), VT(a), VT(b)), VT(0.0));
 #else
-    y[w.addr] = ld_x(w.addr) * a + b;
+    y[w.addr] = fma(ld_x(w.addr), VT(a), VT(b));
 #endif
   }
 }

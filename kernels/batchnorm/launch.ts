@@ -57,11 +57,12 @@ export const BN_BACKWARD = defineKernel({
     x: operand((d) => Boolean(d.HAS_X)),
     stats: F32,
     part: (d) => d.PARTIAL ? F32_RW : d.FINALIZE ? F32 : null,
-    weight: { ...F32, when: (d) => !d.PARTIAL && !d.FINALIZE },
+    weight: { ...F32, when: (d) => (!d.PARTIAL || Boolean(d.MASK_X)) && !d.FINALIZE },
+    bias: { ...F32, when: "MASK_X" },
     gx: { access: "read_write", type: "VT", when: (d) => !d.PARTIAL && !d.FINALIZE },
     dgamma: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
     dbeta: { ...F32_RW, when: (d) => Boolean(d.FINALIZE || d.NEEDS_X) },
-    y: operand((d) => Boolean(d.RELU)),
+    y: operand((d) => Boolean(d.LOAD_Y)),
     gres: { access: "read_write", type: "VT", when: "RES_GRAD" },
   },
 });
@@ -71,12 +72,13 @@ export const BN_BACKWARD = defineKernel({
  * below it a channel is one workgroup that reduces and then normalises its still-cached data
  * in one dispatch; above it a two-stage reduction spreads the channel over ceil(M/chunk)
  * workgroups. `wg`: workgroup size, 0 = by work (64 invocations for short chunks, where a
- * 256-wide tree's barriers dominate on lavapipe, up to 256). Tests pass others to exercise
- * every path; defaultBnTuning picks per adapter.
+ * 256-wide tree's barriers dominate on lavapipe, up to 256), "plane" = the power of two
+ * nearest the plane's length H·W (in vector units) within 8…256 (see planeWorkgroup). Tests
+ * pass others to exercise every path; defaultBnTuning picks per adapter.
  */
 export interface BnTuning {
   chunk: number;
-  wg: number;
+  wg: number | "plane";
   /** Read operands from textures (vec4 shapes); default: where the device profile prefers. */
   textures?: boolean;
 }
@@ -92,7 +94,24 @@ export const BN_TUNING: Readonly<BnTuning> = { chunk: 16384, wg: 0 };
  * 10.7–11.1 ms, with a residual 17.7 → 14.6; [64, 64, 32, 32] 47.7 → 43.5;
  * [128, 16, 16, 16] with a residual 9.6 → 9.2.
  */
-export const BN_TUNING_SOFTWARE: Readonly<BnTuning> = { chunk: Number.MAX_SAFE_INTEGER, wg: 0 };
+export const BN_TUNING_SOFTWARE: Readonly<BnTuning> = {
+  chunk: Number.MAX_SAFE_INTEGER,
+  wg: "plane",
+};
+
+/**
+ * A workgroup as wide as a plane (H·W / vec positions: the power of two nearest it, 8…256).
+ * Then an invocation's walk steps a whole number of planes (q·HWv, r = 0): it stays at one
+ * position and its address moves by whole images, with no wrap to take. On lavapipe, forward +
+ * backward with a ReLU, alternating trials, medians (ms), against the by-work sizes:
+ * [128,16,16,16] 3.40 → 2.86 (64 wide, not 256), with a residual 4.82 → 4.09;
+ * [128,32,8,8] 1.93 → 1.58 (16, not 128); [64,256,8,8] 8.23 → 6.27; [64,512,4,4] 5.01 → 2.64
+ * (8, not 64); [128,128] 1.59 → 0.92 (8); [128,8,32,32] and [64,64,32,32] keep 256.
+ */
+export function planeWorkgroup(HWv: number): number {
+  const p = 2 ** Math.round(Math.log2(Math.max(1, HWv)));
+  return Math.min(256, Math.max(8, p));
+}
 
 /** The tuning a call without one runs: by the device profile. */
 export function defaultBnTuning(): Readonly<BnTuning> {
@@ -134,7 +153,9 @@ export function bnGeom(
   const Mv = M / vec;
   const S = Math.max(1, Math.ceil(M / tuning.chunk));
   const chunkV = Math.ceil(Mv / S);
-  const wg = tuning.wg || (chunkV >= 4096 ? 256 : chunkV >= 1024 ? 128 : 64);
+  const wg = tuning.wg === "plane"
+    ? planeWorkgroup(HW / vec)
+    : tuning.wg || (chunkV >= 4096 ? 256 : chunkV >= 1024 ? 128 : 64);
   const max = engine().device.limits.maxComputeWorkgroupsPerDimension;
   if (C > max) throw new Error(`batchNorm: ${C} channels exceed ${max} workgroups per dim`);
   return { N, C, HW, M, vec, S: Math.ceil(Mv / chunkV), chunkV, wg, textures: tuning.textures };
@@ -175,7 +196,14 @@ function run(
     ...(spec === BN_FORWARD ? { RES: false } : { RES_GRAD: false }),
     ...l.defines,
   };
-  const defines = spec === BN_BACKWARD ? { ...d, HAS_X: Boolean(d.PARTIAL || d.NEEDS_X) } : d;
+  const defines = spec === BN_BACKWARD
+    ? {
+      MASK_X: false,
+      ...d,
+      HAS_X: Boolean(d.PARTIAL || d.NEEDS_X),
+      LOAD_Y: Boolean(d.RELU && !d.MASK_X),
+    }
+    : d;
   const k = e.compile(spec, defines);
   e.run(k, { params: l.params, bindings: l.bindings, groups: l.groups ?? [l.g.S, l.g.C] });
 }
@@ -323,8 +351,14 @@ export interface BnBackwardInputs {
   weight: Tensor;
   /** The forward's [mean, invstd]. */
   stats: Tensor;
-  /** The forward's output (read only when it fused a ReLU). */
+  /** The forward's output (read only when it fused a ReLU and the mask is not from x). */
   y: Tensor;
+  /**
+   * β, given when the forward fused a ReLU without a residual: passes that read x anyway then
+   * recompute the mask as the forward rounded it (x·a + b > 0) instead of reading y (one
+   * tensor less per pass over the channel).
+   */
+  bias?: Tensor;
   geom: BnGeom;
   training: boolean;
   relu: boolean;
@@ -340,7 +374,7 @@ export function batchNormBackward(
 ): [Tensor | null, Tensor | null, Tensor | null, Tensor | null] {
   // Least traffic: gy, x (and y under a ReLU) read; gx (and the residual's gradient) written.
   const n = i.gy.size,
-    tensors = 2 + (i.relu ? 1 : 0) + (i.needs.x ? 1 : 0) +
+    tensors = 2 + (i.relu && !i.bias ? 1 : 0) + (i.needs.x ? 1 : 0) +
       (i.needs.residual ? 1 : 0);
   const info = () => ({
     name: "batchnorm.backward",
@@ -360,14 +394,19 @@ function backward(
   const params = geomParams(g);
   const wantAffine = needs.weight || needs.bias;
   const reduce = wantAffine || (needs.x && training);
+  const fused = reduce && needs.x && g.S === 1;
+  // Every pass but eval's gx pass reads x: those take the ReLU's mask from x when they can.
+  const maskX = relu && i.bias !== undefined;
+  const evalGx = needs.x && !fused && !training;
   const ops = operands(g, {
     gy: i.gy,
     x: reduce || (needs.x && training) ? i.x : undefined,
-    y: relu ? i.y : undefined,
+    y: relu && (!maskX || evalGx) ? i.y : undefined,
   });
   const flags = {
     TEX: ops.tex,
     RELU: relu,
+    MASK_X: maskX,
     TRAIN: training,
     PARTIAL: false,
     FINALIZE: false,
@@ -378,10 +417,10 @@ function backward(
     REDUCE: false,
   };
   const yb = { y: ops.views.y };
+  const affine = maskX ? { weight: i.weight.buffer, bias: i.bias!.buffer } : {};
   const dgamma = reduce ? Tensor.empty([g.C]) : null;
   const dbeta = reduce ? Tensor.empty([g.C]) : null;
   let gx: Tensor | null = null;
-  const fused = reduce && needs.x && g.S === 1;
   if (reduce && !fused) {
     const part = Tensor.empty([g.C * g.S * 2]);
     run(BN_BACKWARD, {
@@ -393,11 +432,11 @@ function backward(
         x: ops.views.x,
         stats: i.stats.buffer,
         part: part.buffer,
-        ...yb,
+        ...(maskX ? affine : yb),
       },
     });
     run(BN_BACKWARD, {
-      defines: { ...flags, FINALIZE: true, GRAD: false, RELU: false },
+      defines: { ...flags, FINALIZE: true, GRAD: false, RELU: false, MASK_X: false },
       g: { ...g, wg: 64 },
       params,
       bindings: {
@@ -421,6 +460,7 @@ function backward(
       gx: gx.buffer,
       gres: gres?.buffer,
       ...yb,
+      ...affine,
     };
     if (fused || training) {
       const defines = {
@@ -435,10 +475,10 @@ function backward(
       run(BN_BACKWARD, { defines, g, params, bindings: { ...head, ...tail } });
     } else {
       run(BN_BACKWARD, {
-        defines: { ...flags, RES_GRAD: gres !== null },
+        defines: { ...flags, MASK_X: false, RES_GRAD: gres !== null },
         g,
         params,
-        bindings: head,
+        bindings: { ...head, bias: undefined },
       });
     }
   }

@@ -16,6 +16,7 @@ export {
   BN_TUNING,
   BN_TUNING_SOFTWARE,
   defaultBnTuning,
+  planeWorkgroup,
 } from "./launch.ts";
 export type { BnGeom, BnNeeds, BnState, BnTuning } from "./launch.ts";
 
@@ -141,6 +142,8 @@ export const batchnormRules: RuleTable<"batchnorm"> = {
       weight,
       stats: s.stats,
       y: c.output,
+      // With a residual the ReLU's mask needs it too: read y instead.
+      bias: s.relu && !s.residual ? c.inputs[2] : undefined,
       geom: s.geom,
       training: s.training,
       relu: s.relu,

@@ -10,6 +10,7 @@ import {
   BN_TUNING_SOFTWARE,
   type BnTuning,
   createBatchNorm,
+  planeWorkgroup,
 } from "../../kernels/batchnorm/mod.ts";
 import { batchNormBwdRef, batchNormRef } from "../../kernels/batchnorm/reference.ts";
 import { assertClose, finiteDiff, randn } from "../../core/testing.ts";
@@ -177,11 +178,18 @@ Deno.test("batchnorm: partial gradients (only γ/β, only x) and no leaks", asyn
   }
 });
 
+Deno.test("batchnorm: plane-wide workgroups (software default) are powers of two in 8…256", () => {
+  // H·W/vec → workgroup: 1d and 2×2 planes 8, 8×8 (16 vec4) 16, 7×7 (49 scalars) 64, 32×32 256.
+  const got = [1, 4, 9, 16, 36, 45, 49, 64, 256, 1024].map(planeWorkgroup);
+  if (got.join() !== "8,8,8,16,32,32,64,64,256,256") throw new Error(`got ${got}`);
+});
+
 Deno.test("batchnorm: a fused residual + ReLU equals BN, add, ReLU (values and all gradients)", async () => {
   const shape = [6, 4, 8, 8];
   const n = shape.reduce((a, b) => a * b, 1);
   const xd = randn(n, 11, 2), rd = randn(n, 12), gyd = randn(n, 13);
-  for (const tuning of [{ chunk: 16384, wg: 0 }, { chunk: 50, wg: 0 }]) {
+  const tunings: BnTuning[] = [{ chunk: 16384, wg: 0 }, { chunk: 50, wg: 0 }, BN_TUNING_SOFTWARE];
+  for (const tuning of tunings) {
     for (const textures of [false, true]) {
       const t = { ...tuning, textures };
       const run = async (fused: boolean) => {
