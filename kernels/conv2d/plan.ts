@@ -130,7 +130,8 @@ export function stepBudget(flops: number): number {
  * `wide` (forward passes that are strided or 16 wide) takes 32 output channels when the full
  * budget allows: a loaded input patch then feeds twice the FMAs (a stride-2 patch is ~4× its
  * block; measured +10–20% at stride 2 and on the 16-wide stride-1 grids, nothing at 8×8
- * stride 1; the price is ~4× the compile time of those variants).
+ * stride 1; the price is ~4× the compile time of those variants). Software adapters cap the
+ * budget of stride-1 multi-tap kernels (DeviceProfile.directBudgetCap: 8 × 4×8 tiles there).
  */
 function directTile(t: {
   ga: number;
@@ -189,7 +190,9 @@ interface DirectProblem {
 
 function directLaunch(pr: DirectProblem, o: PlanOptions): DirectLaunch {
   const taps = Math.max(1, pr.taps.length);
-  const budget = o.budget ?? stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps);
+  const cap = pr.g.stride === 1 && taps > 1 ? o.profile.directBudgetCap ?? Infinity : Infinity;
+  const budget = o.budget ??
+    Math.min(cap, stepBudget(2 * pr.g.N * pr.ga * pr.gb * pr.cout * pr.cin * taps));
   // vec4 weight blocks cover 4 channels: the forward then unrolls 4 channels per step, which
   // small budgets cannot afford. (Transposed dgrad weights are vec4 rows over C: C % 4 == 0.)
   // (Swapped forward weights are vec4 rows over O: forwardPlan checks O % 4 == 0.)
