@@ -13,6 +13,7 @@ import type * as TF from "@tensorflow/tfjs-core";
 import { Tensor } from "../../core/tensor.ts";
 import { randn } from "../../core/testing.ts";
 import { batchNormBackward, batchNormForward } from "./launch.ts";
+import { createBatchNorm } from "./mod.ts";
 
 const SHAPES: [number, number, number][] = [[64, 32, 32], [128, 16, 16], [256, 8, 8], [512, 4, 4]];
 const N = 64;
@@ -26,14 +27,7 @@ function bnCase(C: number, H: number, W: number, relu: boolean): BenchCase {
     bytes: 5 * n * 4,
     ours() {
       const x = Tensor.from(randn(n, 1), shape), gy = Tensor.from(randn(n, 2), shape);
-      const bn = {
-        weight: Tensor.fill([C], 1),
-        bias: Tensor.fill([C], 0),
-        runningMean: Tensor.fill([C], 0),
-        runningVar: Tensor.fill([C], 1),
-        momentum: 0.1,
-        eps: 1e-5,
-      };
+      const bn = createBatchNorm(C);
       const needs = { x: true, weight: true, bias: true };
       return {
         run() {

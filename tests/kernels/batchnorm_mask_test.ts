@@ -7,8 +7,8 @@ import {
   batchNormBackward,
   batchNormForward,
   BN_TUNING_SOFTWARE,
-  type BnState,
   type BnTuning,
+  createBatchNorm,
 } from "../../kernels/batchnorm/mod.ts";
 import { assertClose, randn } from "../../core/testing.ts";
 
@@ -31,14 +31,7 @@ Deno.test("batchnorm: the ReLU mask from x equals the one from y, bit for bit, a
   for (const tuning of tunings) {
     for (const textures of [false, true]) {
       const t = { ...tuning, textures };
-      const bn: BnState = {
-        weight: Tensor.fill([C], 1),
-        bias: Tensor.fill([C], 0),
-        runningMean: Tensor.fill([C], 0),
-        runningVar: Tensor.fill([C], 1),
-        momentum: 0.1,
-        eps: 1e-5,
-      };
+      const bn = createBatchNorm(C);
       const probe = batchNormForward(x, bn, { training: true, relu: true, tuning: t });
       const stats = await probe.stats.read();
       const bias = ks.map((k, c) => -Math.fround(k * stats[C + c]));
