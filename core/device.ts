@@ -47,6 +47,23 @@ function ensureRuntimeDir(): void {
   if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
 }
 
+/**
+ * The LP_NUM_THREADS to set for llvmpipe (the CPU backend of lavapipe), or null to leave the
+ * environment as it is (a user's value wins). llvmpipe runs a dispatch's workgroups on
+ * LP_NUM_THREADS threads, by default one per core, and hands each thread one equal share of
+ * them (lp_cs_tpool.c: num_iters / num_threads per take), so a core that is busy elsewhere for
+ * a moment (this process encoding the next command buffer, the OS) holds the whole dispatch
+ * back while the others idle. Two shares per core even that out. On this 2-core machine,
+ * alternating processes: the SimCLR width-8 step ran 4 threads in 461–520 ms against 2 threads'
+ * 554–656 (8 threads: six pairs, paired ratios 0.80–0.98); the SDCLR width-64 step 4 against 2
+ * threads in three pairs 0.92, 0.93, 1.00, while 8 threads were no faster there (0.98–1.12).
+ * Other drivers ignore the variable. llvmpipe clamps it to its own maximum.
+ */
+export function llvmpipeThreads(current: string | undefined, cores: number): string | null {
+  if (current !== undefined && current !== "") return null;
+  return String(2 * Math.max(1, Math.floor(cores)));
+}
+
 async function pickAdapter(): Promise<GPUAdapter> {
   ensureRuntimeDir();
   if (typeof navigator === "undefined" || !navigator.gpu) {
@@ -54,6 +71,9 @@ async function pickAdapter(): Promise<GPUAdapter> {
       "WebGPU is not available in this runtime; run with Deno 2.x (./run sets it up)",
     );
   }
+  // Read when the driver starts (the first adapter request): set before it.
+  const threads = llvmpipeThreads(Deno.env.get("LP_NUM_THREADS"), navigator.hardwareConcurrency);
+  if (threads) Deno.env.set("LP_NUM_THREADS", threads);
   const tries: GPURequestAdapterOptions[] = [
     { powerPreference: "high-performance" },
     {},
