@@ -67,7 +67,8 @@ export interface DeviceProfile {
    * convolution (forward, input gradient) may plan, or null for no cap beyond the flops rule
    * (kernels/conv2d/plan.ts stepBudget). 576 on software adapters: register tiles of 8
    * channels × 4×8 positions (16 × 4×4 on 4-wide grids), where the flops rule would take up to
-   * 32 × 4×16; the larger tiles timed slower on a CPU (why was not profiled). Measured on lavapipe, alternating trials, forward / input gradient:
+   * 32 × 4×16; the larger tiles timed slower on a CPU (why was not profiled). Measured on
+   * lavapipe, alternating trials, forward / input gradient:
    * width 64 32×32 −11% / −7%, 16×16 −5% / −6%, 4×4 −9% / −10%, width 8 32×32 −12% / −11%;
    * the SDCLR width-64 step −2.4% (paired ratios 0.975–0.988). Strided and 1×1 kernels keep
    * their budgets (their wide tiles were faster).
