@@ -52,7 +52,7 @@ export interface DeviceProfile {
   /**
    * Invocations per workgroup of register-tiled kernels that use no workgroup memory (conv2d's
    * implicit GEMMs): one subgroup, so no lane waits on a barrier and, on lavapipe, no tile is
-   * spilled into a coroutine frame. 8 on lavapipe.
+   * spilled into a coroutine frame. 8 on lavapipe at 256 bits, 16 at 512.
    */
   readonly tiledWorkgroupSize: number;
   /**

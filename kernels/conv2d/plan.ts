@@ -3,11 +3,12 @@
  * taps) and the dispatch (uniform parameters by name, workgroup grid) of each pass for a given
  * shape and device profile.
  *
- * Tile sizes were tuned on lavapipe (2 CPU cores, 8-wide SIMD): every buffer load runs lane by
+ * Tile sizes were tuned on lavapipe (2 CPU cores, 8-wide SIMD; 16-wide since core/device.ts asks
+ * llvmpipe for 512-bit vectors on AVX-512 CPUs): every buffer load runs lane by
  * lane there, so the tiles are as large as register spilling allows (about 256–512 f32
  * accumulators per invocation) and shaped so that the input patch is shared by all taps. The
  * device enters through the profile: one subgroup per workgroup (profile.tiledWorkgroupSize,
- * 8 on lavapipe) and the workgroups a dispatch dimension takes.
+ * 8 or 16 on lavapipe, by its vector width) and the workgroups a dispatch dimension takes.
  * @module
  */
 import type { DeviceProfile } from "../../core/device_profile.ts";

@@ -5,8 +5,8 @@
 //   op(B)[k, n] = TRANS_B ? b[off_b + n·ldb + k] : b[off_b + k·ldb + n]
 //   C[m, n]     = c[off_c + m·ldc + n]
 //
-// Why it looks like this (lavapipe runs WGSL on the CPU, 8 invocations per SIMD register):
-// every load from a storage OR workgroup buffer becomes a loop over the 8 lanes, so it costs
+// Why it looks like this (lavapipe runs WGSL on the CPU, 8 or 16 invocations per SIMD register):
+// every load from a storage OR workgroup buffer becomes a loop over the lanes, so it costs
 // about as much as 50–100 FMAs, whatever the address pattern. Workgroup-shared tiles therefore
 // only add loads and barriers; what pays is many FMAs per load. Each invocation keeps a
 // ROWS×COLS register tile (up to 16×16) as 4×4 blocks in mat4x4 accumulators and walks K four

@@ -382,7 +382,7 @@ Deno.test("conv2d: the default version follows the device profile and the shape"
   for (const [name, got, expected] of want) {
     if (got !== expected) throw new Error(`${name}: version ${got}, expected ${expected}`);
   }
-  // The tiled kernels' workgroup is the profile's: one subgroup (8 on lavapipe).
+  // The tiled kernels' workgroup is the profile's: one subgroup (8 or 16 on lavapipe).
   const wgs = forwardPlan(s1.g, s1.plan).cfg.WGS;
   if (wgs !== profile.tiledWorkgroupSize) throw new Error(`WGS ${wgs}`);
   const p16 = { ...profile, tiledWorkgroupSize: 16 };
